@@ -1,0 +1,654 @@
+//! The configuration file and its environment overrides.
+//!
+//! [`Config::load`] reads `invitebot.toml`, applies the `INVITEBOT_*` environment variables and
+//! turns every value into its checked type (addresses, time zones, schedules, regexes). Every
+//! error names the file, line and column and says what to fix. Relative paths are resolved
+//! against the folder of the config file.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use lettre::message::Mailbox;
+use regex::Regex;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::calendar::{Person, Schedule};
+use crate::email::EmailAddress;
+
+/// Where the configuration is read from when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "config/invitebot.toml";
+/// The default limit on a webhook body (GitHub caps payloads at 25 MB; ours are ~15 KB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+
+/// Environment variables that override or complete the file.
+pub mod env {
+    /// `[server] listen`.
+    pub const LISTEN: &str = "INVITEBOT_LISTEN";
+    /// The webhook secret (instead of `[webhook] secret_file`).
+    pub const WEBHOOK_SECRET: &str = "INVITEBOT_WEBHOOK_SECRET";
+    /// `[github] api_url`.
+    pub const GITHUB_API_URL: &str = "INVITEBOT_GITHUB_API_URL";
+    /// The GitHub token.
+    pub const GITHUB_TOKEN: &str = "INVITEBOT_GITHUB_TOKEN";
+    /// The GitHub token, as GitHub Actions and many tools name it (used when the above is unset).
+    pub const GITHUB_TOKEN_FALLBACK: &str = "GITHUB_TOKEN";
+    /// `[mail] transport`.
+    pub const MAIL_TRANSPORT: &str = "INVITEBOT_MAIL_TRANSPORT";
+    /// `[mail] url` (may hold the SMTP password).
+    pub const SMTP_URL: &str = "INVITEBOT_SMTP_URL";
+    /// `[storage] data_dir`.
+    pub const DATA_DIR: &str = "INVITEBOT_DATA_DIR";
+}
+
+/// A configuration problem, located in a file.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{}: {message}", path.display(), location.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+pub struct ConfigError {
+    /// The file the problem is in.
+    pub path: PathBuf,
+    /// 1-based line and column, when the problem has a place in the file.
+    pub location: Option<(usize, usize)>,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error at a byte span of `source` (the text of `path`).
+    pub fn at(path: &Path, source: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            location: span.map(|s| line_col(source, s.start)),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a file as a whole (unreadable, missing).
+    pub fn file(path: &Path, message: impl Into<String>) -> Self {
+        Self { path: path.to_path_buf(), location: None, message: message.into() }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..source.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Parses TOML text into `T`, turning syntax and shape errors into located [`ConfigError`]s.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, source: &str) -> Result<T, ConfigError> {
+    toml::from_str(source).map_err(|e| ConfigError::at(path, source, e.span(), e.message().trim().to_string()))
+}
+
+/// The whole, checked configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// HTTP listener settings.
+    pub server: ServerConfig,
+    /// The webhook secret, if one was given (`serve` requires it).
+    pub webhook_secret: Option<WebhookSecret>,
+    /// GitHub API settings.
+    pub github: GitHubConfig,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+    /// Where the bot keeps its own files.
+    pub data_dir: PathBuf,
+    /// The meeting series, in file order.
+    pub series: Vec<Series>,
+}
+
+/// HTTP listener settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind (`127.0.0.1:0` picks a free port).
+    pub listen: SocketAddr,
+    /// Largest accepted webhook body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The shared secret GitHub signs deliveries with.
+#[derive(Clone)]
+pub struct WebhookSecret(SecretString);
+
+impl WebhookSecret {
+    /// Wraps a secret; surrounding white space (a trailing newline in a file) is not part of it.
+    pub fn new(secret: &str) -> Option<Self> {
+        let secret = secret.trim();
+        (!secret.is_empty()).then(|| Self(SecretString::from(secret.to_string())))
+    }
+
+    /// The secret's bytes, for the HMAC key.
+    pub fn expose_bytes(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret([REDACTED])")
+    }
+}
+
+/// GitHub API settings.
+#[derive(Debug, Clone)]
+pub struct GitHubConfig {
+    /// Base URL of the REST API.
+    pub api_url: String,
+    /// Token for comments, labels and closing; without one, replies are only logged.
+    pub token: Option<SecretString>,
+}
+
+/// Outgoing mail settings.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// The `From:` mailbox.
+    pub from: Mailbox,
+    /// How messages leave.
+    pub transport: MailTransport,
+}
+
+/// How messages leave the bot.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// One `.eml` file per message in this folder (for trying the bot out).
+    File {
+        /// The folder, created if missing.
+        dir: PathBuf,
+    },
+    /// An SMTP server, given as a lettre URL (`smtp://host:port`, `smtps://…`, `?tls=required`).
+    Smtp {
+        /// The URL; it may hold a password, so it is a secret.
+        url: SecretString,
+    },
+}
+
+/// A GitHub repository name, `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoName {
+    /// The owner (user or organisation).
+    pub owner: String,
+    /// The repository.
+    pub name: String,
+}
+
+impl RepoName {
+    /// Parses `owner/name`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (owner, name) = text.split_once('/')?;
+        let valid = |s: &str| {
+            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        (valid(owner) && valid(name)).then(|| Self { owner: owner.to_string(), name: name.to_string() })
+    }
+
+    /// Whether `full_name` (as in a webhook payload) names this repository; GitHub names are
+    /// case-insensitive.
+    pub fn matches(&self, full_name: &str) -> bool {
+        full_name.eq_ignore_ascii_case(&self.to_string())
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// One recurring meeting series and how join requests for it are recognised and answered.
+#[derive(Debug, Clone)]
+pub struct Series {
+    /// Short, stable identifier (also part of the calendar UID).
+    pub id: String,
+    /// The repository whose issues are join requests.
+    pub repo: RepoName,
+    /// The meeting's title (calendar SUMMARY).
+    pub title: String,
+    /// The meeting's description.
+    pub description: String,
+    /// Where the meeting happens (a URL or a room).
+    pub location: Option<String>,
+    /// When the meetings happen.
+    pub schedule: Schedule,
+    /// Who organises it (calendar ORGANIZER).
+    pub organizer: Person,
+    /// The roster file.
+    pub roster: PathBuf,
+    /// The calendar UID, the same for the life of the series.
+    pub uid: String,
+    /// Which issues are join requests.
+    pub matcher: Matcher,
+    /// How the bot answers.
+    pub reply: ReplyConfig,
+}
+
+/// Which issues are join requests for a series.
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    /// Any of these labels on the issue makes it a join request.
+    pub labels: Vec<String>,
+    /// A title matching this makes it a join request.
+    pub title: Option<Regex>,
+}
+
+/// How the bot answers a join request on its issue.
+#[derive(Debug, Clone)]
+pub struct ReplyConfig {
+    /// Labels added after the invite is sent.
+    pub labels: Vec<String>,
+    /// Whether the issue is closed after the invite is sent.
+    pub close: bool,
+    /// Label added when no usable email address was found.
+    pub needs_email_label: Option<String>,
+}
+
+/// Reads an environment variable; a seam so tests don't touch the process environment.
+pub trait Env {
+    /// The variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Env for F {
+    fn var(&self, name: &str) -> Option<String> {
+        self(name)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file as written. Values that need checking keep their span for error messages.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    webhook: RawWebhook,
+    #[serde(default)]
+    github: RawGitHub,
+    mail: RawMail,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    series: Vec<RawSeries>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    max_body_bytes: Option<Spanned<usize>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    secret_file: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGitHub {
+    api_url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    from: Spanned<String>,
+    transport: Option<Spanned<String>>,
+    dir: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    data_dir: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSeries {
+    id: Spanned<String>,
+    repo: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    description: String,
+    location: Option<String>,
+    timezone: Spanned<String>,
+    first: Spanned<LocalDateTime>,
+    duration_minutes: Spanned<u32>,
+    #[serde(default = "default_interval")]
+    interval_weeks: Spanned<u32>,
+    #[serde(default)]
+    skip: Vec<Spanned<LocalDate>>,
+    organizer: RawPerson,
+    roster: Spanned<String>,
+    uid: Option<Spanned<String>>,
+    #[serde(rename = "match", default)]
+    matcher: RawMatch,
+    #[serde(default)]
+    reply: RawReply,
+}
+
+fn default_interval() -> Spanned<u32> {
+    Spanned::new(0..0, 2)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPerson {
+    name: String,
+    email: Spanned<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMatch {
+    #[serde(default)]
+    labels: Vec<String>,
+    title: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReply {
+    #[serde(default)]
+    labels: Vec<String>,
+    #[serde(default = "yes")]
+    close: bool,
+    needs_email_label: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for RawReply {
+    fn default() -> Self {
+        Self { labels: Vec::new(), close: true, needs_email_label: None }
+    }
+}
+
+/// A local date-time written either as a string (`"2024-05-06T08:00"`) or a TOML literal.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LocalDateTime {
+    Text(String),
+    Literal(toml::value::Datetime),
+}
+
+/// A local date written either as a string (`"2026-12-28"`) or a TOML literal.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum LocalDate {
+    Text(String),
+    Literal(toml::value::Datetime),
+}
+
+fn literal_text(text: &LocalDateTime) -> String {
+    match text {
+        LocalDateTime::Text(s) => s.trim().to_string(),
+        LocalDateTime::Literal(d) => d.to_string(),
+    }
+}
+
+fn date_text(text: &LocalDate) -> String {
+    match text {
+        LocalDate::Text(s) => s.trim().to_string(),
+        LocalDate::Literal(d) => d.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+impl Config {
+    /// Reads and checks the config file at `path`, completed by the process environment.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_with_env(path, &ProcessEnv)
+    }
+
+    /// Reads and checks the config file at `path`, completed by `env`.
+    pub fn load_with_env(path: &Path, env: &dyn Env) -> Result<Config, ConfigError> {
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError::file(path, format!("cannot read the config file: {e} (give another with --config or INVITEBOT_CONFIG)"))
+        })?;
+        Self::from_source(path, &source, env)
+    }
+
+    /// Checks config text that was read from `path`.
+    pub fn from_source(path: &Path, source: &str, env: &dyn Env) -> Result<Config, ConfigError> {
+        let raw: RawConfig = parse_toml(path, source)?;
+        Checker { path, source, base: path.parent().unwrap_or(Path::new(".")), env }.check(raw)
+    }
+
+    /// The series with this id.
+    pub fn series_by_id(&self, id: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.id == id)
+    }
+}
+
+/// Turns the raw file into checked values, with the context every error needs.
+struct Checker<'a> {
+    path: &'a Path,
+    source: &'a str,
+    base: &'a Path,
+    env: &'a dyn Env,
+}
+
+impl Checker<'_> {
+    fn err(&self, span: Range<usize>, message: impl Into<String>) -> ConfigError {
+        let span = (span != (0..0)).then_some(span);
+        ConfigError::at(self.path, self.source, span, message)
+    }
+
+    fn resolve(&self, relative: &str) -> PathBuf {
+        self.base.join(relative)
+    }
+
+    fn check(&self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let data_dir = match self.env.var(env::DATA_DIR) {
+            Some(dir) => PathBuf::from(dir),
+            None => self.resolve(raw.storage.data_dir.as_ref().map_or("data", |d| d.get_ref())),
+        };
+        let mut series = Vec::with_capacity(raw.series.len());
+        let mut ids = HashSet::new();
+        for s in raw.series {
+            if !ids.insert(s.id.get_ref().clone()) {
+                return Err(self.err(s.id.span(), format!("series id `{}` is used twice; each series needs its own id", s.id.get_ref())));
+            }
+            series.push(self.series(s)?);
+        }
+        if series.is_empty() {
+            return Err(ConfigError::file(self.path, "no [[series]] is configured; add one (see the README)"));
+        }
+        Ok(Config {
+            path: self.path.to_path_buf(),
+            server: self.server(raw.server)?,
+            webhook_secret: self.webhook_secret(raw.webhook)?,
+            github: self.github(raw.github),
+            mail: self.mail(raw.mail, &data_dir)?,
+            data_dir,
+            series,
+        })
+    }
+
+    fn server(&self, raw: RawServer) -> Result<ServerConfig, ConfigError> {
+        let listen = match self.env.var(env::LISTEN) {
+            Some(text) => text.parse().map_err(|_| {
+                ConfigError::file(self.path, format!("{} = {text:?} is not an address like 127.0.0.1:8080", env::LISTEN))
+            })?,
+            None => match raw.listen {
+                Some(text) => text.get_ref().parse().map_err(|_| {
+                    self.err(text.span(), "`listen` must be an IP address and port, like \"127.0.0.1:8080\" or \"0.0.0.0:8080\"")
+                })?,
+                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            },
+        };
+        let max_body_bytes = match raw.max_body_bytes {
+            Some(n) if *n.get_ref() < 1024 => return Err(self.err(n.span(), "`max_body_bytes` must be at least 1024")),
+            Some(n) => n.into_inner(),
+            None => DEFAULT_MAX_BODY_BYTES,
+        };
+        Ok(ServerConfig { listen, max_body_bytes })
+    }
+
+    fn webhook_secret(&self, raw: RawWebhook) -> Result<Option<WebhookSecret>, ConfigError> {
+        if let Some(secret) = self.env.var(env::WEBHOOK_SECRET) {
+            return Ok(WebhookSecret::new(&secret));
+        }
+        let Some(file) = raw.secret_file else { return Ok(None) };
+        let path = self.resolve(file.get_ref());
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| self.err(file.span(), format!("cannot read the webhook secret file {}: {e}", path.display())))?;
+        WebhookSecret::new(&text)
+            .map(Some)
+            .ok_or_else(|| self.err(file.span(), format!("the webhook secret file {} is empty", path.display())))
+    }
+
+    fn github(&self, raw: RawGitHub) -> GitHubConfig {
+        let api_url = self
+            .env
+            .var(env::GITHUB_API_URL)
+            .or_else(|| raw.api_url.map(Spanned::into_inner))
+            .unwrap_or_else(|| "https://api.github.com".to_string());
+        let token = self
+            .env
+            .var(env::GITHUB_TOKEN)
+            .or_else(|| self.env.var(env::GITHUB_TOKEN_FALLBACK))
+            .map(|t| SecretString::from(t.trim().to_string()));
+        GitHubConfig { api_url, token }
+    }
+
+    fn mail(&self, raw: RawMail, data_dir: &Path) -> Result<MailConfig, ConfigError> {
+        let from: Mailbox = raw.from.get_ref().parse().map_err(|_| {
+            self.err(raw.from.span(), "`from` must be a mailbox like \"ISPO Working Group <ispo-wg@example.org>\"")
+        })?;
+        let transport_span = raw.transport.as_ref().map_or(0..0, |t| t.span());
+        let transport_name = self
+            .env
+            .var(env::MAIL_TRANSPORT)
+            .or_else(|| raw.transport.map(Spanned::into_inner))
+            .unwrap_or_else(|| "file".to_string());
+        let transport = match transport_name.as_str() {
+            "file" => MailTransport::File {
+                dir: raw.dir.map_or_else(|| data_dir.join("mail"), |d| self.resolve(d.get_ref())),
+            },
+            "smtp" => {
+                let url = self.env.var(env::SMTP_URL).or_else(|| raw.url.as_ref().map(|u| u.get_ref().clone()));
+                let url = url.ok_or_else(|| {
+                    self.err(transport_span.clone(), format!("transport \"smtp\" needs `url` (or {}), like \"smtp://127.0.0.1:2525\"", env::SMTP_URL))
+                })?;
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(|e| {
+                    let span = raw.url.as_ref().map_or(transport_span.clone(), |u| u.span());
+                    // The URL may contain a password: describe the problem without echoing it.
+                    self.err(span, format!("the SMTP url is not valid ({e}); use smtp://host:port, smtp://host:port?tls=required or smtps://host:port"))
+                })?;
+                MailTransport::Smtp { url: SecretString::from(url) }
+            }
+            other => {
+                return Err(self.err(transport_span, format!("unknown mail transport {other:?}: use \"file\" or \"smtp\"")));
+            }
+        };
+        Ok(MailConfig { from, transport })
+    }
+
+    fn series(&self, raw: RawSeries) -> Result<Series, ConfigError> {
+        let id = raw.id.get_ref().trim().to_string();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            return Err(self.err(raw.id.span(), "series `id` must be non-empty and use only letters, digits, '-', '_' and '.'"));
+        }
+        let repo = RepoName::parse(raw.repo.get_ref().trim())
+            .ok_or_else(|| self.err(raw.repo.span(), "`repo` must be \"owner/name\", like \"InnerSourceCommons/ispo-working-group\""))?;
+        let schedule = self.schedule(&raw)?;
+        let organizer_email = EmailAddress::parse(raw.organizer.email.get_ref())
+            .map_err(|e| self.err(raw.organizer.email.span(), format!("organizer email: {e}")))?;
+        let uid = match raw.uid {
+            Some(uid) if uid.get_ref().trim().is_empty() => return Err(self.err(uid.span(), "`uid` must not be empty")),
+            Some(uid) => uid.into_inner().trim().to_string(),
+            None => default_uid(&id, &repo),
+        };
+        let title = match raw.matcher.title {
+            Some(t) => Some(Regex::new(t.get_ref()).map_err(|e| self.err(t.span(), format!("`match.title` is not a valid regex: {e}")))?),
+            None => None,
+        };
+        if raw.matcher.labels.is_empty() && title.is_none() {
+            return Err(self.err(raw.id.span(), format!("series `{id}` has no [series.match]: give `labels` or `title`, or no issue will ever match")));
+        }
+        Ok(Series {
+            id,
+            repo,
+            title: raw.title,
+            description: raw.description,
+            location: raw.location.filter(|l| !l.trim().is_empty()),
+            schedule,
+            organizer: Person { name: raw.organizer.name, email: organizer_email },
+            roster: self.resolve(raw.roster.get_ref()),
+            uid,
+            matcher: Matcher { labels: raw.matcher.labels, title },
+            reply: ReplyConfig {
+                labels: raw.reply.labels,
+                close: raw.reply.close,
+                needs_email_label: raw.reply.needs_email_label.filter(|l| !l.is_empty()),
+            },
+        })
+    }
+
+    fn schedule(&self, raw: &RawSeries) -> Result<Schedule, ConfigError> {
+        let first_text = literal_text(raw.first.get_ref());
+        let first: jiff::civil::DateTime = first_text.parse().map_err(|_| {
+            self.err(raw.first.span(), format!("`first` = {first_text:?} is not a local date-time like \"2024-05-06T08:00\""))
+        })?;
+        let mut skip = Vec::with_capacity(raw.skip.len());
+        for date in &raw.skip {
+            let text = date_text(date.get_ref());
+            skip.push(text.parse::<jiff::civil::Date>().map_err(|_| {
+                self.err(date.span(), format!("skip date {text:?} is not a date like \"2026-12-28\""))
+            })?);
+        }
+        Schedule::new(raw.timezone.get_ref().trim(), first, *raw.duration_minutes.get_ref(), *raw.interval_weeks.get_ref(), skip)
+            .map_err(|e| {
+                use crate::calendar::ScheduleError as E;
+                let span = match &e {
+                    E::UnknownTimeZone { .. } => raw.timezone.span(),
+                    E::ZeroInterval => raw.interval_weeks.span(),
+                    E::BadDuration { .. } => raw.duration_minutes.span(),
+                    E::SkipNotAMeetingDate { date, .. } => raw
+                        .skip
+                        .iter()
+                        .find(|d| date_text(d.get_ref()).parse::<jiff::civil::Date>().ok() == Some(*date))
+                        .map_or(raw.first.span(), |d| d.span()),
+                    #[allow(unreachable_patterns)]
+                    _ => raw.first.span(),
+                };
+                self.err(span, e.to_string())
+            })
+    }
+}
+
+/// The calendar UID of a series: stable across restarts and machines, unique per repository, so
+/// two working groups that both call their series "community-call" never collide in a calendar.
+pub fn default_uid(id: &str, repo: &RepoName) -> String {
+    format!("{id}.{}.{}@invitebot", repo.owner, repo.name).to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests;

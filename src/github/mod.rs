@@ -1,0 +1,4 @@
+//! Everything GitHub: the webhook payload types ([`event`]) and the REST API wrapper ([`client`]).
+
+pub mod client;
+pub mod event;

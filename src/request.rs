@@ -1,0 +1,199 @@
+//! From an issue to an invite request: which series it is for, who asks, and which email
+//! address to use. Pure: no I/O. The profile lookup the last step may need is the pipeline's.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::config::Series;
+use crate::email::EmailAddress;
+use crate::github::event::IssuesEvent;
+
+/// What an `issues` delivery means for invitebot.
+#[derive(Debug)]
+pub enum Triage<'c> {
+    /// A join request for this series.
+    JoinRequest(&'c Series, InviteRequest),
+    /// An issue by a bot or app: never a join request.
+    FromBot,
+    /// Not on a series' repository, or matching none of its labels and title patterns.
+    NotAJoinRequest,
+}
+
+/// A join request, as read from the issue alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRequest {
+    /// The requester's GitHub login (the issue's author).
+    pub login: String,
+    /// The issue number.
+    pub issue_number: u64,
+    /// The name given in the issue form, if any.
+    pub name: Option<String>,
+    /// The email address the issue gives, if any.
+    pub email: EmailFinding,
+}
+
+/// What the issue says about the requester's email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailFinding {
+    /// A usable address.
+    Found(EmailAddress, EmailSource),
+    /// The issue form's email field holds something that is not a usable address.
+    Invalid,
+    /// The issue gives no address: the pipeline asks the public profile.
+    Missing,
+}
+
+/// Where an email address was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailSource {
+    /// The issue form's email field.
+    Form,
+    /// Free text in the issue body.
+    Body,
+    /// The public email of the author's GitHub profile.
+    Profile,
+}
+
+impl EmailSource {
+    /// A word for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailSource::Form => "form",
+            EmailSource::Body => "body",
+            EmailSource::Profile => "profile",
+        }
+    }
+}
+
+/// One `### Heading` section of a body rendered from a GitHub issue form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormSection {
+    /// The heading text, without `###`.
+    pub heading: String,
+    /// The answer; `None` when empty or `_No response_`.
+    pub value: Option<String>,
+}
+
+/// Decides what an `issues` delivery is. The first series (in config order) that matches wins.
+pub fn triage<'c>(series: &'c [Series], event: &IssuesEvent) -> Triage<'c> {
+    let Some(series) = series.iter().find(|s| is_join_request(s, event)) else {
+        return Triage::NotAJoinRequest;
+    };
+    if event.sender.is_bot() || event.issue.user.is_bot() {
+        return Triage::FromBot;
+    }
+    Triage::JoinRequest(series, read_request(event))
+}
+
+/// Whether the issue is on the series' repository and carries a match label or a matching title.
+pub fn is_join_request(series: &Series, event: &IssuesEvent) -> bool {
+    if !series.repo.matches(&event.repository.full_name) {
+        return false;
+    }
+    let labelled = event
+        .issue
+        .labels
+        .iter()
+        .any(|label| series.matcher.labels.iter().any(|m| m.eq_ignore_ascii_case(&label.name)));
+    labelled || series.matcher.title.as_ref().is_some_and(|re| re.is_match(&event.issue.title))
+}
+
+/// Reads the requester, name and email from the issue.
+pub fn read_request(event: &IssuesEvent) -> InviteRequest {
+    let body = event.issue.body.as_deref().unwrap_or("");
+    let form = parse_form(body);
+    InviteRequest {
+        login: event.issue.user.login.clone(),
+        issue_number: event.issue.number,
+        name: form_name(&form),
+        email: find_email(body, &form),
+    }
+}
+
+/// Splits a body rendered from an issue form into its sections. GitHub renders each field as
+/// `### Label`, a blank line, and the answer (`_No response_` when left empty). Text before the
+/// first heading is not part of any section. Accepts `\r\n` line ends.
+pub fn parse_form(body: &str) -> Vec<FormSection> {
+    let mut sections: Vec<FormSection> = Vec::new();
+    let mut lines: Vec<&str> = Vec::new();
+    let mut heading: Option<&str> = None;
+    for line in body.lines().map(|l| l.trim_end_matches('\r')) {
+        if let Some(next) = line.strip_prefix("### ") {
+            if let Some(h) = heading.replace(next.trim()) {
+                sections.push(section(h, &lines));
+            }
+            lines.clear();
+        } else if heading.is_some() {
+            lines.push(line);
+        }
+    }
+    if let Some(h) = heading {
+        sections.push(section(h, &lines));
+    }
+    sections
+}
+
+fn section(heading: &str, lines: &[&str]) -> FormSection {
+    let value = lines.join("\n").trim().to_string();
+    let empty = value.is_empty() || value == "_No response_";
+    FormSection { heading: heading.to_string(), value: (!empty).then_some(value) }
+}
+
+/// Candidate email addresses in free text (validated afterwards by [`EmailAddress::parse`]).
+static EMAIL_LIKE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+        .expect("valid regex")
+});
+
+/// The first usable address in `text`. GitHub's `noreply` addresses receive no mail.
+pub fn first_email(text: &str) -> Option<EmailAddress> {
+    EMAIL_LIKE
+        .find_iter(text)
+        .filter_map(|m| EmailAddress::parse(m.as_str().trim_matches('.')).ok())
+        .find(is_deliverable)
+}
+
+/// Whether mail to this address can reach a person (GitHub's `noreply` addresses can't).
+pub fn is_deliverable(email: &EmailAddress) -> bool {
+    !email.domain().eq_ignore_ascii_case("users.noreply.github.com")
+}
+
+/// The email rule: the form's email field if it has an answer (which must then be usable), else
+/// the first address anywhere in the body, else missing.
+fn find_email(body: &str, form: &[FormSection]) -> EmailFinding {
+    let field = form.iter().find(|s| s.heading.to_lowercase().contains("email"));
+    if let Some(value) = field.and_then(|s| s.value.as_deref()) {
+        return match first_email(value) {
+            Some(email) => EmailFinding::Found(email, EmailSource::Form),
+            None => EmailFinding::Invalid,
+        };
+    }
+    match first_email(body) {
+        Some(email) => EmailFinding::Found(email, EmailSource::Body),
+        None => EmailFinding::Missing,
+    }
+}
+
+static NAME_HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bname\b").expect("valid regex"));
+
+/// The form's name field (heading with the word "name"), cleaned up for use in a calendar.
+fn form_name(form: &[FormSection]) -> Option<String> {
+    form.iter()
+        .filter(|s| NAME_HEADING.is_match(&s.heading))
+        .find_map(|s| s.value.as_deref())
+        .and_then(clean_name)
+}
+
+/// A display name from untrusted text: the first line, control characters removed, white space
+/// folded, at most 100 characters. `None` if nothing is left.
+pub fn clean_name(text: &str) -> Option<String> {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let cleaned: String = line.chars().filter(|c| !c.is_control()).collect();
+    let folded = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let short: String = folded.chars().take(100).collect();
+    (!short.is_empty()).then_some(short)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,1437 @@
+//! The roster file: who belongs to a meeting series.
+//!
+//! Maintainers edit the roster by hand and the bot appends newcomers to it, so the file is
+//! treated as theirs: [`Roster::load`] only reads it, and [`add`] appends one `[[member]]` table
+//! at the very end, keeping every byte that was there before (comments, blank lines, key order,
+//! odd spacing), then replaces the file atomically.
+//!
+//! ```toml
+//! # Members of the ISPO Working Group meeting series.
+//!
+//! [[member]]
+//! github = "octocat"
+//! name = "The Octocat"                 # optional, defaults to the login
+//! email = "octocat@example.org"
+//! added = "2026-11-24"                 # optional; a TOML date 2026-11-24 works too
+//! via = "InnerSourceCommons/ispo-working-group#12"   # optional
+//! ```
+//!
+//! Every problem is reported as `path:line:col: what is wrong; how to fix it`. Email addresses
+//! never appear in errors or `Debug` output: members hold an [`EmailAddress`], whose printed
+//! forms are redacted, and invalid addresses are reported by position only.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::fs;
+use std::io::{self, Write as _};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::email::EmailAddress;
+
+/// The keys a `[[member]]` table may hold, in the order the bot writes them.
+const MEMBER_KEYS: &[&str] = &["github", "name", "email", "added", "via"];
+/// The keys allowed at the top level of the file.
+const TOP_LEVEL_KEYS: &[&str] = &["member"];
+
+/// One person on the roster.
+///
+/// `Debug` is safe to log: the email address prints redacted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The GitHub login, as written in the file.
+    pub github: String,
+    /// The display name; the login when the file gives none.
+    pub name: String,
+    /// The address invitations go to.
+    pub email: EmailAddress,
+    /// The local date the member was added, if recorded.
+    pub added: Option<jiff::civil::Date>,
+    /// Where the request came from (e.g. `owner/repo#12`), if recorded.
+    pub via: Option<String>,
+}
+
+/// The validated members of one roster file, in file order.
+///
+/// Logins and email addresses are unique (both compared case-insensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Roster {
+    members: Vec<Member>,
+}
+
+/// What [`add`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddOutcome {
+    /// The member was appended to the file (the value is what was written).
+    Added(Member),
+    /// The login or the email address was already on the roster; the file was not touched.
+    /// The value is the existing entry, which may differ from the one asked for.
+    AlreadyMember(Member),
+}
+
+impl AddOutcome {
+    /// The member written, or the existing entry.
+    pub fn member(&self) -> &Member {
+        match self {
+            AddOutcome::Added(member) | AddOutcome::AlreadyMember(member) => member,
+        }
+    }
+}
+
+/// A place in a roster file: `path:line:column`, both 1-based, the column counted in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The roster file.
+    pub path: PathBuf,
+    /// 1-based line number.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+    }
+}
+
+/// What is wrong at a [`Location`] of a roster file. Its `Display` says how to fix it and never
+/// echoes an email address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The file is not valid TOML.
+    Syntax {
+        /// The TOML parser's description.
+        message: String,
+    },
+    /// A key the roster does not know (often a typo, which must not silently drop a member).
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// Whether the key is inside a `[[member]]` table (else it is at the top level).
+        in_member: bool,
+        /// The allowed key it most resembles.
+        suggestion: Option<&'static str>,
+    },
+    /// A `[[member]]` table lacks a required key.
+    MissingKey {
+        /// `github` or `email`.
+        key: &'static str,
+    },
+    /// A value or table has the wrong type (e.g. a number where a string belongs).
+    WrongType {
+        /// The deserializer's description (string values are not echoed).
+        message: String,
+    },
+    /// The `github` value is not a GitHub login. The value is not echoed: it might be an address.
+    InvalidLogin,
+    /// The `email` value is not a valid address. The value is not echoed: it is personal data.
+    InvalidEmail {
+        /// The member's login.
+        member: String,
+    },
+    /// The `added` value is not a date.
+    InvalidDate {
+        /// The member's login.
+        member: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The same login (case-insensitively) appears twice.
+    DuplicateLogin {
+        /// The login at this location.
+        login: String,
+        /// The line of the earlier entry.
+        first_line: usize,
+    },
+    /// The same email address (case-insensitively) appears twice.
+    DuplicateEmail {
+        /// The member at this location.
+        member: String,
+        /// The earlier member with that address.
+        other: String,
+        /// The line of the earlier entry's address.
+        first_line: usize,
+    },
+    /// `member = [ … ]` is written as an inline array, to which the bot cannot append a table.
+    InlineMemberArray,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Syntax { message } => {
+                write!(
+                    f,
+                    "invalid TOML: {message}; fix the syntax at this position"
+                )
+            }
+            Problem::UnknownKey {
+                key,
+                in_member,
+                suggestion,
+            } => {
+                let place = if *in_member {
+                    "in a [[member]] table"
+                } else {
+                    "at the top level"
+                };
+                write!(f, "unknown key `{}` {place}", shown(key))?;
+                if let Some(suggestion) = suggestion {
+                    write!(f, "; did you mean `{suggestion}`?")?;
+                } else {
+                    f.write_str("; remove or rename it")?;
+                }
+                if *in_member {
+                    write!(f, " (allowed keys: {})", MEMBER_KEYS.join(", "))
+                } else {
+                    f.write_str(" (the file holds only [[member]] tables and comments)")
+                }
+            }
+            Problem::MissingKey { key } => {
+                let example = if *key == "github" {
+                    "github = \"their-login\""
+                } else {
+                    "email = \"name@example.org\""
+                };
+                write!(
+                    f,
+                    "this [[member]] table has no `{key}`, which is required; add `{example}`"
+                )
+            }
+            Problem::WrongType { message } => write!(
+                f,
+                "{message}; `github`, `name`, `email` and `via` are strings, `added` is a date \
+                 (\"2026-11-24\" or 2026-11-24), and each member is a [[member]] table"
+            ),
+            Problem::InvalidLogin => f.write_str(
+                "`github` is not a valid GitHub login (value not shown); write the person's \
+                 GitHub username: 1 to 39 ASCII letters, digits or hyphens, not starting or \
+                 ending with a hyphen",
+            ),
+            Problem::InvalidEmail { member } => write!(
+                f,
+                "invalid email address for member `{}` (value not shown: it is personal data); \
+                 write it like name@example.org",
+                shown(member)
+            ),
+            Problem::InvalidDate { member, reason } => write!(
+                f,
+                "invalid `added` date for member `{}`: {reason}; write it as \"YYYY-MM-DD\" \
+                 (e.g. \"2026-11-24\") or as a TOML date (2026-11-24), or remove the line",
+                shown(member)
+            ),
+            Problem::DuplicateLogin { login, first_line } => write!(
+                f,
+                "duplicate member `{}` (also at line {first_line}; logins compare \
+                 case-insensitively); remove one of the two entries",
+                shown(login)
+            ),
+            Problem::DuplicateEmail {
+                member,
+                other,
+                first_line,
+            } => write!(
+                f,
+                "member `{}` has the same email address as member `{}` (line {first_line}; \
+                 addresses compare case-insensitively); remove one entry or correct the address",
+                shown(member),
+                shown(other)
+            ),
+            Problem::InlineMemberArray => f.write_str(
+                "`member` is written as an inline array, to which the bot cannot append; \
+                 rewrite each entry as a [[member]] table",
+            ),
+        }
+    }
+}
+
+/// Everything that can go wrong reading or changing a roster file.
+#[derive(Debug, thiserror::Error)]
+pub enum RosterError {
+    /// The file does not exist.
+    #[error(
+        "{}: the roster file does not exist; create it (it may contain only comments, \
+         e.g. `# Members of this meeting series`) or correct the configured path",
+        path.display()
+    )]
+    NotFound {
+        /// The roster file.
+        path: PathBuf,
+    },
+    /// The file exists but could not be read (permissions, not UTF-8, …).
+    #[error("{}: cannot read the roster file: {error}", path.display())]
+    Read {
+        /// The roster file.
+        path: PathBuf,
+        /// The OS error.
+        error: io::Error,
+    },
+    /// The file's content is wrong at a position.
+    #[error("{at}: {problem}")]
+    Invalid {
+        /// Where.
+        at: Location,
+        /// What, and how to fix it.
+        problem: Problem,
+    },
+    /// The member passed to [`add`] cannot be written.
+    #[error("{}: cannot add this member: {reason}", path.display())]
+    InvalidNewMember {
+        /// The roster file.
+        path: PathBuf,
+        /// What is wrong with the member (never contains the email address).
+        reason: &'static str,
+    },
+    /// The appended text did not read back as the member asked for. This is a bug; nothing was
+    /// written.
+    #[error(
+        "{}: the new entry did not read back as written, so the file was left unchanged \
+         (this is a bug in invitebot; please report it)",
+        path.display()
+    )]
+    AppendCheck {
+        /// The roster file.
+        path: PathBuf,
+    },
+    /// Writing the new version failed; the original file is unchanged.
+    #[error("{}: cannot write the roster file ({step}): {error}; the file was left unchanged", path.display())]
+    Write {
+        /// The roster file.
+        path: PathBuf,
+        /// Which step failed.
+        step: &'static str,
+        /// The OS error.
+        error: io::Error,
+    },
+    /// The new version replaced the file, but syncing the directory failed, so the change may
+    /// not survive a crash.
+    #[error(
+        "{}: the roster was updated but its directory could not be synced to disk ({error}); \
+         check the file after a crash or power loss",
+        path.display()
+    )]
+    SyncDirectory {
+        /// The roster file.
+        path: PathBuf,
+        /// The OS error.
+        error: io::Error,
+    },
+}
+
+impl Roster {
+    /// Reads and validates the roster file at `path`.
+    ///
+    /// A missing file is an error ([`RosterError::NotFound`]): create it; it may contain only
+    /// comments.
+    pub fn load(path: &Path) -> Result<Roster, RosterError> {
+        let text = read(path)?;
+        Roster::parse(&text, path)
+    }
+
+    /// Validates roster text; `path` is used only in error messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Roster, RosterError> {
+        let raw: RawFile = toml::from_str(text).map_err(|error| from_toml(&error, text, path))?;
+        let invalid = |span: Range<usize>, problem| RosterError::Invalid {
+            at: location(text, path, span.start),
+            problem,
+        };
+
+        let mut members: Vec<Member> = Vec::with_capacity(raw.member.len());
+        // Line of each member's `github` and `email` value, for duplicate reports.
+        let mut lines: Vec<(usize, usize)> = Vec::with_capacity(raw.member.len());
+        for entry in raw.member {
+            let raw = entry.into_inner();
+            let (github_span, github) = (raw.github.span(), raw.github.into_inner());
+            if !is_valid_github_login(&github) {
+                return Err(invalid(github_span, Problem::InvalidLogin));
+            }
+            let email_span = raw.email.span();
+            let email = EmailAddress::parse(raw.email.get_ref()).map_err(|_| {
+                invalid(
+                    email_span.clone(),
+                    Problem::InvalidEmail {
+                        member: github.clone(),
+                    },
+                )
+            })?;
+            let name = match raw.name.map(Spanned::into_inner) {
+                Some(name) if !name.trim().is_empty() => name,
+                _ => github.clone(),
+            };
+            let added = match raw.added {
+                None => None,
+                Some(added) => {
+                    let span = added.span();
+                    let date = parse_added(added.get_ref()).map_err(|reason| {
+                        invalid(
+                            span,
+                            Problem::InvalidDate {
+                                member: github.clone(),
+                                reason,
+                            },
+                        )
+                    })?;
+                    Some(date)
+                }
+            };
+            let via = raw.via.map(Spanned::into_inner);
+
+            for (earlier, &(github_line, email_line)) in members.iter().zip(&lines) {
+                if earlier.github.eq_ignore_ascii_case(&github) {
+                    return Err(invalid(
+                        github_span,
+                        Problem::DuplicateLogin {
+                            login: github,
+                            first_line: github_line,
+                        },
+                    ));
+                }
+                if earlier.email.same_mailbox(&email) {
+                    return Err(invalid(
+                        email_span,
+                        Problem::DuplicateEmail {
+                            member: github,
+                            other: earlier.github.clone(),
+                            first_line: email_line,
+                        },
+                    ));
+                }
+            }
+
+            lines.push((
+                line_column(text, github_span.start).0,
+                line_column(text, email_span.start).0,
+            ));
+            members.push(Member {
+                github,
+                name,
+                email,
+                added,
+                via,
+            });
+        }
+        Ok(Roster { members })
+    }
+
+    /// The members, in file order.
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    /// How many members there are.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether the roster has no members.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// A member by login (case-insensitive) or, failing that, by email (case-insensitive).
+    pub fn find(&self, github: &str, email: Option<&EmailAddress>) -> Option<&Member> {
+        self.members
+            .iter()
+            .find(|member| member.github.eq_ignore_ascii_case(github))
+            .or_else(|| {
+                let email = email?;
+                self.members
+                    .iter()
+                    .find(|member| member.email.same_mailbox(email))
+            })
+    }
+}
+
+/// Whether `login` is a GitHub login: 1 to 39 ASCII letters, digits or hyphens, not starting or
+/// ending with a hyphen.
+pub fn is_valid_github_login(login: &str) -> bool {
+    (1..=39).contains(&login.len())
+        && login
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
+        && !login.starts_with('-')
+        && !login.ends_with('-')
+}
+
+/// Reads the file fresh, validates it, and if neither the login nor the email is present appends
+/// a `[[member]]` table (github, name, email, added, via) at the end, keeping everything else
+/// byte for byte; then writes atomically. If already present: changes nothing, returns
+/// [`AddOutcome::AlreadyMember`].
+///
+/// `added` and `via` are written only when set; a blank `name` is written as the login. The
+/// caller must serialise calls for the same file (there is no file lock).
+pub fn add(path: &Path, member: Member) -> Result<AddOutcome, RosterError> {
+    let bad_member = |reason| RosterError::InvalidNewMember {
+        path: path.to_owned(),
+        reason,
+    };
+    if !is_valid_github_login(&member.github) {
+        return Err(bad_member(
+            "the GitHub login is not valid (1 to 39 ASCII letters, digits or hyphens, not \
+             starting or ending with a hyphen)",
+        ));
+    }
+    if member.added.is_some_and(|date| date.year() < 0) {
+        return Err(bad_member("the `added` date has a negative year"));
+    }
+    let member = Member {
+        name: if member.name.trim().is_empty() {
+            member.github.clone()
+        } else {
+            member.name
+        },
+        ..member
+    };
+
+    let text = read(path)?;
+    let roster = Roster::parse(&text, path)?;
+    if let Some(existing) = roster.find(&member.github, Some(&member.email)) {
+        return Ok(AddOutcome::AlreadyMember(existing.clone()));
+    }
+    check_appendable(&text, path)?;
+
+    let mut new_text = String::with_capacity(text.len() + 200);
+    new_text.push_str(&text);
+    new_text.push_str(separator(&text));
+    new_text.push_str(&render(&member));
+
+    // The appended text must read back as exactly one more member, equal to the one asked for.
+    let check = Roster::parse(&new_text, path).map_err(|_| RosterError::AppendCheck {
+        path: path.to_owned(),
+    })?;
+    if check.len() != roster.len() + 1 || check.members().last() != Some(&member) {
+        return Err(RosterError::AppendCheck {
+            path: path.to_owned(),
+        });
+    }
+
+    write_atomically(path, new_text.as_bytes())?;
+    Ok(AddOutcome::Added(member))
+}
+
+/// The file as deserialized, before validation. No `Debug`: it holds raw addresses.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    member: Vec<Spanned<RawMember>>,
+}
+
+/// One `[[member]]` table as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMember {
+    github: Spanned<String>,
+    name: Option<Spanned<String>>,
+    email: Spanned<String>,
+    added: Option<Spanned<toml::Value>>,
+    via: Option<Spanned<String>>,
+}
+
+fn read(path: &Path) -> Result<String, RosterError> {
+    fs::read_to_string(path).map_err(|error| {
+        if error.kind() == io::ErrorKind::NotFound {
+            RosterError::NotFound {
+                path: path.to_owned(),
+            }
+        } else {
+            RosterError::Read {
+                path: path.to_owned(),
+                error,
+            }
+        }
+    })
+}
+
+/// Turns a `toml` error into a located [`Problem`].
+fn from_toml(error: &toml::de::Error, text: &str, path: &Path) -> RosterError {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message();
+    let problem = if let Some(key) = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.rsplit_once("`, expected").map(|(key, _)| key))
+    {
+        // serde lists the expected fields; only the member table has `github`.
+        let in_member = message.contains("`github`");
+        let allowed = if in_member {
+            MEMBER_KEYS
+        } else {
+            TOP_LEVEL_KEYS
+        };
+        Problem::UnknownKey {
+            key: key.to_owned(),
+            in_member,
+            suggestion: suggest(key, allowed),
+        }
+    } else if let Some(key) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+        .and_then(|key| MEMBER_KEYS.iter().find(|known| **known == key))
+    {
+        Problem::MissingKey { key }
+    } else if is_data_error(message) {
+        Problem::WrongType {
+            message: scrub(message),
+        }
+    } else {
+        Problem::Syntax {
+            message: scrub(message),
+        }
+    };
+    RosterError::Invalid {
+        at: location(text, path, span.start),
+        problem,
+    }
+}
+
+/// Whether a `toml` message comes from serde (the shape of the data) rather than the parser.
+fn is_data_error(message: &str) -> bool {
+    [
+        "invalid type:",
+        "invalid value:",
+        "invalid length",
+        "missing field",
+        "unknown field",
+    ]
+    .iter()
+    .any(|prefix| message.starts_with(prefix))
+}
+
+/// Removes values that serde echoes (`invalid type: string "…"`) and anything that looks like an
+/// address.
+fn scrub(message: &str) -> String {
+    let message = match message.split_once(" string \"") {
+        Some((head, rest)) if head.starts_with("invalid ") => match rest.rsplit_once(", expected ")
+        {
+            Some((_, expected)) => format!("{head} string, expected {expected}"),
+            None => format!("{head} string"),
+        },
+        _ => message.to_owned(),
+    };
+    message
+        .split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "(redacted)"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A key or login as shown in a message: control characters escaped, anything with `@` hidden.
+fn shown(text: &str) -> Cow<'_, str> {
+    if text.contains('@') {
+        Cow::Borrowed("(not shown: it contains @)")
+    } else if text.chars().any(char::is_control) {
+        Cow::Owned(text.escape_debug().to_string())
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The allowed key `key` was most likely meant to be: a common synonym, or the closest key by
+/// edit distance (at most 1 for keys of up to 4 letters, else at most 2), ignoring case.
+fn suggest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
+    const SYNONYMS: &[(&str, &str)] = &[
+        ("login", "github"),
+        ("user", "github"),
+        ("username", "github"),
+        ("handle", "github"),
+        ("mail", "email"),
+        ("e-mail", "email"),
+        ("date", "added"),
+        ("joined", "added"),
+        ("since", "added"),
+        ("source", "via"),
+        ("issue", "via"),
+        ("members", "member"),
+    ];
+    let key = key.to_ascii_lowercase();
+    if let Some((_, target)) = SYNONYMS.iter().find(|(synonym, _)| *synonym == key) {
+        if let Some(target) = allowed.iter().find(|allowed| *allowed == target) {
+            return Some(target);
+        }
+    }
+    allowed
+        .iter()
+        .map(|candidate| (edit_distance(&key, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= if candidate.len() <= 4 { 1 } else { 2 })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// Edit distance over characters, counting a swap of two neighbours as one edit (optimal string
+/// alignment), so `emial` is one edit from `email`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // d[i][j]: distance between the first i chars of a and the first j chars of b.
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// An `added` value: a `"YYYY-MM-DD"` string or a TOML local date.
+fn parse_added(value: &toml::Value) -> Result<jiff::civil::Date, &'static str> {
+    let (year, month, day) = match value {
+        toml::Value::String(text) => {
+            let bytes = text.as_bytes();
+            let shape_ok = bytes.len() == 10
+                && bytes.iter().enumerate().all(|(i, byte)| match i {
+                    4 | 7 => *byte == b'-',
+                    _ => byte.is_ascii_digit(),
+                });
+            if !shape_ok {
+                return Err("not a date in the form YYYY-MM-DD");
+            }
+            let number = |range: Range<usize>| text[range].parse::<i16>().ok();
+            match (number(0..4), number(5..7), number(8..10)) {
+                (Some(year), Some(month), Some(day)) => (year, month, day),
+                _ => return Err("not a date in the form YYYY-MM-DD"),
+            }
+        }
+        toml::Value::Datetime(datetime) => match (datetime.date, datetime.time, datetime.offset) {
+            (Some(date), None, None) => (
+                i16::try_from(date.year).map_err(|_| "the year is out of range")?,
+                i16::from(date.month),
+                i16::from(date.day),
+            ),
+            (None, _, _) => return Err("a time, not a date"),
+            _ => return Err("a date with a time; only the date is kept"),
+        },
+        _ => return Err("not a date"),
+    };
+    let month = i8::try_from(month).map_err(|_| "no such date")?;
+    let day = i8::try_from(day).map_err(|_| "no such date")?;
+    jiff::civil::Date::new(year, month, day).map_err(|_| "no such date")
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let in_line = &before[line_start..];
+    // A byte-order mark is invisible in editors; don't count it.
+    let in_line = in_line.strip_prefix('\u{feff}').unwrap_or(in_line);
+    (line, in_line.chars().count() + 1)
+}
+
+fn location(text: &str, path: &Path, offset: usize) -> Location {
+    let (line, column) = line_column(text, offset);
+    Location {
+        path: path.to_owned(),
+        line,
+        column,
+    }
+}
+
+/// Refuses files whose `member` entries are an inline array: appending a `[[member]]` table there
+/// would be invalid TOML.
+fn check_appendable(text: &str, path: &Path) -> Result<(), RosterError> {
+    let document = toml_edit::Document::parse(text).map_err(|error| RosterError::Invalid {
+        at: location(text, path, error.span().map_or(0, |span| span.start)),
+        problem: Problem::Syntax {
+            message: scrub(error.message()),
+        },
+    })?;
+    match document.as_table().get_key_value("member") {
+        Some((key, item)) if !item.is_array_of_tables() => Err(RosterError::Invalid {
+            at: location(text, path, key.span().map_or(0, |span| span.start)),
+            problem: Problem::InlineMemberArray,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// What goes between the existing text and the new table: enough to end the last line and leave
+/// one blank line.
+fn separator(text: &str) -> &'static str {
+    if text.is_empty() || text == "\u{feff}" || text.ends_with("\n\n") || text.ends_with("\n\r\n") {
+        ""
+    } else if text.ends_with('\n') {
+        "\n"
+    } else {
+        "\n\n"
+    }
+}
+
+/// The `[[member]]` table for `member`, as TOML text ending in a newline. toml_edit chooses the
+/// quoting and escaping.
+fn render(member: &Member) -> String {
+    let mut table = toml_edit::Table::new();
+    table.insert("github", toml_edit::value(member.github.as_str()));
+    table.insert("name", toml_edit::value(member.name.as_str()));
+    table.insert("email", toml_edit::value(member.email.expose()));
+    if let Some(added) = member.added {
+        table.insert(
+            "added",
+            toml_edit::value(added.strftime("%Y-%m-%d").to_string()),
+        );
+    }
+    if let Some(via) = &member.via {
+        table.insert("via", toml_edit::value(via.as_str()));
+    }
+    let mut members = toml_edit::ArrayOfTables::new();
+    members.push(table);
+    let mut document = toml_edit::DocumentMut::new();
+    document.insert("member", toml_edit::Item::ArrayOfTables(members));
+    document.to_string()
+}
+
+/// Replaces the file at `path` (following a symlink to its target) with `contents`: a temporary
+/// file in the same directory, written, given the original's permissions, synced, renamed over
+/// the original; then the directory is synced.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), RosterError> {
+    let failed = |step, error| RosterError::Write {
+        path: path.to_owned(),
+        step,
+        error,
+    };
+    let target = fs::canonicalize(path).map_err(|error| failed("resolving the path", error))?;
+    let directory = target.parent().unwrap_or(Path::new("/"));
+    let permissions = fs::metadata(&target)
+        .map_err(|error| failed("reading the permissions", error))?
+        .permissions();
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(target.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut temporary = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .tempfile_in(directory)
+        .map_err(|error| failed("creating a temporary file", error))?;
+    temporary
+        .write_all(contents)
+        .map_err(|error| failed("writing the temporary file", error))?;
+    temporary
+        .as_file()
+        .set_permissions(permissions)
+        .map_err(|error| failed("setting the permissions", error))?;
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(|error| failed("syncing the temporary file", error))?;
+    temporary
+        .persist(&target)
+        .map_err(|error| failed("renaming the temporary file", error.error))?;
+    sync_directory(directory).map_err(|error| RosterError::SyncDirectory {
+        path: path.to_owned(),
+        error,
+    })
+}
+
+#[cfg(unix)]
+fn sync_directory(directory: &Path) -> io::Result<()> {
+    fs::File::open(directory)?.sync_all()
+}
+
+#[cfg(not(unix))]
+fn sync_directory(_directory: &Path) -> io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    const EXAMPLE: &str = r#"# Members of the ISPO Working Group meeting series.
+# Maintainers: add or remove people here; the bot adds newcomers below.
+
+[[member]]
+github = "octocat"
+name = "The Octocat"
+email = "octocat@example.org"
+added = "2026-11-24"            # local date
+via = "InnerSourceCommons/ispo-working-group#12"   # where the request came from
+
+[[member]]
+  email   =   'Ada@Example.org'   # key order and spacing are the maintainers'
+github="ada-l"
+added = 2026-01-05
+"#;
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> PathBuf {
+        let path = dir.path().join("roster.toml");
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn email(text: &str) -> EmailAddress {
+        EmailAddress::parse(text).unwrap()
+    }
+
+    fn member(github: &str, name: &str, address: &str) -> Member {
+        Member {
+            github: github.to_owned(),
+            name: name.to_owned(),
+            email: email(address),
+            added: Some(date(2026, 12, 1)),
+            via: Some("InnerSourceCommons/ispo-working-group#40".to_owned()),
+        }
+    }
+
+    /// Parses `text` expecting an error; returns (line, column, problem, message).
+    fn error_of(text: &str) -> (usize, usize, Problem, String) {
+        match Roster::parse(text, Path::new("roster.toml")) {
+            Err(error @ RosterError::Invalid { .. }) => {
+                let message = error.to_string();
+                let RosterError::Invalid { at, problem } = error else {
+                    unreachable!()
+                };
+                assert!(
+                    message.starts_with(&format!("roster.toml:{}:{}: ", at.line, at.column)),
+                    "{message}"
+                );
+                (at.line, at.column, problem, message)
+            }
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_of_comments_is_an_empty_roster() {
+        for text in ["", "# nobody yet\n", "# a\n\n   # b\n", "\u{feff}# bom\n"] {
+            let roster = Roster::parse(text, Path::new("r.toml")).unwrap();
+            assert!(roster.is_empty());
+            assert_eq!(roster.len(), 0);
+        }
+    }
+
+    #[test]
+    fn loads_several_members_with_both_date_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        let roster = Roster::load(&write(&dir, EXAMPLE)).unwrap();
+        assert_eq!(roster.len(), 2);
+        let [octocat, ada] = roster.members() else {
+            panic!()
+        };
+        assert_eq!(octocat.github, "octocat");
+        assert_eq!(octocat.name, "The Octocat");
+        assert_eq!(octocat.email.expose(), "octocat@example.org");
+        assert_eq!(octocat.added, Some(date(2026, 11, 24)));
+        assert_eq!(
+            octocat.via.as_deref(),
+            Some("InnerSourceCommons/ispo-working-group#12")
+        );
+        assert_eq!(ada.github, "ada-l");
+        assert_eq!(ada.name, "ada-l", "the name defaults to the login");
+        assert_eq!(ada.email.expose(), "Ada@Example.org");
+        assert_eq!(ada.added, Some(date(2026, 1, 5)));
+        assert_eq!(ada.via, None);
+    }
+
+    #[test]
+    fn find_by_login_then_by_email_ignoring_case() {
+        let roster = Roster::parse(EXAMPLE, Path::new("r.toml")).unwrap();
+        assert_eq!(roster.find("OctoCat", None).unwrap().github, "octocat");
+        let ada = email("ada@example.ORG");
+        assert_eq!(roster.find("someone", Some(&ada)).unwrap().github, "ada-l");
+        assert_eq!(
+            roster
+                .find("ada-l", Some(&email("octocat@example.org")))
+                .unwrap()
+                .github,
+            "ada-l",
+            "the login wins over the address"
+        );
+        assert!(
+            roster
+                .find("someone", Some(&email("x@example.org")))
+                .is_none()
+        );
+        assert!(roster.find("someone", None).is_none());
+    }
+
+    #[test]
+    fn debug_output_redacts_addresses() {
+        let roster = Roster::parse(EXAMPLE, Path::new("r.toml")).unwrap();
+        let debug = format!("{roster:?}");
+        assert!(debug.contains("octocat"));
+        assert!(!debug.contains("octocat@"), "{debug}");
+        assert!(!debug.to_lowercase().contains("ada@"), "{debug}");
+    }
+
+    #[test]
+    fn unknown_key_in_member_is_located_and_suggests_a_fix() {
+        let text = "[[member]]\ngithub = \"a\"\nemial = \"x@example.org\"\n";
+        let (line, column, problem, message) = error_of(text);
+        assert_eq!((line, column), (3, 1));
+        assert_eq!(
+            problem,
+            Problem::UnknownKey {
+                key: "emial".into(),
+                in_member: true,
+                suggestion: Some("email")
+            }
+        );
+        assert!(message.contains("did you mean `email`?"), "{message}");
+        assert!(!message.contains("x@example.org"), "{message}");
+    }
+
+    #[test]
+    fn unknown_key_at_top_level() {
+        let (line, column, problem, _) = error_of("# c\n[[members]]\ngithub = \"a\"\n");
+        assert_eq!((line, column), (2, 3));
+        assert_eq!(
+            problem,
+            Problem::UnknownKey {
+                key: "members".into(),
+                in_member: false,
+                suggestion: Some("member")
+            }
+        );
+        let (_, _, problem, _) = error_of("title = \"x\"\n");
+        assert!(matches!(
+            problem,
+            Problem::UnknownKey {
+                suggestion: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn invalid_email_is_located_and_not_echoed() {
+        let text = "[[member]]\ngithub = \"octocat\"\nemail =  \"octocat(at)example.org\"\n";
+        let (line, column, problem, message) = error_of(text);
+        assert_eq!((line, column), (3, 10));
+        assert_eq!(
+            problem,
+            Problem::InvalidEmail {
+                member: "octocat".into()
+            }
+        );
+        assert!(message.contains("member `octocat`"), "{message}");
+        assert!(!message.contains("(at)example"), "{message}");
+    }
+
+    #[test]
+    fn bad_dates_are_located() {
+        for (value, column) in [
+            ("\"2026-13-01\"", 9),
+            ("\"2026-02-30\"", 9),
+            ("\"24.11.2026\"", 9),
+            ("\"2026-1-5\"", 9),
+            ("2026-02-30", 9),
+            ("2026-11-24T10:00:00Z", 9),
+            ("10:00:00", 9),
+            ("5", 9),
+        ] {
+            let text = format!(
+                "[[member]]\ngithub = \"octocat\"\nemail = \"o@example.org\"\nadded = {value}\n"
+            );
+            let (line, col, problem, message) = error_of(&text);
+            assert_eq!((line, col), (4, column), "{value}: {message}");
+            assert!(
+                matches!(problem, Problem::InvalidDate { .. })
+                    || matches!(problem, Problem::Syntax { .. }),
+                "{value}: {problem:?}"
+            );
+        }
+        // Structurally valid dates that don't exist are ours to report.
+        let text =
+            "[[member]]\ngithub = \"octocat\"\nemail = \"o@example.org\"\nadded = \"2026-02-30\"\n";
+        assert_eq!(
+            error_of(text).2,
+            Problem::InvalidDate {
+                member: "octocat".into(),
+                reason: "no such date"
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_logins_are_located_and_not_echoed() {
+        for login in [
+            "",
+            "-octo",
+            "octo-",
+            "octo cat",
+            "octo_cat",
+            "a@example.org",
+            &"a".repeat(40),
+        ] {
+            let text = format!("[[member]]\nemail = \"o@example.org\"\ngithub = \"{login}\"\n");
+            let (line, column, problem, message) = error_of(&text);
+            assert_eq!((line, column), (3, 10), "{login}");
+            assert_eq!(problem, Problem::InvalidLogin);
+            assert!(!message.contains("a@example.org"), "{message}");
+        }
+        assert!(is_valid_github_login("a"));
+        assert!(is_valid_github_login(&"a".repeat(39)));
+        assert!(is_valid_github_login("Octo-Cat-2"));
+    }
+
+    #[test]
+    fn missing_keys_point_at_the_table_header() {
+        let text = "# c\n\n[[member]]\ngithub = \"a\"\n";
+        let (line, column, problem, message) = error_of(text);
+        assert_eq!((line, column), (3, 1));
+        assert_eq!(problem, Problem::MissingKey { key: "email" });
+        assert!(message.contains("add `email = "), "{message}");
+
+        let text = "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n\n[[member]]\nemail = \"b@example.org\"\n";
+        let (line, column, problem, _) = error_of(text);
+        assert_eq!((line, column), (5, 1));
+        assert_eq!(problem, Problem::MissingKey { key: "github" });
+    }
+
+    #[test]
+    fn duplicate_login_in_another_case() {
+        let text = "[[member]]\ngithub = \"octocat\"\nemail = \"a@example.org\"\n\n[[member]]\ngithub = \"OctoCat\"\nemail = \"b@example.org\"\n";
+        let (line, column, problem, message) = error_of(text);
+        assert_eq!((line, column), (6, 10));
+        assert_eq!(
+            problem,
+            Problem::DuplicateLogin {
+                login: "OctoCat".into(),
+                first_line: 2
+            }
+        );
+        assert!(
+            message.contains("duplicate member `OctoCat` (also at line 2"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn duplicate_email_in_another_case() {
+        let text = "[[member]]\ngithub = \"a\"\nemail = \"same@example.org\"\n\n[[member]]\ngithub = \"b\"\nemail = \"Same@EXAMPLE.org\"\n";
+        let (line, column, problem, message) = error_of(text);
+        assert_eq!((line, column), (7, 9));
+        assert_eq!(
+            problem,
+            Problem::DuplicateEmail {
+                member: "b".into(),
+                other: "a".into(),
+                first_line: 3
+            }
+        );
+        assert!(!message.to_lowercase().contains("same@"), "{message}");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let text = "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\n";
+        let (line, column, problem, message) = error_of(text);
+        assert_eq!((line, column), (3, 23));
+        assert!(matches!(problem, Problem::Syntax { .. }), "{problem:?}");
+        assert!(!message.contains("a@example.org"), "{message}");
+
+        let text =
+            "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\nemail = \"a@example.org\"\n";
+        let (line, column, problem, _) = error_of(text);
+        assert_eq!((line, column), (4, 1));
+        assert!(matches!(problem, Problem::Syntax { .. }), "{problem:?}");
+    }
+
+    #[test]
+    fn wrong_types_are_located_without_echoing_strings() {
+        let (line, column, problem, _) =
+            error_of("[[member]]\ngithub = 5\nemail = \"a@example.org\"\n");
+        assert_eq!((line, column), (2, 10));
+        assert!(matches!(problem, Problem::WrongType { .. }), "{problem:?}");
+
+        let (line, column, problem, message) = error_of("member = \"a@example.org\"\n");
+        assert_eq!((line, column), (1, 10));
+        assert!(matches!(problem, Problem::WrongType { .. }), "{problem:?}");
+        assert!(!message.contains("a@example.org"), "{message}");
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text =
+            "# Zoë and 🦀\n[[member]]\ngithub = \"a\"\nemail = \"a@example.org\" # ü\nx = 1\n";
+        let (line, column, _, _) = error_of(text);
+        assert_eq!((line, column), (5, 1));
+        assert_eq!(line_column("aé🦀b", "aé🦀".len()), (1, 4));
+        assert_eq!(line_column("\u{feff}ab", 4), (1, 2));
+    }
+
+    #[test]
+    fn missing_file_says_to_create_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope.toml");
+        let error = Roster::load(&path).unwrap_err();
+        assert!(matches!(error, RosterError::NotFound { .. }));
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("create it"), "{message}");
+        assert!(matches!(
+            add(&path, member("eve", "Eve", "eve@example.org")),
+            Err(RosterError::NotFound { .. })
+        ));
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn add_appends_and_keeps_the_maintainers_text_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        let new = member("newbie", "New Bie", "newbie@example.org");
+        assert_eq!(
+            add(&path, new.clone()).unwrap(),
+            AddOutcome::Added(new.clone())
+        );
+
+        let after = fs::read_to_string(&path).unwrap();
+        let appended = after
+            .strip_prefix(EXAMPLE)
+            .expect("old text kept as a prefix");
+        assert_eq!(
+            appended,
+            "\n[[member]]\ngithub = \"newbie\"\nname = \"New Bie\"\nemail = \"newbie@example.org\"\n\
+             added = \"2026-12-01\"\nvia = \"InnerSourceCommons/ispo-working-group#40\"\n"
+        );
+        let roster = Roster::load(&path).unwrap();
+        assert_eq!(roster.len(), 3);
+        assert_eq!(roster.members()[2], new);
+    }
+
+    #[test]
+    fn add_after_trailing_comments_and_without_final_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n# former member:\n# [[member]]\n# github = \"gone\"";
+        let path = write(&dir, old);
+        let new = Member {
+            added: None,
+            via: None,
+            ..member("b", "B", "b@example.org")
+        };
+        add(&path, new.clone()).unwrap();
+        let after = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            after.strip_prefix(old).unwrap(),
+            "\n\n[[member]]\ngithub = \"b\"\nname = \"B\"\nemail = \"b@example.org\"\n"
+        );
+        assert_eq!(Roster::load(&path).unwrap().members()[1], new);
+    }
+
+    #[test]
+    fn add_to_an_empty_or_comment_only_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for old in ["", "# nobody yet\n", "# nobody yet\n\n"] {
+            let path = write(&dir, old);
+            add(&path, member("eve", "Eve", "eve@example.org")).unwrap();
+            let after = fs::read_to_string(&path).unwrap();
+            let appended = after.strip_prefix(old).unwrap();
+            let expected_gap = if old == "# nobody yet\n" { "\n" } else { "" };
+            assert!(
+                appended.starts_with(&format!("{expected_gap}[[member]]\n")),
+                "{after:?}"
+            );
+            assert_eq!(Roster::load(&path).unwrap().len(), 1);
+        }
+    }
+
+    #[test]
+    fn adding_twice_changes_nothing_the_second_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        let new = member("newbie", "New Bie", "newbie@example.org");
+        add(&path, new.clone()).unwrap();
+        let once = fs::read(&path).unwrap();
+        let again = Member {
+            github: "NEWBIE".into(),
+            ..new.clone()
+        };
+        assert_eq!(add(&path, again).unwrap(), AddOutcome::AlreadyMember(new));
+        assert_eq!(fs::read(&path).unwrap(), once);
+    }
+
+    #[test]
+    fn an_address_used_by_another_login_is_already_a_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        let outcome = add(&path, member("someone-else", "X", "OCTOCAT@example.org")).unwrap();
+        let AddOutcome::AlreadyMember(existing) = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(existing.github, "octocat");
+        assert_eq!(fs::read_to_string(&path).unwrap(), EXAMPLE);
+    }
+
+    #[test]
+    fn add_to_a_broken_file_fails_and_leaves_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for broken in [
+            "[[member]]\ngithub = \"a\"\nemial = \"a@example.org\"\n",
+            "[[member]]\ngithub = \"a\nemail = \"a@example.org\"\n",
+            "member = []\n",
+            "member = [{ github = \"a\", email = \"a@example.org\" }]\n",
+        ] {
+            let path = write(&dir, broken);
+            let error = add(&path, member("eve", "Eve", "eve@example.org")).unwrap_err();
+            assert!(matches!(error, RosterError::Invalid { .. }), "{error:?}");
+            assert!(
+                error.to_string().contains("roster.toml:1:")
+                    || error.to_string().contains("roster.toml:2:")
+                    || error.to_string().contains("roster.toml:3:"),
+                "{error}"
+            );
+            assert_eq!(fs::read_to_string(&path).unwrap(), broken);
+        }
+        let path = write(&dir, "member = []\n");
+        let error = add(&path, member("eve", "Eve", "eve@example.org")).unwrap_err();
+        assert!(
+            matches!(&error, RosterError::Invalid { problem: Problem::InlineMemberArray, at } if (at.line, at.column) == (1, 1)),
+            "{error:?}"
+        );
+        let only: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(only.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn add_rejects_an_invalid_login_without_touching_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        let error = add(&path, member("bad login", "X", "x@example.org")).unwrap_err();
+        assert!(
+            matches!(error, RosterError::InvalidNewMember { .. }),
+            "{error:?}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), EXAMPLE);
+    }
+
+    #[test]
+    fn hostile_names_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        let hostile = [
+            "Eve \"the\" \\ Hacker\n",
+            "Zoë 'O''Brien' 🦀",
+            "tab\there \u{7} bell \u{7f} del",
+            "\"\"\"'''",
+            "x\"\n[[member]]\ngithub = \"evil\"\nemail = \"evil@example.org\"\n",
+            "\r\nback\\slash\\\n",
+        ];
+        for (i, name) in hostile.iter().enumerate() {
+            let new = Member {
+                via: Some(format!("{name}#{i}")),
+                ..member(&format!("eve-{i}"), name, &format!("eve{i}@example.org"))
+            };
+            assert_eq!(
+                add(&path, new.clone()).unwrap(),
+                AddOutcome::Added(new.clone())
+            );
+            let roster = Roster::load(&path).unwrap();
+            assert_eq!(roster.len(), 3 + i, "exactly one member added");
+            assert_eq!(roster.members().last().unwrap(), &new);
+        }
+        assert!(fs::read_to_string(&path).unwrap().starts_with(EXAMPLE));
+    }
+
+    #[test]
+    fn blank_name_is_written_as_the_login() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, "");
+        let outcome = add(&path, member("eve", "  ", "eve@example.org")).unwrap();
+        assert_eq!(outcome.member().name, "eve");
+        assert_eq!(Roster::load(&path).unwrap().members()[0].name, "eve");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn add_keeps_the_file_permissions() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        add(&path, member("eve", "Eve", "eve@example.org")).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn add_through_a_symlink_updates_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = write(&dir, EXAMPLE);
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        add(&link, member("eve", "Eve", "eve@example.org")).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(Roster::load(&target).unwrap().len(), 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failed_write_names_the_path_and_leaves_the_file_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
+        // Privileged users can write anyway; then there is nothing to observe.
+        let probe = dir.path().join("probe");
+        if fs::write(&probe, "").is_ok() {
+            fs::remove_file(&probe).unwrap();
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+            return;
+        }
+        let error = add(&path, member("eve", "Eve", "eve@example.org")).unwrap_err();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let message = error.to_string();
+        assert!(matches!(error, RosterError::Write { .. }), "{error:?}");
+        assert!(
+            message.starts_with(&path.display().to_string()),
+            "{message}"
+        );
+        assert!(message.contains("ermission denied"), "{message}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), EXAMPLE);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(suggest("emial", MEMBER_KEYS), Some("email"));
+        assert_eq!(suggest("Email", MEMBER_KEYS), Some("email"));
+        assert_eq!(suggest("githib", MEMBER_KEYS), Some("github"));
+        assert_eq!(suggest("date", MEMBER_KEYS), Some("added"));
+        assert_eq!(suggest("nmae", MEMBER_KEYS), Some("name"));
+        assert_eq!(suggest("foo", MEMBER_KEYS), None);
+        assert_eq!(suggest("vi", MEMBER_KEYS), Some("via"));
+        assert_eq!(suggest("login", MEMBER_KEYS), Some("github"));
+        assert_eq!(suggest("login", TOP_LEVEL_KEYS), None);
+        assert_eq!(suggest("members", TOP_LEVEL_KEYS), Some("member"));
+        assert_eq!(edit_distance("emial", "email"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "via"), 3);
+    }
+}
