@@ -59,7 +59,12 @@ pub struct ConfigError {
 
 impl ConfigError {
     /// An error at a byte span of `source` (the text of `path`).
-    pub fn at(path: &Path, source: &str, span: Option<Range<usize>>, message: impl Into<String>) -> Self {
+    pub fn at(
+        path: &Path,
+        source: &str,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Self {
         Self {
             path: path.to_path_buf(),
             location: span.map(|s| line_col(source, s.start)),
@@ -69,7 +74,11 @@ impl ConfigError {
 
     /// An error about a file as a whole (unreadable, missing).
     pub fn file(path: &Path, message: impl Into<String>) -> Self {
-        Self { path: path.to_path_buf(), location: None, message: message.into() }
+        Self {
+            path: path.to_path_buf(),
+            location: None,
+            message: message.into(),
+        }
     }
 }
 
@@ -83,8 +92,12 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Parses TOML text into `T`, turning syntax and shape errors into located [`ConfigError`]s.
-pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, source: &str) -> Result<T, ConfigError> {
-    toml::from_str(source).map_err(|e| ConfigError::at(path, source, e.span(), e.message().trim().to_string()))
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    source: &str,
+) -> Result<T, ConfigError> {
+    toml::from_str(source)
+        .map_err(|e| ConfigError::at(path, source, e.span(), e.message().trim().to_string()))
 }
 
 /// The whole, checked configuration.
@@ -185,9 +198,14 @@ impl RepoName {
     pub fn parse(text: &str) -> Option<Self> {
         let (owner, name) = text.split_once('/')?;
         let valid = |s: &str| {
-            !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         };
-        (valid(owner) && valid(name)).then(|| Self { owner: owner.to_string(), name: name.to_string() })
+        (valid(owner) && valid(name)).then(|| Self {
+            owner: owner.to_string(),
+            name: name.to_string(),
+        })
     }
 
     /// Whether `full_name` (as in a webhook payload) names this repository; GitHub names are
@@ -384,7 +402,11 @@ fn yes() -> bool {
 
 impl Default for RawReply {
     fn default() -> Self {
-        Self { labels: Vec::new(), close: true, needs_email_label: None }
+        Self {
+            labels: Vec::new(),
+            close: true,
+            needs_email_label: None,
+        }
     }
 }
 
@@ -437,7 +459,13 @@ impl Config {
     /// Checks config text that was read from `path`.
     pub fn from_source(path: &Path, source: &str, env: &dyn Env) -> Result<Config, ConfigError> {
         let raw: RawConfig = parse_toml(path, source)?;
-        Checker { path, source, base: path.parent().unwrap_or(Path::new(".")), env }.check(raw)
+        Checker {
+            path,
+            source,
+            base: path.parent().unwrap_or(Path::new(".")),
+            env,
+        }
+        .check(raw)
     }
 
     /// The series with this id.
@@ -467,18 +495,32 @@ impl Checker<'_> {
     fn check(&self, raw: RawConfig) -> Result<Config, ConfigError> {
         let data_dir = match self.env.var(env::DATA_DIR) {
             Some(dir) => PathBuf::from(dir),
-            None => self.resolve(raw.storage.data_dir.as_ref().map_or("data", |d| d.get_ref())),
+            None => self.resolve(
+                raw.storage
+                    .data_dir
+                    .as_ref()
+                    .map_or("data", |d| d.get_ref()),
+            ),
         };
         let mut series = Vec::with_capacity(raw.series.len());
         let mut ids = HashSet::new();
         for s in raw.series {
             if !ids.insert(s.id.get_ref().clone()) {
-                return Err(self.err(s.id.span(), format!("series id `{}` is used twice; each series needs its own id", s.id.get_ref())));
+                return Err(self.err(
+                    s.id.span(),
+                    format!(
+                        "series id `{}` is used twice; each series needs its own id",
+                        s.id.get_ref()
+                    ),
+                ));
             }
             series.push(self.series(s)?);
         }
         if series.is_empty() {
-            return Err(ConfigError::file(self.path, "no [[series]] is configured; add one (see the README)"));
+            return Err(ConfigError::file(
+                self.path,
+                "no [[series]] is configured; add one (see the README)",
+            ));
         }
         Ok(Config {
             path: self.path.to_path_buf(),
@@ -504,24 +546,41 @@ impl Checker<'_> {
             },
         };
         let max_body_bytes = match raw.max_body_bytes {
-            Some(n) if *n.get_ref() < 1024 => return Err(self.err(n.span(), "`max_body_bytes` must be at least 1024")),
+            Some(n) if *n.get_ref() < 1024 => {
+                return Err(self.err(n.span(), "`max_body_bytes` must be at least 1024"));
+            }
             Some(n) => n.into_inner(),
             None => DEFAULT_MAX_BODY_BYTES,
         };
-        Ok(ServerConfig { listen, max_body_bytes })
+        Ok(ServerConfig {
+            listen,
+            max_body_bytes,
+        })
     }
 
     fn webhook_secret(&self, raw: RawWebhook) -> Result<Option<WebhookSecret>, ConfigError> {
         if let Some(secret) = self.env.var(env::WEBHOOK_SECRET) {
             return Ok(WebhookSecret::new(&secret));
         }
-        let Some(file) = raw.secret_file else { return Ok(None) };
+        let Some(file) = raw.secret_file else {
+            return Ok(None);
+        };
         let path = self.resolve(file.get_ref());
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| self.err(file.span(), format!("cannot read the webhook secret file {}: {e}", path.display())))?;
-        WebhookSecret::new(&text)
-            .map(Some)
-            .ok_or_else(|| self.err(file.span(), format!("the webhook secret file {} is empty", path.display())))
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.err(
+                file.span(),
+                format!(
+                    "cannot read the webhook secret file {}: {e}",
+                    path.display()
+                ),
+            )
+        })?;
+        WebhookSecret::new(&text).map(Some).ok_or_else(|| {
+            self.err(
+                file.span(),
+                format!("the webhook secret file {} is empty", path.display()),
+            )
+        })
     }
 
     fn github(&self, raw: RawGitHub) -> GitHubConfig {
@@ -540,7 +599,10 @@ impl Checker<'_> {
 
     fn mail(&self, raw: RawMail, data_dir: &Path) -> Result<MailConfig, ConfigError> {
         let from: Mailbox = raw.from.get_ref().parse().map_err(|_| {
-            self.err(raw.from.span(), "`from` must be a mailbox like \"ISPO Working Group <ispo-wg@example.org>\"")
+            self.err(
+                raw.from.span(),
+                "`from` must be a mailbox like \"ISPO Working Group <ispo-wg@example.org>\"",
+            )
         })?;
         let transport_span = raw.transport.as_ref().map_or(0..0, |t| t.span());
         let transport_name = self
@@ -550,10 +612,15 @@ impl Checker<'_> {
             .unwrap_or_else(|| "file".to_string());
         let transport = match transport_name.as_str() {
             "file" => MailTransport::File {
-                dir: raw.dir.map_or_else(|| data_dir.join("mail"), |d| self.resolve(d.get_ref())),
+                dir: raw
+                    .dir
+                    .map_or_else(|| data_dir.join("mail"), |d| self.resolve(d.get_ref())),
             },
             "smtp" => {
-                let url = self.env.var(env::SMTP_URL).or_else(|| raw.url.as_ref().map(|u| u.get_ref().clone()));
+                let url = self
+                    .env
+                    .var(env::SMTP_URL)
+                    .or_else(|| raw.url.as_ref().map(|u| u.get_ref().clone()));
                 let url = url.ok_or_else(|| {
                     self.err(transport_span.clone(), format!("transport \"smtp\" needs `url` (or {}), like \"smtp://127.0.0.1:2525\"", env::SMTP_URL))
                 })?;
@@ -562,10 +629,15 @@ impl Checker<'_> {
                     // The URL may contain a password: describe the problem without echoing it.
                     self.err(span, format!("the SMTP url is not valid ({e}); use smtp://host:port, smtp://host:port?tls=required or smtps://host:port"))
                 })?;
-                MailTransport::Smtp { url: SecretString::from(url) }
+                MailTransport::Smtp {
+                    url: SecretString::from(url),
+                }
             }
             other => {
-                return Err(self.err(transport_span, format!("unknown mail transport {other:?}: use \"file\" or \"smtp\"")));
+                return Err(self.err(
+                    transport_span,
+                    format!("unknown mail transport {other:?}: use \"file\" or \"smtp\""),
+                ));
             }
         };
         Ok(MailConfig { from, transport })
@@ -573,21 +645,36 @@ impl Checker<'_> {
 
     fn series(&self, raw: RawSeries) -> Result<Series, ConfigError> {
         let id = raw.id.get_ref().trim().to_string();
-        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(self.err(raw.id.span(), "series `id` must be non-empty and use only letters, digits, '-', '_' and '.'"));
+        if id.is_empty()
+            || !id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(self.err(
+                raw.id.span(),
+                "series `id` must be non-empty and use only letters, digits, '-', '_' and '.'",
+            ));
         }
-        let repo = RepoName::parse(raw.repo.get_ref().trim())
-            .ok_or_else(|| self.err(raw.repo.span(), "`repo` must be \"owner/name\", like \"InnerSourceCommons/ispo-working-group\""))?;
+        let repo = RepoName::parse(raw.repo.get_ref().trim()).ok_or_else(|| {
+            self.err(
+                raw.repo.span(),
+                "`repo` must be \"owner/name\", like \"InnerSourceCommons/ispo-working-group\"",
+            )
+        })?;
         let schedule = self.schedule(&raw)?;
         let organizer_email = EmailAddress::parse(raw.organizer.email.get_ref())
             .map_err(|e| self.err(raw.organizer.email.span(), format!("organizer email: {e}")))?;
         let uid = match raw.uid {
-            Some(uid) if uid.get_ref().trim().is_empty() => return Err(self.err(uid.span(), "`uid` must not be empty")),
+            Some(uid) if uid.get_ref().trim().is_empty() => {
+                return Err(self.err(uid.span(), "`uid` must not be empty"));
+            }
             Some(uid) => uid.into_inner().trim().to_string(),
             None => default_uid(&id, &repo),
         };
         let title = match raw.matcher.title {
-            Some(t) => Some(Regex::new(t.get_ref()).map_err(|e| self.err(t.span(), format!("`match.title` is not a valid regex: {e}")))?),
+            Some(t) => Some(Regex::new(t.get_ref()).map_err(|e| {
+                self.err(t.span(), format!("`match.title` is not a valid regex: {e}"))
+            })?),
             None => None,
         };
         if raw.matcher.labels.is_empty() && title.is_none() {
@@ -600,10 +687,16 @@ impl Checker<'_> {
             description: raw.description,
             location: raw.location.filter(|l| !l.trim().is_empty()),
             schedule,
-            organizer: Person { name: raw.organizer.name, email: organizer_email },
+            organizer: Person {
+                name: raw.organizer.name,
+                email: organizer_email,
+            },
             roster: self.resolve(raw.roster.get_ref()),
             uid,
-            matcher: Matcher { labels: raw.matcher.labels, title },
+            matcher: Matcher {
+                labels: raw.matcher.labels,
+                title,
+            },
             reply: ReplyConfig {
                 labels: raw.reply.labels,
                 close: raw.reply.close,
@@ -615,32 +708,48 @@ impl Checker<'_> {
     fn schedule(&self, raw: &RawSeries) -> Result<Schedule, ConfigError> {
         let first_text = literal_text(raw.first.get_ref());
         let first: jiff::civil::DateTime = first_text.parse().map_err(|_| {
-            self.err(raw.first.span(), format!("`first` = {first_text:?} is not a local date-time like \"2024-05-06T08:00\""))
+            self.err(
+                raw.first.span(),
+                format!(
+                    "`first` = {first_text:?} is not a local date-time like \"2024-05-06T08:00\""
+                ),
+            )
         })?;
         let mut skip = Vec::with_capacity(raw.skip.len());
         for date in &raw.skip {
             let text = date_text(date.get_ref());
             skip.push(text.parse::<jiff::civil::Date>().map_err(|_| {
-                self.err(date.span(), format!("skip date {text:?} is not a date like \"2026-12-28\""))
+                self.err(
+                    date.span(),
+                    format!("skip date {text:?} is not a date like \"2026-12-28\""),
+                )
             })?);
         }
-        Schedule::new(raw.timezone.get_ref().trim(), first, *raw.duration_minutes.get_ref(), *raw.interval_weeks.get_ref(), skip)
-            .map_err(|e| {
-                use crate::calendar::ScheduleError as E;
-                let span = match &e {
-                    E::UnknownTimeZone { .. } => raw.timezone.span(),
-                    E::ZeroInterval => raw.interval_weeks.span(),
-                    E::BadDuration { .. } => raw.duration_minutes.span(),
-                    E::SkipNotAMeetingDate { date, .. } => raw
-                        .skip
-                        .iter()
-                        .find(|d| date_text(d.get_ref()).parse::<jiff::civil::Date>().ok() == Some(*date))
-                        .map_or(raw.first.span(), |d| d.span()),
-                    #[allow(unreachable_patterns)]
-                    _ => raw.first.span(),
-                };
-                self.err(span, e.to_string())
-            })
+        Schedule::new(
+            raw.timezone.get_ref().trim(),
+            first,
+            *raw.duration_minutes.get_ref(),
+            *raw.interval_weeks.get_ref(),
+            skip,
+        )
+        .map_err(|e| {
+            use crate::calendar::ScheduleError as E;
+            let span = match &e {
+                E::UnknownTimeZone { .. } => raw.timezone.span(),
+                E::ZeroInterval => raw.interval_weeks.span(),
+                E::BadDuration { .. } => raw.duration_minutes.span(),
+                E::SkipNotAMeetingDate { date, .. } => raw
+                    .skip
+                    .iter()
+                    .find(|d| {
+                        date_text(d.get_ref()).parse::<jiff::civil::Date>().ok() == Some(*date)
+                    })
+                    .map_or(raw.first.span(), |d| d.span()),
+                #[allow(unreachable_patterns)]
+                _ => raw.first.span(),
+            };
+            self.err(span, e.to_string())
+        })
     }
 }
 
@@ -650,5 +759,7 @@ pub fn default_uid(id: &str, repo: &RepoName) -> String {
     format!("{id}.{}.{}@invitebot", repo.owner, repo.name).to_ascii_lowercase()
 }
 
+#[cfg(test)]
+pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

@@ -84,7 +84,11 @@ mod tests {
 
     #[test]
     fn valid_addresses_parse_and_expose_the_original() {
-        for text in ["ada@example.org", " ada.lovelace+wg@mail.example.co.uk\r\n", "a@b.io"] {
+        for text in [
+            "ada@example.org",
+            " ada.lovelace+wg@mail.example.co.uk\r\n",
+            "a@b.io",
+        ] {
             let email = EmailAddress::parse(text).unwrap();
             assert_eq!(email.expose(), text.trim());
         }

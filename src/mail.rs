@@ -72,8 +72,10 @@ impl Mailer {
     pub fn new(config: &MailConfig) -> Result<Self, MailError> {
         let transport = match &config.transport {
             MailTransport::File { dir } => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|source| MailError::Folder { dir: dir.display().to_string(), source })?;
+                std::fs::create_dir_all(dir).map_err(|source| MailError::Folder {
+                    dir: dir.display().to_string(),
+                    source,
+                })?;
                 Transport::File(AsyncFileTransport::new(dir))
             }
             MailTransport::Smtp { url } => Transport::Smtp(
@@ -83,7 +85,10 @@ impl Mailer {
                     .build(),
             ),
         };
-        Ok(Self { from: config.from.clone(), transport })
+        Ok(Self {
+            from: config.from.clone(),
+            transport,
+        })
     }
 
     /// A word for logs: where mail goes.
@@ -96,20 +101,39 @@ impl Mailer {
 
     /// Builds the message for one recipient.
     pub fn build(&self, mail: &CalendarMail<'_>) -> Result<Message, MailError> {
-        let to = Mailbox::new(Some(mail.to.name.clone()), mail.to.email.as_lettre().clone());
-        let calendar_type = format!("text/calendar; method={}; charset=UTF-8", mail.method.as_str());
-        let calendar_type = ContentType::parse(&calendar_type).map_err(|e| MailError::Build(e.to_string()))?;
+        let to = Mailbox::new(
+            Some(mail.to.name.clone()),
+            mail.to.email.as_lettre().clone(),
+        );
+        let calendar_type = format!(
+            "text/calendar; method={}; charset=UTF-8",
+            mail.method.as_str()
+        );
+        let calendar_type =
+            ContentType::parse(&calendar_type).map_err(|e| MailError::Build(e.to_string()))?;
         Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject)
             .date_now()
-            .message_id(Some(format!("<{}@{}>", uuid::Uuid::new_v4().simple(), self.from.email.domain())))
+            .message_id(Some(format!(
+                "<{}@{}>",
+                uuid::Uuid::new_v4().simple(),
+                self.from.email.domain()
+            )))
             .header(AutoSubmitted)
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text.to_string()))
-                    .singlepart(SinglePart::builder().header(calendar_type).body(mail.ics.to_string())),
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(ContentType::TEXT_PLAIN)
+                            .body(mail.text.to_string()),
+                    )
+                    .singlepart(
+                        SinglePart::builder()
+                            .header(calendar_type)
+                            .body(mail.ics.to_string()),
+                    ),
             )
             .map_err(|e| MailError::Build(e.to_string()))
     }
@@ -117,18 +141,23 @@ impl Mailer {
     /// Hands the message to the transport; returns once the SMTP server accepted it (or the
     /// file is written).
     pub async fn send(&self, message: &Message) -> Result<(), MailError> {
-        match &self.transport {
-            Transport::File(t) => t.send(message.clone()).await.map(drop).map_err(|e| MailError::Send {
-                transport: "file",
-                detail: e.to_string(),
-                permanent: false,
-            }),
-            Transport::Smtp(t) => t.send(message.clone()).await.map(drop).map_err(|e| MailError::Send {
-                transport: "smtp",
-                permanent: e.is_permanent(),
-                detail: e.to_string(),
-            }),
-        }
+        let result = match &self.transport {
+            Transport::File(t) => t
+                .send(message.clone())
+                .await
+                .map(drop)
+                .map_err(|e| (e.to_string(), false)),
+            Transport::Smtp(t) => t
+                .send(message.clone())
+                .await
+                .map(drop)
+                .map_err(|e| (e.to_string(), e.is_permanent())),
+        };
+        result.map_err(|(detail, permanent)| MailError::Send {
+            transport: self.transport_name(),
+            detail,
+            permanent,
+        })
     }
 }
 
@@ -158,7 +187,9 @@ mod tests {
     fn mailer(dir: &std::path::Path) -> Mailer {
         let config = MailConfig {
             from: "ISPO Working Group <ispo-wg@example.org>".parse().unwrap(),
-            transport: MailTransport::File { dir: dir.to_path_buf() },
+            transport: MailTransport::File {
+                dir: dir.to_path_buf(),
+            },
         };
         Mailer::new(&config).unwrap()
     }
@@ -166,12 +197,24 @@ mod tests {
     #[test]
     fn message_is_imip_for_one_recipient() {
         let dir = tempfile::tempdir().unwrap();
-        let person = Person { name: "Lovelace, Ada \"the first\"".into(), email: EmailAddress::parse("ada@example.org").unwrap() };
+        let person = Person {
+            name: "Lovelace, Ada \"the first\"".into(),
+            email: EmailAddress::parse("ada@example.org").unwrap(),
+        };
         let ics = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n";
-        let mail = CalendarMail { to: &person, subject: "Invitation: ISPO", text: "Hello", ics, method: Method::Request };
+        let mail = CalendarMail {
+            to: &person,
+            subject: "Invitation: ISPO",
+            text: "Hello",
+            ics,
+            method: Method::Request,
+        };
         let message = mailer(dir.path()).build(&mail).unwrap();
         let text = String::from_utf8(message.formatted()).unwrap();
-        assert!(text.contains("From: \"ISPO Working Group\" <ispo-wg@example.org>\r\n"), "{text}");
+        assert!(
+            text.contains("From: \"ISPO Working Group\" <ispo-wg@example.org>\r\n"),
+            "{text}"
+        );
         assert!(text.contains("ada@example.org>\r\n"), "{text}");
         assert!(text.contains("Auto-Submitted: auto-generated\r\n"));
         assert!(text.contains("Message-ID: <") && text.contains("@example.org>\r\n"));
@@ -186,12 +229,24 @@ mod tests {
     async fn file_transport_writes_one_eml() {
         let dir = tempfile::tempdir().unwrap();
         let mail_dir = dir.path().join("mail");
-        let person = Person { name: "Ada".into(), email: EmailAddress::parse("ada@example.org").unwrap() };
+        let person = Person {
+            name: "Ada".into(),
+            email: EmailAddress::parse("ada@example.org").unwrap(),
+        };
         let ics = "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n";
-        let mail = CalendarMail { to: &person, subject: "s", text: "t", ics, method: Method::Cancel };
+        let mail = CalendarMail {
+            to: &person,
+            subject: "s",
+            text: "t",
+            ics,
+            method: Method::Cancel,
+        };
         let mailer = mailer(&mail_dir);
         mailer.send(&mailer.build(&mail).unwrap()).await.unwrap();
-        let files: Vec<_> = std::fs::read_dir(&mail_dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let files: Vec<_> = std::fs::read_dir(&mail_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].extension().unwrap(), "eml");
         let text = std::fs::read_to_string(&files[0]).unwrap();

@@ -67,8 +67,12 @@ fn main() -> ExitCode {
 
 fn init_logging(serving: bool) {
     let default = if serving { "info" } else { "warn" };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -76,7 +80,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config),
         Command::Check => check(&config),
-        Command::Ics { series, attendee, name } => ics(&config, series.as_deref(), &attendee, &name),
+        Command::Ics {
+            series,
+            attendee,
+            name,
+        } => ics(&config, series.as_deref(), &attendee, &name),
     }
 }
 
@@ -101,11 +109,24 @@ fn check(config: &Config) -> anyhow::Result<()> {
             schedule.tz_name(),
             schedule.duration_minutes(),
             schedule.first().date(),
-            if schedule.skip().is_empty() { "none".to_string() } else { schedule.skip().iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ") },
+            if schedule.skip().is_empty() {
+                "none".to_string()
+            } else {
+                schedule
+                    .skip()
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
         );
         println!("  calendar UID: {}", series.uid);
         match Roster::load(&series.roster) {
-            Ok(roster) => println!("  roster: {}, {} member(s)", series.roster.display(), roster.len()),
+            Ok(roster) => println!(
+                "  roster: {}, {} member(s)",
+                series.roster.display(),
+                roster.len()
+            ),
             Err(error) => {
                 println!("  roster: {} is INVALID", series.roster.display());
                 broken.push(error);
@@ -117,7 +138,9 @@ fn check(config: &Config) -> anyhow::Result<()> {
         }
     }
     if config.webhook_secret.is_none() {
-        println!("\nnote: no webhook secret is set; `serve` needs INVITEBOT_WEBHOOK_SECRET or [webhook] secret_file");
+        println!(
+            "\nnote: no webhook secret is set; `serve` needs INVITEBOT_WEBHOOK_SECRET or [webhook] secret_file"
+        );
     }
     if config.github.token.is_none() {
         println!("note: no GitHub token is set; `serve` will log replies instead of posting them");
@@ -135,12 +158,22 @@ fn ics(config: &Config, series_id: Option<&str>, attendee: &str, name: &str) -> 
     let series = match series_id {
         Some(id) => config.series_by_id(id).with_context(|| {
             let known: Vec<&str> = config.series.iter().map(|s| s.id.as_str()).collect();
-            format!("no series `{id}` in {} (known: {})", config.path.display(), known.join(", "))
+            format!(
+                "no series `{id}` in {} (known: {})",
+                config.path.display(),
+                known.join(", ")
+            )
         })?,
         None => &config.series[0],
     };
     let email = EmailAddress::parse(attendee).context("--attendee")?;
-    let attendee = Person { name: name.to_string(), email };
-    print!("{}", invitation(series, &attendee, Timestamp::now(), Method::Request).to_ics());
+    let attendee = Person {
+        name: name.to_string(),
+        email,
+    };
+    print!(
+        "{}",
+        invitation(series, &attendee, Timestamp::now(), Method::Request).to_ics()
+    );
     Ok(())
 }

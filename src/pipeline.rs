@@ -87,7 +87,11 @@ pub struct Pipeline {
 impl Pipeline {
     /// Puts the pipeline together.
     pub fn new(config: Arc<Config>, mailer: Mailer, github: Client) -> Self {
-        Self { config, mailer, github }
+        Self {
+            config,
+            mailer,
+            github,
+        }
     }
 
     /// Works on one join request and logs one line with its outcome. Jobs must be handled one at
@@ -95,7 +99,10 @@ impl Pipeline {
     pub async fn handle(&self, job: Job) -> Outcome {
         let Some(series) = self.config.series_by_id(&job.series_id) else {
             tracing::error!(delivery = %job.delivery_id, series = %job.series_id, outcome = "failed", "join request for a series that is no longer configured");
-            return Outcome::Failed(PipelineError::Task(format!("series `{}` is not configured", job.series_id)));
+            return Outcome::Failed(PipelineError::Task(format!(
+                "series `{}` is not configured",
+                job.series_id
+            )));
         };
         let outcome = match self.run(series, &job.request).await {
             Ok(outcome) => outcome,
@@ -119,25 +126,47 @@ impl Pipeline {
         outcome
     }
 
-    async fn run(&self, series: &Series, request: &InviteRequest) -> Result<Outcome, PipelineError> {
+    async fn run(
+        &self,
+        series: &Series,
+        request: &InviteRequest,
+    ) -> Result<Outcome, PipelineError> {
         let mut profile = LazyProfile::new(&self.github, &request.login);
         let (email, source) = match &request.email {
             EmailFinding::Found(email, source) => (email.clone(), *source),
-            EmailFinding::Invalid => return self.ask_for_email(series, request, NoEmail::Invalid).await,
-            EmailFinding::Missing => match profile.get().await?.email.as_deref().and_then(request::first_email) {
+            EmailFinding::Invalid => {
+                return self.ask_for_email(series, request, NoEmail::Invalid).await;
+            }
+            EmailFinding::Missing => match profile
+                .get()
+                .await?
+                .email
+                .as_deref()
+                .and_then(request::first_email)
+            {
                 Some(email) => (email, EmailSource::Profile),
                 None => return self.ask_for_email(series, request, NoEmail::Missing).await,
             },
         };
         let name = match &request.name {
             Some(name) => name.clone(),
-            None => profile.get().await?.name.as_deref().and_then(request::clean_name).unwrap_or_else(|| request.login.clone()),
+            None => profile
+                .get()
+                .await?
+                .name
+                .as_deref()
+                .and_then(request::clean_name)
+                .unwrap_or_else(|| request.login.clone()),
         };
         let member = Member {
             github: request.login.clone(),
             name,
             email,
-            added: Some(Timestamp::now().to_zoned(series.schedule.time_zone().clone()).date()),
+            added: Some(
+                Timestamp::now()
+                    .to_zoned(series.schedule.time_zone().clone())
+                    .date(),
+            ),
             via: Some(format!("{}#{}", series.repo, request.issue_number)),
         };
         let added = add_to_roster(series.roster.clone(), member).await?;
@@ -148,42 +177,97 @@ impl Pipeline {
         self.send_invitation(series, &member).await?;
         let next = series.schedule.next_occurrences(Timestamp::now(), 1);
         let comment = texts::invited_comment(series, &request.login, next.first(), already);
-        self.reply(series, request.issue_number, &comment, &series.reply.labels, series.reply.close).await?;
-        Ok(if already { Outcome::InvitedAgain } else { Outcome::Invited(source) })
+        self.reply(
+            series,
+            request.issue_number,
+            &comment,
+            &series.reply.labels,
+            series.reply.close,
+        )
+        .await?;
+        Ok(if already {
+            Outcome::InvitedAgain
+        } else {
+            Outcome::Invited(source)
+        })
     }
 
-    async fn ask_for_email(&self, series: &Series, request: &InviteRequest, reason: NoEmail) -> Result<Outcome, PipelineError> {
+    async fn ask_for_email(
+        &self,
+        series: &Series,
+        request: &InviteRequest,
+        reason: NoEmail,
+    ) -> Result<Outcome, PipelineError> {
         let comment = texts::needs_email_comment(series, &request.login, reason);
         let labels: Vec<String> = series.reply.needs_email_label.iter().cloned().collect();
-        self.reply(series, request.issue_number, &comment, &labels, false).await?;
+        self.reply(series, request.issue_number, &comment, &labels, false)
+            .await?;
         Ok(Outcome::NeedsEmail(reason))
     }
 
     /// Builds and sends the series' invitation to one member.
-    pub async fn send_invitation(&self, series: &Series, member: &Member) -> Result<(), PipelineError> {
-        let attendee = Person { name: member.name.clone(), email: member.email.clone() };
+    pub async fn send_invitation(
+        &self,
+        series: &Series,
+        member: &Member,
+    ) -> Result<(), PipelineError> {
+        let attendee = Person {
+            name: member.name.clone(),
+            email: member.email.clone(),
+        };
         let now = Timestamp::now();
         let ics = invitation(series, &attendee, now, Method::Request).to_ics();
-        let text = texts::invite_text(series, &member.name, &series.schedule.next_occurrences(now, UPCOMING_IN_MAIL));
+        let text = texts::invite_text(
+            series,
+            &member.name,
+            &series.schedule.next_occurrences(now, UPCOMING_IN_MAIL),
+        );
         let subject = texts::invite_subject(series);
-        let mail = CalendarMail { to: &attendee, subject: &subject, text: &text, ics: &ics, method: Method::Request };
+        let mail = CalendarMail {
+            to: &attendee,
+            subject: &subject,
+            text: &text,
+            ics: &ics,
+            method: Method::Request,
+        };
         let message = self.mailer.build(&mail)?;
         self.mailer.send(&message).await?;
         Ok(())
     }
 
-    async fn reply(&self, series: &Series, issue: u64, comment: &str, labels: &[String], close: bool) -> Result<(), PipelineError> {
-        self.github.comment(&series.repo, issue, comment).await.map_err(PipelineError::Reply)?;
-        self.github.add_labels(&series.repo, issue, labels).await.map_err(PipelineError::Reply)?;
+    async fn reply(
+        &self,
+        series: &Series,
+        issue: u64,
+        comment: &str,
+        labels: &[String],
+        close: bool,
+    ) -> Result<(), PipelineError> {
+        self.github
+            .comment(&series.repo, issue, comment)
+            .await
+            .map_err(PipelineError::Reply)?;
+        self.github
+            .add_labels(&series.repo, issue, labels)
+            .await
+            .map_err(PipelineError::Reply)?;
         if close {
-            self.github.close(&series.repo, issue).await.map_err(PipelineError::Reply)?;
+            self.github
+                .close(&series.repo, issue)
+                .await
+                .map_err(PipelineError::Reply)?;
         }
         Ok(())
     }
 }
 
 /// The series' invitation for one attendee.
-pub fn invitation<'a>(series: &'a Series, attendee: &'a Person, dtstamp: Timestamp, method: Method) -> Invitation<'a> {
+pub fn invitation<'a>(
+    series: &'a Series,
+    attendee: &'a Person,
+    dtstamp: Timestamp,
+    method: Method,
+) -> Invitation<'a> {
     Invitation {
         method,
         uid: &series.uid,
@@ -215,12 +299,21 @@ struct LazyProfile<'a> {
 
 impl<'a> LazyProfile<'a> {
     fn new(github: &'a Client, login: &'a str) -> Self {
-        Self { github, login, profile: None }
+        Self {
+            github,
+            login,
+            profile: None,
+        }
     }
 
     async fn get(&mut self) -> Result<&crate::github::client::Profile, PipelineError> {
         if self.profile.is_none() {
-            self.profile = Some(self.github.profile(self.login).await.map_err(PipelineError::Profile)?);
+            self.profile = Some(
+                self.github
+                    .profile(self.login)
+                    .await
+                    .map_err(PipelineError::Profile)?,
+            );
         }
         Ok(self.profile.as_ref().expect("just set"))
     }

@@ -91,12 +91,19 @@ pub fn is_join_request(series: &Series, event: &IssuesEvent) -> bool {
     if !series.repo.matches(&event.repository.full_name) {
         return false;
     }
-    let labelled = event
-        .issue
-        .labels
-        .iter()
-        .any(|label| series.matcher.labels.iter().any(|m| m.eq_ignore_ascii_case(&label.name)));
-    labelled || series.matcher.title.as_ref().is_some_and(|re| re.is_match(&event.issue.title))
+    let labelled = event.issue.labels.iter().any(|label| {
+        series
+            .matcher
+            .labels
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&label.name))
+    });
+    labelled
+        || series
+            .matcher
+            .title
+            .as_ref()
+            .is_some_and(|re| re.is_match(&event.issue.title))
 }
 
 /// Reads the requester, name and email from the issue.
@@ -137,7 +144,10 @@ pub fn parse_form(body: &str) -> Vec<FormSection> {
 fn section(heading: &str, lines: &[&str]) -> FormSection {
     let value = lines.join("\n").trim().to_string();
     let empty = value.is_empty() || value == "_No response_";
-    FormSection { heading: heading.to_string(), value: (!empty).then_some(value) }
+    FormSection {
+        heading: heading.to_string(),
+        value: (!empty).then_some(value),
+    }
 }
 
 /// Candidate email addresses in free text (validated afterwards by [`EmailAddress::parse`]).
@@ -156,13 +166,17 @@ pub fn first_email(text: &str) -> Option<EmailAddress> {
 
 /// Whether mail to this address can reach a person (GitHub's `noreply` addresses can't).
 pub fn is_deliverable(email: &EmailAddress) -> bool {
-    !email.domain().eq_ignore_ascii_case("users.noreply.github.com")
+    !email
+        .domain()
+        .eq_ignore_ascii_case("users.noreply.github.com")
 }
 
 /// The email rule: the form's email field if it has an answer (which must then be usable), else
 /// the first address anywhere in the body, else missing.
 fn find_email(body: &str, form: &[FormSection]) -> EmailFinding {
-    let field = form.iter().find(|s| s.heading.to_lowercase().contains("email"));
+    let field = form
+        .iter()
+        .find(|s| s.heading.to_lowercase().contains("email"));
     if let Some(value) = field.and_then(|s| s.value.as_deref()) {
         return match first_email(value) {
             Some(email) => EmailFinding::Found(email, EmailSource::Form),
@@ -175,7 +189,8 @@ fn find_email(body: &str, form: &[FormSection]) -> EmailFinding {
     }
 }
 
-static NAME_HEADING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bname\b").expect("valid regex"));
+static NAME_HEADING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bname\b").expect("valid regex"));
 
 /// The form's name field (heading with the word "name"), cleaned up for use in a calendar.
 fn form_name(form: &[FormSection]) -> Option<String> {

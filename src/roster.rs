@@ -654,10 +654,10 @@ fn suggest(key: &str, allowed: &[&'static str]) -> Option<&'static str> {
         ("members", "member"),
     ];
     let key = key.to_ascii_lowercase();
-    if let Some((_, target)) = SYNONYMS.iter().find(|(synonym, _)| *synonym == key) {
-        if let Some(target) = allowed.iter().find(|allowed| *allowed == target) {
-            return Some(target);
-        }
+    if let Some((_, target)) = SYNONYMS.iter().find(|(synonym, _)| *synonym == key)
+        && let Some(target) = allowed.iter().find(|allowed| *allowed == target)
+    {
+        return Some(target);
     }
     allowed
         .iter()
@@ -677,8 +677,8 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=a.len() {
         for j in 1..=b.len() {
@@ -1394,18 +1394,12 @@ added = 2026-01-05
 
     #[cfg(unix)]
     #[test]
+    #[ignore = "needs a non-root user (root writes into read-only folders); run with --ignored"]
     fn a_failed_write_names_the_path_and_leaves_the_file_alone() {
         use std::os::unix::fs::PermissionsExt as _;
         let dir = tempfile::tempdir().unwrap();
         let path = write(&dir, EXAMPLE);
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o555)).unwrap();
-        // Privileged users can write anyway; then there is nothing to observe.
-        let probe = dir.path().join("probe");
-        if fs::write(&probe, "").is_ok() {
-            fs::remove_file(&probe).unwrap();
-            fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
-            return;
-        }
         let error = add(&path, member("eve", "Eve", "eve@example.org")).unwrap_err();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
         let message = error.to_string();

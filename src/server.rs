@@ -46,8 +46,14 @@ pub enum ServeError {
 }
 
 /// Runs the webhook receiver until `shutdown` completes, then finishes the queued join requests.
-pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServeError> {
-    let secret = config.webhook_secret.clone().ok_or_else(|| ServeError::NoSecret(config.path.clone()))?;
+pub async fn run(
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let secret = config
+        .webhook_secret
+        .clone()
+        .ok_or_else(|| ServeError::NoSecret(config.path.clone()))?;
     for series in &config.series {
         let roster = Roster::load(&series.roster)?;
         tracing::info!(series = %series.id, members = roster.len(), roster = %series.roster.display(), "series loaded");
@@ -55,27 +61,43 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()> + Send + 'st
     let mailer = Mailer::new(&config.mail)?;
     let github = Client::new(&config.github)?;
     if !github.can_write() {
-        tracing::warn!("no GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN): replies on issues will be logged, not sent");
+        tracing::warn!(
+            "no GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN): replies on issues will be logged, not sent"
+        );
     }
     let addr = config.server.listen;
-    let listener = TcpListener::bind(addr).await.map_err(|source| ServeError::Listen { addr, source })?;
-    let local = listener.local_addr().map_err(|source| ServeError::Listen { addr, source })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServeError::Listen { addr, source })?;
 
     let config = Arc::new(config);
     let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, "pipeline ready");
     let worker = tokio::spawn(work(Pipeline::new(config.clone(), mailer, github), queue));
-    let state = AppState { secret, max_body_bytes: config.server.max_body_bytes, config, jobs };
+    let state = AppState {
+        secret,
+        max_body_bytes: config.server.max_body_bytes,
+        config,
+        jobs,
+    };
 
     tracing::info!("listening on {local}");
-    let served = axum::serve(listener, webhook::router(state)).with_graceful_shutdown(shutdown).await;
+    let served = axum::serve(listener, webhook::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
     tracing::info!("stopped accepting deliveries; finishing queued join requests");
     // The router (and with it every sender) is gone: the worker ends when the queue is empty.
     if let Err(error) = worker.await {
         tracing::error!(%error, "the pipeline worker failed");
     }
     tracing::info!("stopped");
-    served.map_err(|source| ServeError::Listen { addr: local, source })
+    served.map_err(|source| ServeError::Listen {
+        addr: local,
+        source,
+    })
 }
 
 /// The single worker: join requests are handled one at a time, in arrival order.

@@ -35,7 +35,12 @@ pub fn how_to_leave(series: &Series) -> String {
 }
 
 /// The comment after the invitation was sent.
-pub fn invited_comment(series: &Series, login: &str, next: Option<&Occurrence>, already_member: bool) -> String {
+pub fn invited_comment(
+    series: &Series,
+    login: &str,
+    next: Option<&Occurrence>,
+    already_member: bool,
+) -> String {
     let opening = if already_member {
         format!(
             "Hi @{login}, you're already on the list for **{}**, so I've sent the calendar invitation again to the address we have for you.",
@@ -47,7 +52,9 @@ pub fn invited_comment(series: &Series, login: &str, next: Option<&Occurrence>, 
             series.title
         )
     };
-    let next = next.map_or_else(String::new, |o| format!("\n\nThe next meeting is on {}.", when(o)));
+    let next = next.map_or_else(String::new, |o| {
+        format!("\n\nThe next meeting is on {}.", when(o))
+    });
     format!(
         "{opening}{next}\n\nAccept the invitation in your calendar to get every meeting of the series. If it hasn't arrived within a few minutes, please check your spam folder.\n\n{}\n\n{}",
         how_to_leave(series),
@@ -68,7 +75,9 @@ pub enum NoEmail {
 pub fn needs_email_comment(series: &Series, login: &str, reason: NoEmail) -> String {
     let problem = match reason {
         NoEmail::Invalid => "the email field of your request doesn't hold an address I can send to",
-        NoEmail::Missing => "I couldn't find an email address to send the invitation to, neither in this issue nor on your public GitHub profile",
+        NoEmail::Missing => {
+            "I couldn't find an email address to send the invitation to, neither in this issue nor on your public GitHub profile"
+        }
     };
     format!(
         "Hi @{login}, thanks for asking to join **{}**! Unfortunately {problem}.\n\n\
@@ -120,4 +129,91 @@ pub fn invite_text(series: &Series, name: &str, upcoming: &[Occurrence]) -> Stri
         how_to_leave(series)
     ));
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::testing::minimal_config;
+    use jiff::Timestamp;
+
+    fn series() -> Series {
+        let description = "title = \"ISPO Working Group\"\ndescription = \"Biweekly call.\"\nlocation = \"https://example.org/call\"";
+        minimal_config(&[("title = \"ISPO Working Group\"", description)])
+            .series
+            .remove(0)
+    }
+
+    fn occurrence_after(instant: &str) -> Occurrence {
+        series()
+            .schedule
+            .next_occurrences(instant.parse::<Timestamp>().unwrap(), 1)
+            .remove(0)
+    }
+
+    #[test]
+    fn when_shows_local_and_utc_on_both_sides_of_dst() {
+        assert_eq!(
+            when(&occurrence_after("2026-11-26T00:00:00Z")),
+            "Monday 30 November 2026, 08:00 PST (16:00 UTC)"
+        );
+        assert_eq!(
+            when(&occurrence_after("2026-03-10T00:00:00Z")),
+            "Monday 23 March 2026, 08:00 PDT (15:00 UTC)"
+        );
+    }
+
+    #[test]
+    fn when_shows_the_utc_date_when_it_differs() {
+        let text = minimal_config(&[("2024-05-06T08:00", "2024-05-06T20:00")]);
+        let next = text.series[0]
+            .schedule
+            .next_occurrences("2026-11-26T00:00:00Z".parse().unwrap(), 1);
+        assert_eq!(
+            when(&next[0]),
+            "Monday 30 November 2026, 20:00 PST (Tue 1 Dec 04:00 UTC)"
+        );
+    }
+
+    #[test]
+    fn comments_mention_the_requester_the_series_and_the_marker() {
+        let series = series();
+        let next = occurrence_after("2026-11-26T00:00:00Z");
+        let new = invited_comment(&series, "ada", Some(&next), false);
+        assert!(new.starts_with("Thanks @ada, welcome!"), "{new}");
+        assert!(new.contains("**ISPO Working Group**"));
+        assert!(
+            new.contains("The next meeting is on Monday 30 November 2026, 08:00 PST (16:00 UTC).")
+        );
+        assert!(new.contains("https://github.com/InnerSourceCommons/ispo-working-group/issues"));
+        assert!(new.ends_with("<!-- invitebot:ispo-wg:invited -->"));
+        let again = invited_comment(&series, "ada", None, true);
+        assert!(
+            again.contains("already on the list") && !again.contains("next meeting"),
+            "{again}"
+        );
+        for reason in [NoEmail::Invalid, NoEmail::Missing] {
+            let ask = needs_email_comment(&series, "ada", reason);
+            assert!(
+                ask.contains("@ada") && ask.contains("Public email"),
+                "{ask}"
+            );
+            assert!(ask.ends_with("<!-- invitebot:ispo-wg:needs-email -->"));
+        }
+    }
+
+    #[test]
+    fn invite_text_describes_the_series() {
+        let series = series();
+        let upcoming = series
+            .schedule
+            .next_occurrences("2026-11-26T00:00:00Z".parse().unwrap(), 2);
+        let text = invite_text(&series, "Ada Lovelace", &upcoming);
+        assert!(text.starts_with("Hello Ada Lovelace,\n\nyou're invited to ISPO Working Group, every other week on Monday at 08:00 (America/Los_Angeles), 60 minutes.\n"), "{text}");
+        assert!(text.contains("\nBiweekly call.\n"));
+        assert!(text.contains("\nWhere: https://example.org/call\n"));
+        assert!(text.contains("- Monday 30 November 2026, 08:00 PST (16:00 UTC)\n- Monday 14 December 2026, 08:00 PST (16:00 UTC)\n"), "{text}");
+        assert!(text.contains("To leave the series"));
+        assert_eq!(invite_subject(&series), "Invitation: ISPO Working Group");
+    }
 }

@@ -10,27 +10,51 @@ fn shipped_config() -> String {
 
 #[tokio::test]
 async fn check_prints_each_series_its_next_meetings_and_roster_size() {
-    let roster = format!("{DEFAULT_ROSTER}\n[[member]]\ngithub = \"octocat\"\nemail = \"octocat@example.org\"\n");
-    let ws = Workspace::new(ServerOptions { roster: Some(roster), ..ServerOptions::default() });
+    let roster = format!(
+        "{DEFAULT_ROSTER}\n[[member]]\ngithub = \"octocat\"\nemail = \"octocat@example.org\"\n"
+    );
+    let ws = Workspace::new(ServerOptions {
+        roster: Some(roster),
+        ..ServerOptions::default()
+    });
     let (code, stdout, stderr) = ws.cli(&["check"], &[]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("ispo-wg — ISPO Working Group (Codertocat/Hello-World)"), "{stdout}");
-    assert!(stdout.contains("every 2 week(s) on Monday at 08:00 America/Los_Angeles, 60 min"), "{stdout}");
+    assert!(
+        stdout.contains("ispo-wg — ISPO Working Group (Codertocat/Hello-World)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("every 2 week(s) on Monday at 08:00 America/Los_Angeles, 60 min"),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 member(s)"), "{stdout}");
-    let meetings: Vec<&str> = stdout.lines().filter(|l| l.starts_with("    Monday ")).collect();
+    let meetings: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("    Monday "))
+        .collect();
     assert_eq!(meetings.len(), 3, "{stdout}");
     for line in meetings {
         // 08:00 in Los Angeles is 15:00 or 16:00 UTC depending on DST.
-        assert!(line.contains(", 08:00 PST (16:00 UTC)") || line.contains(", 08:00 PDT (15:00 UTC)"), "{line}");
+        assert!(
+            line.contains(", 08:00 PST (16:00 UTC)") || line.contains(", 08:00 PDT (15:00 UTC)"),
+            "{line}"
+        );
     }
-    assert!(!stdout.contains("octocat@example.org"), "check must not print addresses");
+    assert!(
+        !stdout.contains("octocat@example.org"),
+        "check must not print addresses"
+    );
 }
 
 #[tokio::test]
 async fn check_accepts_the_config_from_the_environment_and_the_shipped_config_is_valid() {
-    let (code, stdout, stderr) = run_cli(&["check"], &[("INVITEBOT_CONFIG", &shipped_config())]).await;
+    let (code, stdout, stderr) =
+        run_cli(&["check"], &[("INVITEBOT_CONFIG", &shipped_config())]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stdout.contains("ispo-wg — ISPO Working Group (InnerSourceCommons/ispo-working-group)"), "{stdout}");
+    assert!(
+        stdout.contains("ispo-wg — ISPO Working Group (InnerSourceCommons/ispo-working-group)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("0 member(s)"), "{stdout}");
     // --config after the subcommand works too.
     let (code, stdout, _) = run_cli(&["check", "--config", &shipped_config()], &[]).await;
@@ -40,18 +64,36 @@ async fn check_accepts_the_config_from_the_environment_and_the_shipped_config_is
 
 #[tokio::test]
 async fn check_reports_config_errors_with_file_line_and_column() {
-    let ws = Workspace::new(ServerOptions { timezone: "Mars/Olympus_Mons".into(), ..ServerOptions::default() });
+    let ws = Workspace::new(ServerOptions {
+        timezone: "Mars/Olympus_Mons".into(),
+        ..ServerOptions::default()
+    });
     let (code, _, stderr) = ws.cli(&["check"], &[]).await;
     assert_eq!(code, 1);
     let config = ws.config_path().display().to_string();
-    let line = ws.config_text().lines().position(|l| l.starts_with("timezone")).unwrap() + 1;
-    assert!(stderr.contains(&format!("{config}:{line}:12: unknown time zone \"Mars/Olympus_Mons\"")), "{stderr}");
+    let line = ws
+        .config_text()
+        .lines()
+        .position(|l| l.starts_with("timezone"))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!(
+            "{config}:{line}:12: unknown time zone \"Mars/Olympus_Mons\""
+        )),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
 async fn check_reports_every_broken_roster_without_echoing_addresses() {
-    let roster = format!("{DEFAULT_ROSTER}[[member]]\ngithub = \"octocat\"\nemail = \"octocat@@example.org\"\n");
-    let ws = Workspace::new(ServerOptions { roster: Some(roster), ..ServerOptions::default() });
+    let roster = format!(
+        "{DEFAULT_ROSTER}[[member]]\ngithub = \"octocat\"\nemail = \"octocat@@example.org\"\n"
+    );
+    let ws = Workspace::new(ServerOptions {
+        roster: Some(roster),
+        ..ServerOptions::default()
+    });
     let (code, stdout, stderr) = ws.cli(&["check"], &[]).await;
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert!(stdout.contains("is INVALID"), "{stdout}");
@@ -62,16 +104,36 @@ async fn check_reports_every_broken_roster_without_echoing_addresses() {
 
 #[tokio::test]
 async fn a_missing_config_file_says_how_to_give_one() {
-    let (code, _, stderr) = run_cli(&["--config", "/nonexistent/invitebot.toml", "check"], &[]).await;
+    let (code, _, stderr) =
+        run_cli(&["--config", "/nonexistent/invitebot.toml", "check"], &[]).await;
     assert_eq!(code, 1);
-    assert!(stderr.contains("/nonexistent/invitebot.toml: cannot read the config file"), "{stderr}");
+    assert!(
+        stderr.contains("/nonexistent/invitebot.toml: cannot read the config file"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--config or INVITEBOT_CONFIG"), "{stderr}");
 }
 
 #[tokio::test]
 async fn ics_prints_the_invitation_a_new_member_gets() {
-    let ws = Workspace::new(ServerOptions { skip: vec!["2026-12-28".into()], ..ServerOptions::default() });
-    let (code, stdout, stderr) = ws.cli(&["ics", "--series", "ispo-wg", "--attendee", "grace@example.org", "--name", "Grace"], &[]).await;
+    let ws = Workspace::new(ServerOptions {
+        skip: vec!["2026-12-28".into()],
+        ..ServerOptions::default()
+    });
+    let (code, stdout, stderr) = ws
+        .cli(
+            &[
+                "ics",
+                "--series",
+                "ispo-wg",
+                "--attendee",
+                "grace@example.org",
+                "--name",
+                "Grace",
+            ],
+            &[],
+        )
+        .await;
     assert_eq!(code, 0, "{stderr}");
     for line in [
         "BEGIN:VCALENDAR",
@@ -81,17 +143,33 @@ async fn ics_prints_the_invitation_a_new_member_gets() {
         "EXDATE;TZID=America/Los_Angeles:20261228T080000",
         "END:VCALENDAR",
     ] {
-        assert!(stdout.lines().any(|l| l == line), "missing {line:?} in\n{stdout}");
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "missing {line:?} in\n{stdout}"
+        );
     }
-    assert!(stdout.replace("\n ", "").contains("RSVP=TRUE:mailto:grace@example.org"), "{stdout}");
+    assert!(
+        stdout
+            .replace("\n ", "")
+            .contains("RSVP=TRUE:mailto:grace@example.org"),
+        "{stdout}"
+    );
     let (code, _, stderr) = ws.cli(&["ics", "--series", "nope"], &[]).await;
     assert_eq!(code, 1);
-    assert!(stderr.contains("no series `nope`") && stderr.contains("known: ispo-wg"), "{stderr}");
+    assert!(
+        stderr.contains("no series `nope`") && stderr.contains("known: ispo-wg"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test]
 async fn every_subcommand_has_help() {
-    for args in [&["--help"][..], &["serve", "--help"], &["check", "--help"], &["ics", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["check", "--help"],
+        &["ics", "--help"],
+    ] {
         let (code, stdout, stderr) = run_cli(args, &[]).await;
         assert_eq!(code, 0, "{args:?}: {stderr}");
         assert!(stdout.contains("Usage: invitebot"), "{args:?}: {stdout}");
@@ -99,6 +177,9 @@ async fn every_subcommand_has_help() {
     }
     let (_, stdout, _) = run_cli(&["--help"], &[]).await;
     for word in ["serve", "check", "ics", "INVITEBOT_CONFIG"] {
-        assert!(stdout.contains(word), "{word} missing from --help:\n{stdout}");
+        assert!(
+            stdout.contains(word),
+            "{word} missing from --help:\n{stdout}"
+        );
     }
 }

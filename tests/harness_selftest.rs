@@ -61,11 +61,19 @@ fn modified_fixtures_reserialise() {
     });
     let back: serde_json::Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(back["sender"]["type"], "Bot");
-    assert!(!back["issue"]["body"].as_str().unwrap().contains("ada@example.org"));
+    assert!(
+        !back["issue"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("ada@example.org")
+    );
     assert_eq!(back["issue"]["number"], 2);
     let mut value = fixture_json("ping.json");
     value["zen"] = json!("changed");
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&json_body(&value)).unwrap(), value);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&json_body(&value)).unwrap(),
+        value
+    );
 }
 
 #[test]
@@ -81,23 +89,44 @@ fn config_renders_as_the_documented_toml() {
         smtp_url: "smtp://127.0.0.1:2525".into(),
         ..ServerOptions::default()
     };
-    let config: toml::Table = opts.render_config().parse().expect("the rendered config is TOML");
+    let config: toml::Table = opts
+        .render_config()
+        .parse()
+        .expect("the rendered config is TOML");
     assert_eq!(config["server"]["listen"].as_str(), Some("127.0.0.1:0"));
-    assert_eq!(config["github"]["api_url"].as_str(), Some("http://127.0.0.1:4010"));
+    assert_eq!(
+        config["github"]["api_url"].as_str(),
+        Some("http://127.0.0.1:4010")
+    );
     assert_eq!(config["mail"]["transport"].as_str(), Some("smtp"));
-    assert_eq!(config["mail"]["url"].as_str(), Some("smtp://127.0.0.1:2525"));
+    assert_eq!(
+        config["mail"]["url"].as_str(),
+        Some("smtp://127.0.0.1:2525")
+    );
     assert_eq!(config["storage"]["data_dir"].as_str(), Some("data"));
     let series = &config["series"].as_array().unwrap()[0];
     assert_eq!(series["id"].as_str(), Some("ispo-wg"));
     assert_eq!(series["repo"].as_str(), Some("Codertocat/Hello-World"));
     assert_eq!(series["first"].as_str(), Some("2024-05-06T08:00"));
     assert_eq!(series["duration_minutes"].as_integer(), Some(60));
-    assert_eq!(series["organizer"]["email"].as_str(), Some("ispo-wg@example.org"));
+    assert_eq!(
+        series["organizer"]["email"].as_str(),
+        Some("ispo-wg@example.org")
+    );
     assert_eq!(series["roster"].as_str(), Some("roster/ispo-wg.toml"));
-    assert_eq!(series["match"]["title"].as_str(), Some(r"(?i)\b(join|invite)\b"));
-    assert_eq!(series["match"]["labels"].as_array().unwrap()[0].as_str(), Some("meeting-invite"));
+    assert_eq!(
+        series["match"]["title"].as_str(),
+        Some(r"(?i)\b(join|invite)\b")
+    );
+    assert_eq!(
+        series["match"]["labels"].as_array().unwrap()[0].as_str(),
+        Some("meeting-invite")
+    );
     assert_eq!(series["reply"]["close"].as_bool(), Some(true));
-    assert_eq!(series["reply"]["needs_email_label"].as_str(), Some("needs-email"));
+    assert_eq!(
+        series["reply"]["needs_email_label"].as_str(),
+        Some("needs-email")
+    );
 
     let file = ServerOptions {
         transport: Transport::File,
@@ -129,22 +158,34 @@ fn workspace_writes_config_and_roster() {
     drop(ws);
     assert!(!root.exists(), "the workspace is removed on drop");
 
-    let none = Workspace::new(ServerOptions { roster: None, ..ServerOptions::default() });
+    let none = Workspace::new(ServerOptions {
+        roster: None,
+        ..ServerOptions::default()
+    });
     assert!(!none.roster_path().exists());
 }
 
 #[test]
 fn listening_lines_and_colours_are_parsed() {
     let line = "2024-05-01T12:00:00.123Z  INFO invitebot::webhook: listening on 127.0.0.1:34567";
-    assert_eq!(parse_listening(line), Some("127.0.0.1:34567".parse().unwrap()));
+    assert_eq!(
+        parse_listening(line),
+        Some("127.0.0.1:34567".parse().unwrap())
+    );
     assert_eq!(
         parse_listening("INFO invitebot: listening on addr=127.0.0.1:80"),
         Some("127.0.0.1:80".parse().unwrap())
     );
-    assert_eq!(parse_listening("listening on [::1]:8080"), Some("[::1]:8080".parse().unwrap()));
+    assert_eq!(
+        parse_listening("listening on [::1]:8080"),
+        Some("[::1]:8080".parse().unwrap())
+    );
     assert_eq!(parse_listening("starting up"), None);
     let coloured = "\x1b[2m2024-05-01\x1b[0m \x1b[32m INFO\x1b[0m \x1b[2minvitebot\x1b[0m\x1b[2m:\x1b[0m listening on 127.0.0.1:9";
-    assert_eq!(parse_listening(&strip_ansi(coloured)), Some("127.0.0.1:9".parse().unwrap()));
+    assert_eq!(
+        parse_listening(&strip_ansi(coloured)),
+        Some("127.0.0.1:9".parse().unwrap())
+    );
 }
 
 #[test]
@@ -155,7 +196,11 @@ fn clean_command_removes_inherited_secrets() {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy().into_owned();
         if key.starts_with("INVITEBOT_") || key == "GITHUB_TOKEN" {
-            assert!(envs.iter().any(|(k, v)| k.to_string_lossy() == key && v.is_none()), "{key} not removed");
+            assert!(
+                envs.iter()
+                    .any(|(k, v)| k.to_string_lossy() == key && v.is_none()),
+                "{key} not removed"
+            );
         }
     }
 }
@@ -164,7 +209,7 @@ fn clean_command_removes_inherited_secrets() {
 async fn poll_until_returns_early_or_gives_up() {
     let start = Instant::now();
     let mut calls = 0;
-    let found = poll_until(Duration::from_secs(5), async || {
+    let found = poll_until(Duration::from_secs(5), || {
         calls += 1;
         (calls == 3).then_some(calls)
     })
@@ -173,7 +218,7 @@ async fn poll_until_returns_early_or_gives_up() {
     assert!(start.elapsed() < Duration::from_secs(2));
 
     let start = Instant::now();
-    let never: Option<()> = poll_until(Duration::from_millis(100), async || None).await;
+    let never: Option<()> = poll_until(Duration::from_millis(100), || None).await;
     assert_eq!(never, None);
     assert!(start.elapsed() >= Duration::from_millis(100));
 }
@@ -208,11 +253,16 @@ fn invitation(calendar_encoding: ContentTransferEncoding) -> Message {
                     SinglePart::builder()
                         .header(ContentType::TEXT_PLAIN)
                         .header(ContentTransferEncoding::QuotedPrintable)
-                        .body("You are invited to the ISPO Working Group — welcome, Zoë!".to_string()),
+                        .body(
+                            "You are invited to the ISPO Working Group — welcome, Zoë!".to_string(),
+                        ),
                 )
                 .singlepart(
                     SinglePart::builder()
-                        .header(ContentType::parse("text/calendar; charset=utf-8; method=REQUEST").unwrap())
+                        .header(
+                            ContentType::parse("text/calendar; charset=utf-8; method=REQUEST")
+                                .unwrap(),
+                        )
                         .header(calendar_encoding)
                         .body(ICS.to_string()),
                 ),
@@ -229,12 +279,26 @@ async fn smtp_sink_records_and_decodes_a_lettre_invitation() {
         .build();
 
     let before = Instant::now();
-    mailer.send(invitation(ContentTransferEncoding::Base64)).await.expect("send over plain SMTP");
-    mailer.send(invitation(ContentTransferEncoding::QuotedPrintable)).await.expect("send again");
+    mailer
+        .send(invitation(ContentTransferEncoding::Base64))
+        .await
+        .expect("send over plain SMTP");
+    mailer
+        .send(invitation(ContentTransferEncoding::QuotedPrintable))
+        .await
+        .expect("send again");
     let mails = sink.wait_for(2, Duration::from_secs(10)).await;
     assert_eq!(mails.len(), 2);
-    assert!(mails[0].text().contains("Content-Transfer-Encoding: base64"));
-    assert!(mails[1].text().contains("Content-Transfer-Encoding: quoted-printable"));
+    assert!(
+        mails[0]
+            .text()
+            .contains("Content-Transfer-Encoding: base64")
+    );
+    assert!(
+        mails[1]
+            .text()
+            .contains("Content-Transfer-Encoding: quoted-printable")
+    );
 
     for mail in &mails {
         assert_eq!(mail.mail_from, "ispo-wg@example.org");
@@ -243,18 +307,31 @@ async fn smtp_sink_records_and_decodes_a_lettre_invitation() {
         assert_eq!(mail.from_addresses(), ["ispo-wg@example.org"]);
         assert_eq!(mail.from_name().as_deref(), Some("ISPO Working Group"));
         assert_eq!(mail.to_addresses(), ["ada@example.org"]);
-        assert_eq!(mail.subject().as_deref(), Some("Invitation: ISPO Working Group — Zoë"));
-        assert_eq!(mail.header("subject").as_deref(), Some("Invitation: ISPO Working Group — Zoë"));
+        assert_eq!(
+            mail.subject().as_deref(),
+            Some("Invitation: ISPO Working Group — Zoë")
+        );
+        assert_eq!(
+            mail.header("subject").as_deref(),
+            Some("Invitation: ISPO Working Group — Zoë")
+        );
         assert!(mail.header("Date").is_some());
         assert_eq!(mail.header("X-Not-There"), None);
-        assert_eq!(mail.content_type().as_deref(), Some("multipart/alternative"));
+        assert_eq!(
+            mail.content_type().as_deref(),
+            Some("multipart/alternative")
+        );
         assert_eq!(mail.calendar_method().as_deref(), Some("REQUEST"));
         assert_eq!(mail.expect_calendar(), ICS);
         assert_eq!(
             mail.plain_text().as_deref(),
             Some("You are invited to the ISPO Working Group — welcome, Zoë!")
         );
-        let kinds: Vec<String> = mail.text_parts().into_iter().map(|(ctype, _)| ctype).collect();
+        let kinds: Vec<String> = mail
+            .text_parts()
+            .into_iter()
+            .map(|(ctype, _)| ctype)
+            .collect();
         assert_eq!(kinds, ["text/plain", "text/calendar"]);
     }
     assert!(mails[0].received_at <= mails[1].received_at);
@@ -267,14 +344,23 @@ async fn smtp_sink_can_refuse_and_times_out_with_a_description() {
         .port(sink.port())
         .build();
     sink.fail_next(1);
-    let err = mailer.send(invitation(ContentTransferEncoding::Base64)).await.unwrap_err();
+    let err = mailer
+        .send(invitation(ContentTransferEncoding::Base64))
+        .await
+        .unwrap_err();
     assert!(err.is_transient(), "451 is a temporary failure: {err:?}");
     assert_eq!(sink.refused(), 1);
     assert!(sink.messages().is_empty());
-    mailer.send(invitation(ContentTransferEncoding::Base64)).await.expect("accepted after the refusal");
+    mailer
+        .send(invitation(ContentTransferEncoding::Base64))
+        .await
+        .expect("accepted after the refusal");
     assert_eq!(sink.wait_for(1, Duration::from_secs(10)).await.len(), 1);
 
-    let why = sink.try_wait_for(2, Duration::from_millis(100)).await.unwrap_err();
+    let why = sink
+        .try_wait_for(2, Duration::from_millis(100))
+        .await
+        .unwrap_err();
     assert!(why.contains("expected at least 2 message(s)"), "{why}");
     assert!(why.contains("got 1 (1 refused on purpose)"), "{why}");
     assert!(why.contains("RCPT TO:[\"ada@example.org\"]"), "{why}");
@@ -286,7 +372,10 @@ async fn github_mock_answers_and_records_a_plain_comment() {
     assert!(github.uri().starts_with("http://127.0.0.1:"));
     let client = reqwest::Client::new();
     let response = client
-        .post(format!("{}/repos/Codertocat/Hello-World/issues/2/comments", github.uri()))
+        .post(format!(
+            "{}/repos/Codertocat/Hello-World/issues/2/comments",
+            github.uri()
+        ))
         .header("Authorization", "Bearer t")
         .json(&json!({ "body": "Welcome, Ada!" }))
         .send()
@@ -295,9 +384,16 @@ async fn github_mock_answers_and_records_a_plain_comment() {
     assert_eq!(response.status(), 201);
     let answer: serde_json::Value = response.json().await.unwrap();
     assert_eq!(answer["body"], "Welcome, Ada!");
-    assert!(answer["issue_url"].as_str().unwrap().ends_with("/repos/Codertocat/Hello-World/issues/2"));
+    assert!(
+        answer["issue_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/repos/Codertocat/Hello-World/issues/2")
+    );
 
-    let found = github.wait_for_requests(GitHubMock::is_comment, 1, Duration::from_secs(5)).await;
+    let found = github
+        .wait_for_requests(GitHubMock::is_comment, 1, Duration::from_secs(5))
+        .await;
     assert_eq!(found[0].headers.get("authorization").unwrap(), "Bearer t");
     let comments = github.comments().await;
     assert_eq!(comments.len(), 1);
@@ -306,26 +402,40 @@ async fn github_mock_answers_and_records_a_plain_comment() {
     assert_eq!(comments[0].text(), "Welcome, Ada!");
     assert!(github.label_calls().await.is_empty());
 
-    let unknown = client.get(format!("{}/rate_limit", github.uri())).send().await.unwrap();
+    let unknown = client
+        .get(format!("{}/rate_limit", github.uri()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
     let why = github
         .try_wait_for_requests(GitHubMock::is_close_call, 1, Duration::from_millis(100))
         .await
         .unwrap_err();
-    assert!(why.contains("POST /repos/Codertocat/Hello-World/issues/2/comments"), "{why}");
+    assert!(
+        why.contains("POST /repos/Codertocat/Hello-World/issues/2/comments"),
+        "{why}"
+    );
 }
 
 #[tokio::test]
 async fn octocrab_accepts_every_default_answer() -> Result<(), Box<dyn std::error::Error>> {
     let github = GitHubMock::start_with_defaults().await;
-    github.mount_user("Codertocat", Some("Ada Lovelace"), Some("ada@example.org")).await;
-    let crab = Octocrab::builder().base_uri(github.uri())?.personal_token("t".to_string()).build()?;
+    github
+        .mount_user("Codertocat", Some("Ada Lovelace"), Some("ada@example.org"))
+        .await;
+    let crab = Octocrab::builder()
+        .base_uri(github.uri())?
+        .personal_token("t".to_string())
+        .build()?;
     let issues = crab.issues("Codertocat", "Hello-World");
 
     let comment = issues.create_comment(2, "You're invited!").await?;
     assert_eq!(comment.body.as_deref(), Some("You're invited!"));
 
-    let labels = issues.add_labels(2, &["invited".to_string(), "needs-email".to_string()]).await?;
+    let labels = issues
+        .add_labels(2, &["invited".to_string(), "needs-email".to_string()])
+        .await?;
     let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(names, ["invited", "needs-email"]);
 
@@ -344,7 +454,9 @@ async fn octocrab_accepts_every_default_answer() -> Result<(), Box<dyn std::erro
     let hidden = crab.users("octocat").profile().await?;
     assert_eq!((hidden.login.as_str(), hidden.email), ("octocat", None));
 
-    github.mount_error("POST", r"/issues/\d+/comments$", 422, Some(1)).await;
+    github
+        .mount_error("POST", r"/issues/\d+/comments$", 422, Some(1))
+        .await;
     assert!(issues.create_comment(2, "refused").await.is_err());
     issues.create_comment(2, "accepted").await?;
 
@@ -357,7 +469,11 @@ async fn octocrab_accepts_every_default_answer() -> Result<(), Box<dyn std::erro
     assert_eq!((closes.len(), closes[0].number), (1, 2));
     assert_eq!(github.user_lookups().await, ["Codertocat", "octocat"]);
     assert!(
-        github.requests().await.iter().all(|r| r.headers.get("authorization").is_some()),
+        github
+            .requests()
+            .await
+            .iter()
+            .all(|r| r.headers.get("authorization").is_some()),
         "octocrab authenticates every call"
     );
     assert_eq!(github.writes().await.len(), 5);

@@ -187,17 +187,6 @@ mod tests {
         }
     }
 
-    fn la_schedule() -> Schedule {
-        Schedule::new(
-            "America/Los_Angeles",
-            datetime(2024, 5, 6, 8, 0, 0, 0),
-            60,
-            2,
-            vec![date(2024, 12, 30), date(2025, 12, 29)],
-        )
-        .unwrap()
-    }
-
     struct Fixture {
         organizer: Person,
         attendee: Person,
@@ -209,7 +198,7 @@ mod tests {
             Fixture {
                 organizer: person("ISPO Working Group", "ispo-wg@example.org"),
                 attendee: person("Ada Lovelace", "ada@example.org"),
-                schedule: la_schedule(),
+                schedule: crate::calendar::schedule::tests::la_series(),
             }
         }
 
@@ -425,7 +414,7 @@ mod tests {
             &format!("{}\\", "x".repeat(60)),
         ];
         let organizer = person("WG", "wg@example.org");
-        let schedule = la_schedule();
+        let schedule = crate::calendar::schedule::tests::la_series();
         for name in hostile_names {
             for text in hostile_texts {
                 let attendee = person(name, "ada@example.org");

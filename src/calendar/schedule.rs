@@ -338,11 +338,12 @@ impl Schedule {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use jiff::civil::{date, datetime};
 
-    fn la_series() -> Schedule {
+    /// The ISPO series with two skipped dates (also used by the `.ics` tests).
+    pub(crate) fn la_series() -> Schedule {
         Schedule::new(
             "America/Los_Angeles",
             datetime(2024, 5, 6, 8, 0, 0, 0),

@@ -29,7 +29,7 @@
 //! interpreter, and compare it hour by hour with jiff around every transition.
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
-use jiff::tz::{Dst, Offset, TimeZone};
+use jiff::tz::{Offset, TimeZone, TimeZoneTransition};
 use jiff::{SignedDuration, Timestamp};
 
 use super::schedule::weekday_code;
@@ -43,20 +43,13 @@ pub const RULE_CHECK_YEARS: i64 = 40;
 /// documentation). Returns CRLF-ended, folded lines from `BEGIN:VTIMEZONE` to `END:VTIMEZONE`.
 pub fn vtimezone(tz_name: &str, tz: &TimeZone, from: Timestamp, until: Timestamp) -> String {
     let until = until.max(from);
+    // The last real transition at or before `from`.
+    let at_or_before = from
+        .checked_add(SignedDuration::from_nanos(1))
+        .unwrap_or(from);
     let onset = tz
-        .preceding(
-            from.checked_add(SignedDuration::from_nanos(1))
-                .unwrap_or(from),
-        )
-        .map(|t| {
-            let dst = t.dst();
-            (
-                Transition::new(tz, t.timestamp(), t.offset(), t.abbreviation(), dst),
-                dst,
-            )
-        })
-        .find(|(t, dst)| !t.is_noop(tz, *dst))
-        .map(|(t, _)| t);
+        .preceding(at_or_before)
+        .find_map(|t| Transition::from_tz(tz, &t));
     let inside: Vec<Transition> = transitions(tz, from, until);
     let check_end = until
         .checked_add(SignedDuration::from_hours(RULE_CHECK_YEARS * 8766))
@@ -126,16 +119,11 @@ fn fixed_observance(tz: &TimeZone, from: Timestamp) -> Observance {
     }
 }
 
-/// The transitions in `(after, until]`. jiff also reports boundaries where nothing changes
-/// (e.g. at 2038-01-19, where the tz data switches to its rule string): those are left out.
+/// The transitions in `(after, until]`.
 fn transitions(tz: &TimeZone, after: Timestamp, until: Timestamp) -> Vec<Transition> {
     tz.following(after)
         .take_while(|t| t.timestamp() <= until)
-        .filter_map(|t| {
-            let dst = t.dst();
-            let t = Transition::new(tz, t.timestamp(), t.offset(), t.abbreviation(), dst);
-            (!t.is_noop(tz, dst)).then_some(t)
-        })
+        .filter_map(|t| Transition::from_tz(tz, &t))
         .collect()
 }
 
@@ -153,10 +141,17 @@ struct Transition {
 type Kind = (Offset, Offset, String, bool);
 
 impl Transition {
-    fn new(tz: &TimeZone, at: Timestamp, to: Offset, name: &str, dst: Dst) -> Self {
+    /// The transition, or `None` where nothing (offset, abbreviation, DST flag) changes: jiff
+    /// also reports such boundaries, e.g. at 2038-01-19 where the tz data switches to its rule.
+    fn from_tz(tz: &TimeZone, t: &TimeZoneTransition<'_>) -> Option<Self> {
+        let at = t.timestamp();
+        let (to, dst) = (t.offset(), t.dst());
         let before = at.checked_sub(SignedDuration::from_nanos(1)).unwrap_or(at);
         let info = tz.to_offset_info(before);
         let from = info.offset();
+        if from == to && info.abbreviation() == t.abbreviation() && info.dst() == dst {
+            return None;
+        }
         // "Negative DST" (Europe/Dublin's winter GMT, Morocco's Ramadan +00 are flagged as DST in
         // the tz database): label it the way clients expect, the lower offset as STANDARD.
         let daylight = if dst.is_dst() && to < from {
@@ -166,23 +161,13 @@ impl Transition {
         } else {
             dst.is_dst()
         };
-        Transition {
+        Some(Transition {
             at,
             from,
             to,
-            name: name.to_string(),
+            name: t.abbreviation().to_string(),
             daylight,
-        }
-    }
-
-    /// Whether nothing (offset, abbreviation, DST flag) changes here.
-    fn is_noop(&self, tz: &TimeZone, dst: Dst) -> bool {
-        let before = self
-            .at
-            .checked_sub(SignedDuration::from_nanos(1))
-            .unwrap_or(self.at);
-        let info = tz.to_offset_info(before);
-        self.from == self.to && info.abbreviation() == self.name && info.dst() == dst
+        })
     }
 
     /// Local wall time just before the change, in the old offset.

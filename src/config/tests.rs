@@ -1,35 +1,6 @@
 use super::*;
 
-const MINIMAL: &str = r#"[mail]
-from = "WG <wg@example.org>"
-
-[[series]]
-id = "ispo-wg"
-repo = "InnerSourceCommons/ispo-working-group"
-title = "ISPO Working Group"
-timezone = "America/Los_Angeles"
-first = "2024-05-06T08:00"
-duration_minutes = 60
-organizer = { name = "WG", email = "wg@example.org" }
-roster = "roster/ispo-wg.toml"
-
-[series.match]
-labels = ["meeting-invite"]
-"#;
-
-fn no_env(_: &str) -> Option<String> {
-    None
-}
-
-fn load(text: &str) -> Result<Config, ConfigError> {
-    Config::from_source(Path::new("/etc/invitebot/invitebot.toml"), text, &no_env)
-}
-
-/// Replaces `from` in MINIMAL, asserting that it is there.
-fn minimal_with(from: &str, to: &str) -> String {
-    assert!(MINIMAL.contains(from), "{from:?} not in MINIMAL");
-    MINIMAL.replacen(from, to, 1)
-}
+use super::testing::{MINIMAL, load, minimal_with, no_env};
 
 fn error(text: &str) -> String {
     load(text).expect_err("expected an error").to_string()
@@ -42,21 +13,39 @@ fn the_shipped_config_loads() {
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.github.api_url, "https://api.github.com");
     assert!(config.webhook_secret.is_none());
-    assert!(matches!(&config.mail.transport, MailTransport::File { dir } if dir.ends_with("config/../data/mail")));
+    assert!(
+        matches!(&config.mail.transport, MailTransport::File { dir } if dir.ends_with("config/../data/mail"))
+    );
     let series = &config.series[0];
     assert_eq!(series.id, "ispo-wg");
-    assert_eq!(series.repo.to_string(), "InnerSourceCommons/ispo-working-group");
+    assert_eq!(
+        series.repo.to_string(),
+        "InnerSourceCommons/ispo-working-group"
+    );
     assert_eq!(series.schedule.tz_name(), "America/Los_Angeles");
     assert_eq!(series.schedule.first().to_string(), "2024-05-06T08:00:00");
     assert_eq!(series.schedule.interval_weeks(), 2);
     assert_eq!(series.schedule.duration_minutes(), 60);
     assert!(series.roster.ends_with("config/roster/ispo-wg.toml"));
     assert_eq!(series.matcher.labels, ["meeting-invite"]);
-    assert!(series.matcher.title.as_ref().unwrap().is_match("Please JOIN"));
+    assert!(
+        series
+            .matcher
+            .title
+            .as_ref()
+            .unwrap()
+            .is_match("Please JOIN")
+    );
     assert_eq!(series.reply.labels, ["invited"]);
     assert!(series.reply.close);
-    assert_eq!(series.reply.needs_email_label.as_deref(), Some("needs-email"));
-    assert_eq!(series.uid, "ispo-wg.innersourcecommons.ispo-working-group@invitebot");
+    assert_eq!(
+        series.reply.needs_email_label.as_deref(),
+        Some("needs-email")
+    );
+    assert_eq!(
+        series.uid,
+        "ispo-wg.innersourcecommons.ispo-working-group@invitebot"
+    );
 }
 
 #[test]
@@ -65,8 +54,13 @@ fn defaults_and_relative_paths() {
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.server.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
     assert_eq!(config.data_dir, Path::new("/etc/invitebot/data"));
-    assert!(matches!(&config.mail.transport, MailTransport::File { dir } if dir == Path::new("/etc/invitebot/data/mail")));
-    assert_eq!(config.series[0].roster, Path::new("/etc/invitebot/roster/ispo-wg.toml"));
+    assert!(
+        matches!(&config.mail.transport, MailTransport::File { dir } if dir == Path::new("/etc/invitebot/data/mail"))
+    );
+    assert_eq!(
+        config.series[0].roster,
+        Path::new("/etc/invitebot/roster/ispo-wg.toml")
+    );
     assert!(config.series[0].reply.close);
     assert!(config.series[0].reply.labels.is_empty());
 }
@@ -74,7 +68,7 @@ fn defaults_and_relative_paths() {
 #[test]
 fn environment_overrides_the_file() {
     let env = |name: &str| {
-        Some(match name {
+        let value = match name {
             env::LISTEN => "0.0.0.0:9000",
             env::WEBHOOK_SECRET => "s3cret",
             env::GITHUB_API_URL => "http://127.0.0.1:1234",
@@ -83,15 +77,17 @@ fn environment_overrides_the_file() {
             env::SMTP_URL => "smtp://user:pw@127.0.0.1:2525",
             env::DATA_DIR => "/var/lib/invitebot",
             _ => return None,
-        })
-        .map(String::from)
+        };
+        Some(value.to_string())
     };
     let config = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &env).unwrap();
     assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
     assert_eq!(config.webhook_secret.unwrap().expose_bytes(), b"s3cret");
     assert_eq!(config.github.api_url, "http://127.0.0.1:1234");
     assert_eq!(config.github.token.unwrap().expose_secret(), "ghp_fallback");
-    assert!(matches!(&config.mail.transport, MailTransport::Smtp { url } if url.expose_secret() == "smtp://user:pw@127.0.0.1:2525"));
+    assert!(
+        matches!(&config.mail.transport, MailTransport::Smtp { url } if url.expose_secret() == "smtp://user:pw@127.0.0.1:2525")
+    );
     assert_eq!(config.data_dir, Path::new("/var/lib/invitebot"));
 }
 
@@ -113,10 +109,17 @@ fn secret_file_is_read_and_trimmed() {
     let text = minimal_with("[mail]", "[webhook]\nsecret_file = \"secret\"\n\n[mail]");
     let config = Config::from_source(&dir.path().join("invitebot.toml"), &text, &no_env).unwrap();
     assert_eq!(config.webhook_secret.unwrap().expose_bytes(), b"from-file");
-    let err = Config::from_source(&dir.path().join("invitebot.toml"), &text.replace("\"secret\"", "\"missing\""), &no_env)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("invitebot.toml:2:15: cannot read the webhook secret file"), "{err}");
+    let err = Config::from_source(
+        &dir.path().join("invitebot.toml"),
+        &text.replace("\"secret\"", "\"missing\""),
+        &no_env,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("invitebot.toml:2:15: cannot read the webhook secret file"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -138,63 +141,162 @@ fn secrets_stay_out_of_debug_output() {
 #[test]
 fn errors_name_the_line_and_column() {
     let cases: Vec<(String, &str)> = vec![
-        (minimal_with("title = ", "titel = \"x\"\ntitle = "), ":7:1: unknown field `titel`"),
-        (minimal_with("\"America/Los_Angeles\"", "\"America/Las_Vegas\""), ":8:12:"),
-        (minimal_with("\"2024-05-06T08:00\"", "\"2024-05-06 8am\""), ":9:9: `first` = \"2024-05-06 8am\" is not a local date-time"),
-        (minimal_with("duration_minutes = 60", "duration_minutes = 60\nskip = [\"2026-13-01\"]"), ":11:9: skip date \"2026-13-01\" is not a date"),
-        (minimal_with("email = \"wg@example.org\"", "email = \"wg-at-example.org\""), ":11:36: organizer email: not a valid email address"),
-        (minimal_with("\"InnerSourceCommons/ispo-working-group\"", "\"ispo-working-group\""), ":6:8: `repo` must be \"owner/name\""),
-        (minimal_with("labels = [\"meeting-invite\"]", "title = \"(unclosed\""), ":15:9: `match.title` is not a valid regex"),
-        (minimal_with("\"WG <wg@example.org>\"", "\"not a mailbox\""), ":2:8: `from` must be a mailbox"),
-        (minimal_with("[mail]", "[server]\nlisten = \"localhost\"\n\n[mail]"), ":2:10: `listen` must be an IP address and port"),
-        (minimal_with("[mail]", "[mail]\ntransport = \"pigeon\""), ":2:13: unknown mail transport \"pigeon\""),
-        (minimal_with("[mail]", "[mail]\ntransport = \"smtp\""), ":2:13: transport \"smtp\" needs `url`"),
-        (minimal_with("duration_minutes = 60", "duration_minutes = \"sixty\""), ":10:20:"),
-        (minimal_with("duration_minutes = 60", "duration_minutes = 0"), ":10:20:"),
-        (minimal_with("duration_minutes = 60", "duration_minutes = 60\ninterval_weeks = 0"), ":11:18:"),
-        (minimal_with("[series.match]\nlabels = [\"meeting-invite\"]\n", ""), ":5:6: series `ispo-wg` has no [series.match]"),
-        (format!("{MINIMAL}\n[[series]]\nid = \"ispo-wg\""), ":17:1: missing field `repo`"),
+        (
+            minimal_with("title = ", "titel = \"x\"\ntitle = "),
+            ":7:1: unknown field `titel`",
+        ),
+        (
+            minimal_with("\"America/Los_Angeles\"", "\"America/Las_Vegas\""),
+            ":8:12:",
+        ),
+        (
+            minimal_with("\"2024-05-06T08:00\"", "\"2024-05-06 8am\""),
+            ":9:9: `first` = \"2024-05-06 8am\" is not a local date-time",
+        ),
+        (
+            minimal_with(
+                "duration_minutes = 60",
+                "duration_minutes = 60\nskip = [\"2026-13-01\"]",
+            ),
+            ":11:9: skip date \"2026-13-01\" is not a date",
+        ),
+        (
+            minimal_with(
+                "email = \"wg@example.org\"",
+                "email = \"wg-at-example.org\"",
+            ),
+            ":11:36: organizer email: not a valid email address",
+        ),
+        (
+            minimal_with(
+                "\"InnerSourceCommons/ispo-working-group\"",
+                "\"ispo-working-group\"",
+            ),
+            ":6:8: `repo` must be \"owner/name\"",
+        ),
+        (
+            minimal_with("labels = [\"meeting-invite\"]", "title = \"(unclosed\""),
+            ":15:9: `match.title` is not a valid regex",
+        ),
+        (
+            minimal_with("\"WG <wg@example.org>\"", "\"not a mailbox\""),
+            ":2:8: `from` must be a mailbox",
+        ),
+        (
+            minimal_with("[mail]", "[server]\nlisten = \"localhost\"\n\n[mail]"),
+            ":2:10: `listen` must be an IP address and port",
+        ),
+        (
+            minimal_with("[mail]", "[mail]\ntransport = \"pigeon\""),
+            ":2:13: unknown mail transport \"pigeon\"",
+        ),
+        (
+            minimal_with("[mail]", "[mail]\ntransport = \"smtp\""),
+            ":2:13: transport \"smtp\" needs `url`",
+        ),
+        (
+            minimal_with("duration_minutes = 60", "duration_minutes = \"sixty\""),
+            ":10:20:",
+        ),
+        (
+            minimal_with("duration_minutes = 60", "duration_minutes = 0"),
+            ":10:20:",
+        ),
+        (
+            minimal_with(
+                "duration_minutes = 60",
+                "duration_minutes = 60\ninterval_weeks = 0",
+            ),
+            ":11:18:",
+        ),
+        (
+            minimal_with("[series.match]\nlabels = [\"meeting-invite\"]\n", ""),
+            ":5:6: series `ispo-wg` has no [series.match]",
+        ),
+        (
+            format!("{MINIMAL}\n[[series]]\nid = \"ispo-wg\""),
+            ":17:1: missing field `repo`",
+        ),
         ("[mail\nfrom = 1".to_string(), ":1:6:"),
-        (MINIMAL.replace("[[series]]", "[[serie]]"), ":4:3: unknown field `serie`"),
+        (
+            MINIMAL.replace("[[series]]", "[[serie]]"),
+            ":4:3: unknown field `serie`",
+        ),
     ];
     for (text, expected) in cases {
         let message = error(&text);
-        assert!(message.starts_with("/etc/invitebot/invitebot.toml:"), "{message}");
-        assert!(message.contains(expected), "expected {expected:?} in {message:?}\n---\n{text}");
+        assert!(
+            message.starts_with("/etc/invitebot/invitebot.toml:"),
+            "{message}"
+        );
+        assert!(
+            message.contains(expected),
+            "expected {expected:?} in {message:?}\n---\n{text}"
+        );
     }
 }
 
 #[test]
 fn a_skip_date_off_the_schedule_is_located() {
-    let text = minimal_with("duration_minutes = 60", "duration_minutes = 60\nskip = [\"2026-12-28\", \"2026-12-29\"]");
+    let text = minimal_with(
+        "duration_minutes = 60",
+        "duration_minutes = 60\nskip = [\"2026-12-28\", \"2026-12-29\"]",
+    );
     let message = error(&text);
     assert!(message.contains(":11:23:"), "{message}");
     // 2026-12-28 is a Monday of the series: accepted.
-    let ok = minimal_with("duration_minutes = 60", "duration_minutes = 60\nskip = [\"2026-12-28\", 2027-01-11]");
+    let ok = minimal_with(
+        "duration_minutes = 60",
+        "duration_minutes = 60\nskip = [\"2026-12-28\", 2027-01-11]",
+    );
     assert_eq!(load(&ok).unwrap().series[0].schedule.skip().len(), 2);
 }
 
 #[test]
 fn duplicate_series_ids_and_empty_configs_are_errors() {
-    let twice = format!("{MINIMAL}\n{}", &MINIMAL[MINIMAL.find("[[series]]").unwrap()..]);
-    assert!(error(&twice).contains("series id `ispo-wg` is used twice"), "{}", error(&twice));
-    assert!(error("[mail]\nfrom = \"WG <wg@example.org>\"\n").contains("no [[series]] is configured"));
+    let twice = format!(
+        "{MINIMAL}\n{}",
+        &MINIMAL[MINIMAL.find("[[series]]").unwrap()..]
+    );
+    assert!(
+        error(&twice).contains("series id `ispo-wg` is used twice"),
+        "{}",
+        error(&twice)
+    );
+    assert!(
+        error("[mail]\nfrom = \"WG <wg@example.org>\"\n").contains("no [[series]] is configured")
+    );
 }
 
 #[test]
 fn smtp_url_errors_do_not_echo_the_password() {
-    let text = minimal_with("[mail]", "[mail]\ntransport = \"smtp\"\nurl = \"ftp://user:hunter2@host\"");
+    let text = minimal_with(
+        "[mail]",
+        "[mail]\ntransport = \"smtp\"\nurl = \"ftp://user:hunter2@host\"",
+    );
     let message = error(&text);
-    assert!(message.contains(":3:7: the SMTP url is not valid"), "{message}");
+    assert!(
+        message.contains(":3:7: the SMTP url is not valid"),
+        "{message}"
+    );
     assert!(!message.contains("hunter2"), "{message}");
 }
 
 #[test]
 fn uid_is_stable_and_overridable() {
     let repo = RepoName::parse("InnerSourceCommons/ispo-working-group").unwrap();
-    assert_eq!(default_uid("ispo-wg", &repo), "ispo-wg.innersourcecommons.ispo-working-group@invitebot");
-    let text = minimal_with("roster = ", "uid = \"old-series-uid@example.org\"\nroster = ");
-    assert_eq!(load(&text).unwrap().series[0].uid, "old-series-uid@example.org");
+    assert_eq!(
+        default_uid("ispo-wg", &repo),
+        "ispo-wg.innersourcecommons.ispo-working-group@invitebot"
+    );
+    let text = minimal_with(
+        "roster = ",
+        "uid = \"old-series-uid@example.org\"\nroster = ",
+    );
+    assert_eq!(
+        load(&text).unwrap().series[0].uid,
+        "old-series-uid@example.org"
+    );
 }
 
 #[test]
@@ -214,5 +316,9 @@ fn repo_names() {
     assert!(RepoName::parse("a/b/c").is_none());
     assert!(RepoName::parse("/b").is_none());
     assert!(RepoName::parse("a b/c").is_none());
-    assert!(RepoName::parse("Codertocat/Hello-World").unwrap().matches("codertocat/hello-world"));
+    assert!(
+        RepoName::parse("Codertocat/Hello-World")
+            .unwrap()
+            .matches("codertocat/hello-world")
+    );
 }

@@ -72,8 +72,13 @@ impl Client {
         if let Some(token) = &config.token {
             builder = builder.personal_token(SecretString::from(token.expose_secret().to_string()));
         }
-        let crab = builder.build().map_err(|e| GitHubApiError::Setup(format!("{e:?}")))?;
-        Ok(Self { crab, can_write: config.token.is_some() })
+        let crab = builder
+            .build()
+            .map_err(|e| GitHubApiError::Setup(format!("{e:?}")))?;
+        Ok(Self {
+            crab,
+            can_write: config.token.is_some(),
+        })
     }
 
     /// Whether replies are really sent (a token is configured).
@@ -84,11 +89,19 @@ impl Client {
     /// `GET /users/{login}`: the public profile.
     pub async fn profile(&self, login: &str) -> Result<Profile, GitHubApiError> {
         let what = format!("GET /users/{login}");
-        self.crab.get(format!("/users/{login}"), None::<&()>).await.map_err(|e| api_error(what, e))
+        self.crab
+            .get(format!("/users/{login}"), None::<&()>)
+            .await
+            .map_err(|e| api_error(what, e))
     }
 
     /// Posts a comment on an issue.
-    pub async fn comment(&self, repo: &RepoName, issue: u64, body: &str) -> Result<(), GitHubApiError> {
+    pub async fn comment(
+        &self,
+        repo: &RepoName,
+        issue: u64,
+        body: &str,
+    ) -> Result<(), GitHubApiError> {
         #[derive(Serialize)]
         struct Body<'a> {
             body: &'a str,
@@ -98,7 +111,12 @@ impl Client {
     }
 
     /// Adds labels to an issue (labels that don't exist yet are created by GitHub).
-    pub async fn add_labels(&self, repo: &RepoName, issue: u64, labels: &[String]) -> Result<(), GitHubApiError> {
+    pub async fn add_labels(
+        &self,
+        repo: &RepoName,
+        issue: u64,
+        labels: &[String],
+    ) -> Result<(), GitHubApiError> {
         #[derive(Serialize)]
         struct Body<'a> {
             labels: &'a [String],
@@ -118,10 +136,23 @@ impl Client {
             state_reason: &'static str,
         }
         let route = format!("/repos/{repo}/issues/{issue}");
-        self.write(Method::Patch, route, &Body { state: "closed", state_reason: "completed" }).await
+        self.write(
+            Method::Patch,
+            route,
+            &Body {
+                state: "closed",
+                state_reason: "completed",
+            },
+        )
+        .await
     }
 
-    async fn write<B: Serialize>(&self, method: Method, route: String, body: &B) -> Result<(), GitHubApiError> {
+    async fn write<B: Serialize>(
+        &self,
+        method: Method,
+        route: String,
+        body: &B,
+    ) -> Result<(), GitHubApiError> {
         let what = format!("{} {route}", method.as_str());
         if !self.can_write {
             tracing::info!(request = %what, "no GitHub token configured: reply not sent");
@@ -133,7 +164,10 @@ impl Client {
             Method::Patch => self.crab._patch(route.as_str(), Some(body)).await,
         };
         let response = response.map_err(|e| api_error(what.clone(), e))?;
-        octocrab::map_github_error(response).await.map(drop).map_err(|e| api_error(what, e))
+        octocrab::map_github_error(response)
+            .await
+            .map(drop)
+            .map_err(|e| api_error(what, e))
     }
 }
 
@@ -154,9 +188,14 @@ impl Method {
 
 fn api_error(what: String, error: octocrab::Error) -> GitHubApiError {
     match error {
-        octocrab::Error::GitHub { source, .. } => {
-            GitHubApiError::Status { what, status: source.status_code.as_u16(), message: source.message }
-        }
-        other => GitHubApiError::Transport { what, detail: format!("{other:?}") },
+        octocrab::Error::GitHub { source, .. } => GitHubApiError::Status {
+            what,
+            status: source.status_code.as_u16(),
+            message: source.message,
+        },
+        other => GitHubApiError::Transport {
+            what,
+            detail: format!("{other:?}"),
+        },
     }
 }

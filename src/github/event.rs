@@ -117,7 +117,9 @@ pub enum EventError {
         column: usize,
     },
     /// JSON, but not the shape GitHub documents for the event.
-    #[error("the `{event}` payload lacks a field it must have or has one of the wrong type (line {line}, column {column})")]
+    #[error(
+        "the `{event}` payload lacks a field it must have or has one of the wrong type (line {line}, column {column})"
+    )]
     BadShape {
         /// The event name.
         event: String,
@@ -150,11 +152,16 @@ struct Installation {
 
 /// Reads a verified body. `event` is the `X-GitHub-Event` header.
 pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
-    let ignored = |action: Option<String>| GitHubEvent::Ignored { event: event.to_string(), action };
+    let ignored = |action: Option<String>| GitHubEvent::Ignored {
+        event: event.to_string(),
+        action,
+    };
     if event != "issues" {
         // Still require JSON: a verified body that isn't JSON is a broken sender, worth a 400.
         serde_json::from_slice::<IgnoredAny>(body).map_err(not_json)?;
-        let action = serde_json::from_slice::<Envelope>(body).ok().and_then(|e| e.action.map(String::from));
+        let action = serde_json::from_slice::<Envelope>(body)
+            .ok()
+            .and_then(|e| e.action.map(String::from));
         return Ok(ignored(action));
     }
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| classify(event, e))?;
@@ -163,7 +170,11 @@ pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
         Some("reopened") => IssueAction::Reopened,
         other => return Ok(ignored(other.map(String::from))),
     };
-    let shape = |e: serde_json::Error| EventError::BadShape { event: event.to_string(), line: e.line(), column: e.column() };
+    let shape = |e: serde_json::Error| EventError::BadShape {
+        event: event.to_string(),
+        line: e.line(),
+        column: e.column(),
+    };
     Ok(GitHubEvent::Issues(IssuesEvent {
         action,
         issue: serde_json::from_str(field(envelope.issue)).map_err(shape)?,
@@ -180,12 +191,19 @@ fn field(raw: Option<&RawValue>) -> &str {
 }
 
 fn not_json(e: serde_json::Error) -> EventError {
-    EventError::NotJson { line: e.line(), column: e.column() }
+    EventError::NotJson {
+        line: e.line(),
+        column: e.column(),
+    }
 }
 
 fn classify(event: &str, e: serde_json::Error) -> EventError {
     if e.is_data() {
-        EventError::BadShape { event: event.to_string(), line: e.line(), column: e.column() }
+        EventError::BadShape {
+            event: event.to_string(),
+            line: e.line(),
+            column: e.column(),
+        }
     } else {
         not_json(e)
     }
@@ -196,13 +214,17 @@ mod tests {
     use super::*;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github-webhooks").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/github-webhooks")
+            .join(name);
         std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
     }
 
     #[test]
     fn join_request_fixture_parses() {
-        let GitHubEvent::Issues(event) = parse("issues", &fixture("issues.opened.join-request.json")).unwrap() else {
+        let GitHubEvent::Issues(event) =
+            parse("issues", &fixture("issues.opened.join-request.json")).unwrap()
+        else {
             panic!("expected an issues event");
         };
         assert_eq!(event.action, IssueAction::Opened);
@@ -210,18 +232,32 @@ mod tests {
         assert_eq!(event.issue.title, "Join the working group: Ada Lovelace");
         assert_eq!(event.issue.user.login, "Codertocat");
         assert!(!event.sender.is_bot());
-        assert_eq!(event.issue.labels, vec![Label { name: "meeting-invite".into() }]);
+        assert_eq!(
+            event.issue.labels,
+            vec![Label {
+                name: "meeting-invite".into()
+            }]
+        );
         assert_eq!(event.repository.full_name, "Codertocat/Hello-World");
-        assert!(event.issue.body.unwrap().contains("### Email for the calendar invite"));
+        assert!(
+            event
+                .issue
+                .body
+                .unwrap()
+                .contains("### Email for the calendar invite")
+        );
     }
 
     #[test]
     fn empty_body_and_installation_are_read() {
-        let GitHubEvent::Issues(event) = parse("issues", &fixture("issues.opened.with-empty-body.json")).unwrap() else {
+        let GitHubEvent::Issues(event) =
+            parse("issues", &fixture("issues.opened.with-empty-body.json")).unwrap()
+        else {
             panic!("expected an issues event");
         };
         assert_eq!(event.issue.body, None);
-        let GitHubEvent::Issues(event) = parse("issues", &fixture("issues.reopened.json")).unwrap() else {
+        let GitHubEvent::Issues(event) = parse("issues", &fixture("issues.reopened.json")).unwrap()
+        else {
             panic!("expected an issues event");
         };
         assert_eq!(event.action, IssueAction::Reopened);
@@ -236,12 +272,19 @@ mod tests {
             ("installation", "installation.created.json", Some("created")),
             ("issues", "issues.edited.json", Some("edited")),
             ("issues", "issues.labeled.json", Some("labeled")),
-            ("issue_comment", "issue_comment.created.json", Some("created")),
+            (
+                "issue_comment",
+                "issue_comment.created.json",
+                Some("created"),
+            ),
         ];
         for (event, file, action) in cases {
             assert_eq!(
                 parse(event, &fixture(file)).unwrap(),
-                GitHubEvent::Ignored { event: event.into(), action: action.map(String::from) },
+                GitHubEvent::Ignored {
+                    event: event.into(),
+                    action: action.map(String::from)
+                },
                 "{file}"
             );
         }
@@ -252,18 +295,29 @@ mod tests {
         let body = br#"{"action":"typed","issue":{"weird":true}}"#;
         assert_eq!(
             parse("issues", body).unwrap(),
-            GitHubEvent::Ignored { event: "issues".into(), action: Some("typed".into()) }
+            GitHubEvent::Ignored {
+                event: "issues".into(),
+                action: Some("typed".into())
+            }
         );
     }
 
     #[test]
     fn malformed_bodies_are_errors_without_echoing_input() {
-        for (event, body) in [("issues", &b"{not json"[..]), ("ping", b"secret@example.org"), ("issues", b"")] {
+        for (event, body) in [
+            ("issues", &b"{not json"[..]),
+            ("ping", b"secret@example.org"),
+            ("issues", b""),
+        ] {
             let err = parse(event, body).unwrap_err();
             assert!(matches!(err, EventError::NotJson { .. }), "{err}");
             assert!(!err.to_string().contains("example.org"));
         }
-        let err = parse("issues", br#"{"action":"opened","issue":{"number":"ada@example.org"}}"#).unwrap_err();
+        let err = parse(
+            "issues",
+            br#"{"action":"opened","issue":{"number":"ada@example.org"}}"#,
+        )
+        .unwrap_err();
         assert!(matches!(err, EventError::BadShape { .. }), "{err}");
         assert!(!err.to_string().contains("ada@"));
         let err = parse("issues", br#"{"action":"opened"}"#).unwrap_err();

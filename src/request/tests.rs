@@ -5,27 +5,23 @@ use crate::github::event::{Account, Issue, IssueAction, Label, Repository};
 const JOIN_FORM: &str = "### Your name\n\nAda Lovelace\n\n### Email for the calendar invite\n\nada@example.org\n\n### Anything else?\n\n_No response_";
 
 fn config() -> Config {
-    let text = r#"
-        [mail]
-        from = "WG <wg@example.org>"
-        [[series]]
-        id = "ispo-wg"
-        repo = "Codertocat/Hello-World"
-        title = "ISPO Working Group"
-        timezone = "America/Los_Angeles"
-        first = "2024-05-06T08:00"
-        duration_minutes = 60
-        organizer = { name = "WG", email = "wg@example.org" }
-        roster = "roster.toml"
-        [series.match]
-        labels = ["meeting-invite"]
-        title = "(?i)\\b(join|invite)\\b"
-    "#;
-    Config::from_source(std::path::Path::new("/cfg/invitebot.toml"), text, &|_: &str| None).unwrap()
+    crate::config::testing::minimal_config(&[
+        (
+            "InnerSourceCommons/ispo-working-group",
+            "Codertocat/Hello-World",
+        ),
+        (
+            "labels = [\"meeting-invite\"]",
+            "labels = [\"meeting-invite\"]\ntitle = \"(?i)\\\\b(join|invite)\\\\b\"",
+        ),
+    ])
 }
 
 fn event(repo: &str, title: &str, labels: &[&str], body: Option<&str>) -> IssuesEvent {
-    let user = Account { login: "Codertocat".into(), kind: "User".into() };
+    let user = Account {
+        login: "Codertocat".into(),
+        kind: "User".into(),
+    };
     IssuesEvent {
         action: IssueAction::Opened,
         issue: Issue {
@@ -33,9 +29,16 @@ fn event(repo: &str, title: &str, labels: &[&str], body: Option<&str>) -> Issues
             title: title.into(),
             body: body.map(String::from),
             user: user.clone(),
-            labels: labels.iter().map(|l| Label { name: l.to_string() }).collect(),
+            labels: labels
+                .iter()
+                .map(|l| Label {
+                    name: l.to_string(),
+                })
+                .collect(),
         },
-        repository: Repository { full_name: repo.into() },
+        repository: Repository {
+            full_name: repo.into(),
+        },
         sender: user,
         installation_id: None,
     }
@@ -51,9 +54,18 @@ fn form_sections_are_split_and_empty_answers_are_none() {
     assert_eq!(
         sections,
         vec![
-            FormSection { heading: "Your name".into(), value: Some("Ada Lovelace".into()) },
-            FormSection { heading: "Email for the calendar invite".into(), value: Some("ada@example.org".into()) },
-            FormSection { heading: "Anything else?".into(), value: None },
+            FormSection {
+                heading: "Your name".into(),
+                value: Some("Ada Lovelace".into())
+            },
+            FormSection {
+                heading: "Email for the calendar invite".into(),
+                value: Some("ada@example.org".into())
+            },
+            FormSection {
+                heading: "Anything else?".into(),
+                value: None
+            },
         ]
     );
 }
@@ -64,9 +76,18 @@ fn form_with_crlf_multiline_and_leading_text() {
     assert_eq!(
         parse_form(body),
         vec![
-            FormSection { heading: "Name".into(), value: Some("Grace Hopper".into()) },
-            FormSection { heading: "Notes".into(), value: Some("line one\nline two".into()) },
-            FormSection { heading: "Email".into(), value: None },
+            FormSection {
+                heading: "Name".into(),
+                value: Some("Grace Hopper".into())
+            },
+            FormSection {
+                heading: "Notes".into(),
+                value: Some("line one\nline two".into())
+            },
+            FormSection {
+                heading: "Email".into(),
+                value: None
+            },
         ]
     );
     assert!(parse_form("no headings here\nat all").is_empty());
@@ -76,19 +97,49 @@ fn form_with_crlf_multiline_and_leading_text() {
 #[test]
 fn email_choice_follows_the_rule() {
     let cases: Vec<(&str, EmailFinding)> = vec![
-        (JOIN_FORM, EmailFinding::Found(email("ada@example.org"), EmailSource::Form)),
-        ("### Email\r\n\r\nada@example.org\r\n", EmailFinding::Found(email("ada@example.org"), EmailSource::Form)),
-        ("### Email\n\n`<ada@example.org>` (work)\n", EmailFinding::Found(email("ada@example.org"), EmailSource::Form)),
-        ("### Email\n\n[ada@example.org](mailto:ada@example.org)\n", EmailFinding::Found(email("ada@example.org"), EmailSource::Form)),
+        (
+            JOIN_FORM,
+            EmailFinding::Found(email("ada@example.org"), EmailSource::Form),
+        ),
+        (
+            "### Email\r\n\r\nada@example.org\r\n",
+            EmailFinding::Found(email("ada@example.org"), EmailSource::Form),
+        ),
+        (
+            "### Email\n\n`<ada@example.org>` (work)\n",
+            EmailFinding::Found(email("ada@example.org"), EmailSource::Form),
+        ),
+        (
+            "### Email\n\n[ada@example.org](mailto:ada@example.org)\n",
+            EmailFinding::Found(email("ada@example.org"), EmailSource::Form),
+        ),
         // An answer that is not an address is an error, even if the body has one elsewhere.
-        ("### Email\n\nmy usual one\n\n### Notes\n\nbob@example.org", EmailFinding::Invalid),
+        (
+            "### Email\n\nmy usual one\n\n### Notes\n\nbob@example.org",
+            EmailFinding::Invalid,
+        ),
         ("### Email\n\nada@localhost\n", EmailFinding::Invalid),
-        ("### Email\n\n12+ada@users.noreply.github.com\n", EmailFinding::Invalid),
+        (
+            "### Email\n\n12+ada@users.noreply.github.com\n",
+            EmailFinding::Invalid,
+        ),
         // An empty answer falls through to free text, then to the profile.
-        ("### Email\n\n_No response_\n\n### Notes\n\nreach me at bob@example.org.", EmailFinding::Found(email("bob@example.org"), EmailSource::Body)),
-        ("Hi! Please invite me: grace.hopper+wg@navy.example.mil. Thanks", EmailFinding::Found(email("grace.hopper+wg@navy.example.mil"), EmailSource::Body)),
-        ("noreply first 1+x@users.noreply.github.com then real@example.org", EmailFinding::Found(email("real@example.org"), EmailSource::Body)),
-        ("I'd like to join, no email here @someone", EmailFinding::Missing),
+        (
+            "### Email\n\n_No response_\n\n### Notes\n\nreach me at bob@example.org.",
+            EmailFinding::Found(email("bob@example.org"), EmailSource::Body),
+        ),
+        (
+            "Hi! Please invite me: grace.hopper+wg@navy.example.mil. Thanks",
+            EmailFinding::Found(email("grace.hopper+wg@navy.example.mil"), EmailSource::Body),
+        ),
+        (
+            "noreply first 1+x@users.noreply.github.com then real@example.org",
+            EmailFinding::Found(email("real@example.org"), EmailSource::Body),
+        ),
+        (
+            "I'd like to join, no email here @someone",
+            EmailFinding::Missing,
+        ),
         ("### Email\n\n_No response_", EmailFinding::Missing),
         ("", EmailFinding::Missing),
     ];
@@ -104,7 +155,10 @@ fn email_choice_follows_the_rule() {
 fn name_comes_from_a_name_field_only() {
     let cases: Vec<(&str, Option<&str>)> = vec![
         (JOIN_FORM, Some("Ada Lovelace")),
-        ("### Full name\n\n  Grace \t Hopper\nsecond line\n", Some("Grace Hopper")),
+        (
+            "### Full name\n\n  Grace \t Hopper\nsecond line\n",
+            Some("Grace Hopper"),
+        ),
         ("### Name\n\n_No response_\n", None),
         ("### GitHub username\n\nada\n", None),
         ("### Email\n\nada@example.org\n", None),
@@ -115,49 +169,108 @@ fn name_comes_from_a_name_field_only() {
         assert_eq!(request.name.as_deref(), expected, "body: {body:?}");
     }
     let long = format!("### Name\n\n{}\n", "x".repeat(500));
-    assert_eq!(read_request(&event("a/b", "t", &[], Some(&long))).name.unwrap().chars().count(), 100);
+    assert_eq!(
+        read_request(&event("a/b", "t", &[], Some(&long)))
+            .name
+            .unwrap()
+            .chars()
+            .count(),
+        100
+    );
 }
 
 #[test]
 fn matching_by_repo_label_and_title() {
     let config = config();
     let cases = [
-        ("Codertocat/Hello-World", "Spelling error in the README file", vec!["bug"], false),
-        ("Codertocat/Hello-World", "Spelling error", vec!["meeting-invite"], true),
-        ("codertocat/hello-world", "Spelling error", vec!["Meeting-Invite"], true),
-        ("Codertocat/Hello-World", "Please JOIN me to the calls", vec![], true),
+        (
+            "Codertocat/Hello-World",
+            "Spelling error in the README file",
+            vec!["bug"],
+            false,
+        ),
+        (
+            "Codertocat/Hello-World",
+            "Spelling error",
+            vec!["meeting-invite"],
+            true,
+        ),
+        (
+            "codertocat/hello-world",
+            "Spelling error",
+            vec!["Meeting-Invite"],
+            true,
+        ),
+        (
+            "Codertocat/Hello-World",
+            "Please JOIN me to the calls",
+            vec![],
+            true,
+        ),
         ("Codertocat/Hello-World", "Invite please", vec![], true),
-        ("Codertocat/Hello-World", "Rejoinder about invites", vec![], false),
+        (
+            "Codertocat/Hello-World",
+            "Rejoinder about invites",
+            vec![],
+            false,
+        ),
         ("Someone/Else", "Join", vec!["meeting-invite"], false),
-        ("Codertocat/Hello-World-Fork", "Join", vec!["meeting-invite"], false),
+        (
+            "Codertocat/Hello-World-Fork",
+            "Join",
+            vec!["meeting-invite"],
+            false,
+        ),
     ];
     for (repo, title, labels, expected) in cases {
         let e = event(repo, title, &labels, Some(JOIN_FORM));
-        assert_eq!(is_join_request(&config.series[0], &e), expected, "{repo} {title:?} {labels:?}");
-        assert_eq!(matches!(triage(&config.series, &e), Triage::JoinRequest(..)), expected);
+        assert_eq!(
+            is_join_request(&config.series[0], &e),
+            expected,
+            "{repo} {title:?} {labels:?}"
+        );
+        assert_eq!(
+            matches!(triage(&config.series, &e), Triage::JoinRequest(..)),
+            expected
+        );
     }
 }
 
 #[test]
 fn bots_are_never_join_requests() {
     let config = config();
-    let mut e = event("Codertocat/Hello-World", "Join", &["meeting-invite"], Some(JOIN_FORM));
+    let mut e = event(
+        "Codertocat/Hello-World",
+        "Join",
+        &["meeting-invite"],
+        Some(JOIN_FORM),
+    );
     e.sender.kind = "Bot".into();
     assert!(matches!(triage(&config.series, &e), Triage::FromBot));
-    let mut e = event("Codertocat/Hello-World", "Join", &["meeting-invite"], Some(JOIN_FORM));
+    let mut e = event(
+        "Codertocat/Hello-World",
+        "Join",
+        &["meeting-invite"],
+        Some(JOIN_FORM),
+    );
     e.issue.user.kind = "Bot".into();
     assert!(matches!(triage(&config.series, &e), Triage::FromBot));
 }
 
 #[test]
 fn the_join_request_fixture_reads_as_expected() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github-webhooks/issues.opened.join-request.json");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/github-webhooks/issues.opened.join-request.json");
     let body = std::fs::read(path).unwrap();
-    let crate::github::event::GitHubEvent::Issues(e) = crate::github::event::parse("issues", &body).unwrap() else {
+    let crate::github::event::GitHubEvent::Issues(e) =
+        crate::github::event::parse("issues", &body).unwrap()
+    else {
         panic!("not an issues event")
     };
     let config = config();
-    let Triage::JoinRequest(series, request) = triage(&config.series, &e) else { panic!("not a join request") };
+    let Triage::JoinRequest(series, request) = triage(&config.series, &e) else {
+        panic!("not a join request")
+    };
     assert_eq!(series.id, "ispo-wg");
     assert_eq!(
         request,

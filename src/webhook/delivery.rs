@@ -28,7 +28,10 @@ pub enum Rejection {
     /// The body could not be read.
     Unreadable { delivery_id: String },
     /// The signature is missing or wrong.
-    Signature { delivery_id: String, error: SignatureError },
+    Signature {
+        delivery_id: String,
+        error: SignatureError,
+    },
     /// No `X-GitHub-Event` header.
     NoEvent { delivery_id: String },
 }
@@ -58,13 +61,22 @@ impl IntoResponse for Rejection {
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// A delivery id safe to log: GitHub's are UUIDs; anything else is cut short and cleaned.
 fn delivery_id(headers: &HeaderMap) -> String {
     header_text(headers, "x-github-delivery")
-        .map(|id| id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(64).collect())
+        .map(|id| {
+            id.chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(64)
+                .collect()
+        })
         .unwrap_or_else(|| "-".to_string())
 }
 
@@ -74,19 +86,36 @@ impl FromRequest<AppState> for VerifiedDelivery {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let headers = request.headers().clone();
         let delivery_id = delivery_id(&headers);
-        let declared = header_text(&headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+        let declared = header_text(&headers, header::CONTENT_LENGTH.as_str())
+            .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
             return Err(Rejection::TooLarge { delivery_id });
         }
         // The router's `DefaultBodyLimit` bounds the read, also for chunked bodies.
-        let body = Bytes::from_request(request, state).await.map_err(|e| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge { delivery_id: delivery_id.clone() },
-            _ => Rejection::Unreadable { delivery_id: delivery_id.clone() },
-        })?;
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge {
+                    delivery_id: delivery_id.clone(),
+                },
+                _ => Rejection::Unreadable {
+                    delivery_id: delivery_id.clone(),
+                },
+            })?;
         let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-        signature::verify(&state.secret, &body, signature)
-            .map_err(|error| Rejection::Signature { delivery_id: delivery_id.clone(), error })?;
-        let event = header_text(&headers, "x-github-event").ok_or(Rejection::NoEvent { delivery_id: delivery_id.clone() })?;
-        Ok(VerifiedDelivery { event, delivery_id, body })
+        signature::verify(&state.secret, &body, signature).map_err(|error| {
+            Rejection::Signature {
+                delivery_id: delivery_id.clone(),
+                error,
+            }
+        })?;
+        let event = header_text(&headers, "x-github-event").ok_or(Rejection::NoEvent {
+            delivery_id: delivery_id.clone(),
+        })?;
+        Ok(VerifiedDelivery {
+            event,
+            delivery_id,
+            body,
+        })
     }
 }

@@ -60,24 +60,47 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
     };
     let issues = match event {
         GitHubEvent::Ignored { event, action } => {
-            tracing::info!(delivery = id, event, action = action.as_deref().unwrap_or("-"), outcome = "ignored", "webhook received");
+            tracing::info!(
+                delivery = id,
+                event,
+                action = action.as_deref().unwrap_or("-"),
+                outcome = "ignored",
+                "webhook received"
+            );
             return (StatusCode::OK, "ignored: not an event invitebot acts on\n").into_response();
         }
         GitHubEvent::Issues(issues) => issues,
     };
-    let (repo, issue, action) = (issues.repository.full_name.as_str(), issues.issue.number, issues.action.as_str());
+    let (repo, issue, action) = (
+        issues.repository.full_name.as_str(),
+        issues.issue.number,
+        issues.action.as_str(),
+    );
+    let not_for_us = |outcome: &str, answer: &'static str| {
+        tracing::info!(
+            delivery = id,
+            event = "issues",
+            action,
+            repo,
+            issue,
+            outcome,
+            "webhook received"
+        );
+        (StatusCode::OK, answer).into_response()
+    };
     let (series, request) = match triage(&state.config.series, &issues) {
         Triage::NotAJoinRequest => {
-            tracing::info!(delivery = id, event = "issues", action, repo, issue, outcome = "not-a-join-request", "webhook received");
-            return (StatusCode::OK, "ignored: not a join request\n").into_response();
+            return not_for_us("not-a-join-request", "ignored: not a join request\n");
         }
-        Triage::FromBot => {
-            tracing::info!(delivery = id, event = "issues", action, repo, issue, outcome = "ignored-bot", "webhook received");
-            return (StatusCode::OK, "ignored: opened by a bot\n").into_response();
-        }
+        Triage::FromBot => return not_for_us("ignored-bot", "ignored: opened by a bot\n"),
         Triage::JoinRequest(series, request) => (series, request),
     };
-    let job = Job { delivery_id: id.to_string(), action, series_id: series.id.clone(), request };
+    let job = Job {
+        delivery_id: id.to_string(),
+        action,
+        series_id: series.id.clone(),
+        request,
+    };
     match state.jobs.try_send(job) {
         Ok(()) => {
             tracing::debug!(delivery = id, event = "issues", action, repo, issue, series = %series.id, "join request queued");

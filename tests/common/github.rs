@@ -17,9 +17,9 @@
 //! defaults, so they win whatever the mounting order; among overrides of the
 //! same priority, the one mounted first wins.
 
+use regex::Regex;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
-use regex::Regex;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use wiremock::matchers::{method, path, path_regex};
@@ -62,7 +62,11 @@ impl IssueCall {
     pub fn labels(&self) -> Vec<String> {
         self.body["labels"]
             .as_array()
-            .map(|a| a.iter().filter_map(|l| l.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|l| l.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -75,7 +79,9 @@ pub struct GitHubMock {
 impl GitHubMock {
     /// Starts a fresh (not pooled) mock server with nothing mounted.
     pub async fn start() -> GitHubMock {
-        GitHubMock { server: MockServer::builder().start().await }
+        GitHubMock {
+            server: MockServer::builder().start().await,
+        }
     }
 
     /// Starts a mock server and mounts [`Self::mount_defaults`].
@@ -101,7 +107,10 @@ impl GitHubMock {
         let comment_ids = Arc::new(AtomicU64::new(1_900_000_001));
         Mock::given(method("GET"))
             .and(path_regex(USER_PATH))
-            .respond_with(ProfileResponder { api: api.clone(), fixed: None })
+            .respond_with(ProfileResponder {
+                api: api.clone(),
+                fixed: None,
+            })
             .with_priority(DEFAULT_PRIORITY)
             .named("default GET /users/{login}")
             .mount(&self.server)
@@ -122,7 +131,10 @@ impl GitHubMock {
             .await;
         Mock::given(method("POST"))
             .and(path_regex(COMMENTS_PATH))
-            .respond_with(CommentResponder { api: api.clone(), next_id: comment_ids })
+            .respond_with(CommentResponder {
+                api: api.clone(),
+                next_id: comment_ids,
+            })
             .with_priority(DEFAULT_PRIORITY)
             .named("default POST comment")
             .mount(&self.server)
@@ -142,7 +154,10 @@ impl GitHubMock {
         let fixed = (name.map(str::to_string), email.map(str::to_string));
         Mock::given(method("GET"))
             .and(path(format!("/users/{login}")))
-            .respond_with(ProfileResponder { api: self.uri(), fixed: Some(fixed) })
+            .respond_with(ProfileResponder {
+                api: self.uri(),
+                fixed: Some(fixed),
+            })
             .with_priority(OVERRIDE_PRIORITY)
             .named(format!("GET /users/{login}"))
             .mount(&self.server)
@@ -153,7 +168,16 @@ impl GitHubMock {
     /// regex, e.g. `r"/issues/\d+/comments$"`) with `status` and a GitHub-style
     /// error body, for at most `times` requests (`None`: always). Takes
     /// priority over the defaults; once used up, the defaults answer again.
-    pub async fn mount_error(&self, http_method: &str, path_pattern: &str, status: u16, times: Option<u64>) {
+    /// `times` counts attempts: octocrab's default retry config repeats a
+    /// request that got a 5xx, so a client without `RetryConfig::None` uses
+    /// up several per call.
+    pub async fn mount_error(
+        &self,
+        http_method: &str,
+        path_pattern: &str,
+        status: u16,
+        times: Option<u64>,
+    ) {
         let body = json!({
             "message": format!("mocked failure ({status})"),
             "documentation_url": "https://docs.github.com/rest",
@@ -172,12 +196,19 @@ impl GitHubMock {
 
     /// Every request received so far, in order.
     pub async fn requests(&self) -> Vec<Request> {
-        self.server.received_requests().await.expect("request recording is on")
+        self.server
+            .received_requests()
+            .await
+            .expect("request recording is on")
     }
 
     /// The requests matching `pred`.
     pub async fn requests_matching(&self, pred: impl Fn(&Request) -> bool) -> Vec<Request> {
-        self.requests().await.into_iter().filter(|r| pred(r)).collect()
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| pred(r))
+            .collect()
     }
 
     /// `POST .../issues/{n}/comments` calls, in order.
@@ -211,11 +242,16 @@ impl GitHubMock {
 
     /// Calls that change something (anything but GET/HEAD).
     pub async fn writes(&self) -> Vec<Request> {
-        self.requests_matching(|r| !matches!(r.method.as_str(), "GET" | "HEAD")).await
+        self.requests_matching(|r| !matches!(r.method.as_str(), "GET" | "HEAD"))
+            .await
     }
 
     async fn issue_calls(&self, pred: fn(&Request) -> bool) -> Vec<IssueCall> {
-        self.requests_matching(pred).await.iter().filter_map(issue_call).collect()
+        self.requests_matching(pred)
+            .await
+            .iter()
+            .filter_map(issue_call)
+            .collect()
     }
 
     /// Waits until at least `count` recorded requests match `pred`; `Err`
@@ -226,20 +262,19 @@ impl GitHubMock {
         count: usize,
         timeout: Duration,
     ) -> Result<Vec<Request>, String> {
-        let found = super::poll_until(timeout, async || {
+        let mut poll = super::Poll::new(timeout);
+        while poll.next().await {
             let matching = self.requests_matching(&pred).await;
-            (matching.len() >= count).then_some(matching)
-        })
-        .await;
-        match found {
-            Some(matching) => Ok(matching),
-            None => Err(format!(
-                "GitHub mock {}: expected at least {count} matching request(s) within {timeout:?}, got {}.\n{}",
-                self.uri(),
-                self.requests_matching(&pred).await.len(),
-                self.describe_requests().await
-            )),
+            if matching.len() >= count {
+                return Ok(matching);
+            }
         }
+        Err(format!(
+            "GitHub mock {}: expected at least {count} matching request(s) within {timeout:?}, got {}.\n{}",
+            self.uri(),
+            self.requests_matching(&pred).await.len(),
+            self.describe_requests().await
+        ))
     }
 
     /// Like [`Self::try_wait_for_requests`] but panics on timeout. Use
@@ -310,21 +345,33 @@ static USER_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(USER_PATH).unwrap(
 /// The capture groups of `re` in `path`, or `None` if it does not match.
 fn captures(re: &Regex, path: &str) -> Option<Vec<String>> {
     let caps = re.captures(path)?;
-    Some(caps.iter().skip(1).map(|m| m.map_or("", |m| m.as_str()).to_string()).collect())
+    Some(
+        caps.iter()
+            .skip(1)
+            .map(|m| m.map_or("", |m| m.as_str()).to_string())
+            .collect(),
+    )
 }
 
 /// (owner, repo, number) of an issue-scoped path.
 fn issue_ref(path: &str) -> Option<(String, String, u64)> {
-    [&ISSUE_RE, &COMMENTS_RE, &LABELS_RE].into_iter().find_map(|re| {
-        let c = captures(re, path)?;
-        Some((c[0].clone(), c[1].clone(), c[2].parse().ok()?))
-    })
+    [&ISSUE_RE, &COMMENTS_RE, &LABELS_RE]
+        .into_iter()
+        .find_map(|re| {
+            let c = captures(re, path)?;
+            Some((c[0].clone(), c[1].clone(), c[2].parse().ok()?))
+        })
 }
 
 fn issue_call(r: &Request) -> Option<IssueCall> {
     let (owner, repo, number) = issue_ref(r.url.path())?;
     let body = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-    Some(IssueCall { owner, repo, number, body })
+    Some(IssueCall {
+        owner,
+        repo,
+        number,
+        body,
+    })
 }
 
 fn request_json(r: &Request) -> Value {
@@ -333,13 +380,20 @@ fn request_json(r: &Request) -> Value {
 
 /// A stable fake numeric id for a name.
 fn fake_id(name: &str) -> u64 {
-    name.bytes().fold(1_000_003u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % 900_000_000 + 100_000
+    name.bytes().fold(1_000_003u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    }) % 900_000_000
+        + 100_000
 }
 
 /// The `user` object GitHub puts in issues and comments (octocrab's `Author`),
 /// shaped like the fixture's `Codertocat`.
 pub fn author_json(api: &str, login: &str, user_type: &str) -> Value {
-    let id = if login == "Codertocat" { 21031067 } else { fake_id(login) };
+    let id = if login == "Codertocat" {
+        21031067
+    } else {
+        fake_id(login)
+    };
     json!({
         "login": login,
         "id": id,
@@ -365,7 +419,11 @@ pub fn author_json(api: &str, login: &str, user_type: &str) -> Value {
 
 /// A public profile (`GET /users/{login}`, octocrab's `UserProfile`).
 pub fn profile_json(api: &str, login: &str, name: Option<&str>, email: Option<&str>) -> Value {
-    let user_type = if login.ends_with("[bot]") { "Bot" } else { "User" };
+    let user_type = if login.ends_with("[bot]") {
+        "Bot"
+    } else {
+        "User"
+    };
     let mut profile = author_json(api, login, user_type);
     let extra = json!({
         "name": name,
@@ -383,7 +441,10 @@ pub fn profile_json(api: &str, login: &str, name: Option<&str>, email: Option<&s
         "created_at": "2016-08-12T19:47:03Z",
         "updated_at": TIMESTAMP,
     });
-    profile.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    profile
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     profile
 }
 
@@ -419,7 +480,10 @@ pub fn issue_json(api: &str, owner: &str, repo: &str, number: u64) -> Value {
         "closed_at": null,
         "closed_by": null,
     });
-    issue.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+    issue
+        .as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
     issue
 }
 
@@ -435,7 +499,12 @@ impl Respond for ProfileResponder {
             return ResponseTemplate::new(404);
         };
         let (name, email) = self.fixed.clone().unwrap_or((None, None));
-        ResponseTemplate::new(200).set_body_json(profile_json(&self.api, &c[0], name.as_deref(), email.as_deref()))
+        ResponseTemplate::new(200).set_body_json(profile_json(
+            &self.api,
+            &c[0],
+            name.as_deref(),
+            email.as_deref(),
+        ))
     }
 }
 

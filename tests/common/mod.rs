@@ -39,8 +39,14 @@ mod github;
 mod server;
 mod smtp;
 
+// Each test file uses part of the harness: keep the unused re-exports quiet.
+#[allow(unused_imports)]
 pub use github::{GitHubMock, IssueCall};
-pub use server::{App, DEFAULT_ROSTER, ServerOptions, TestServer, Transport, Workspace, parse_listening};
+#[allow(unused_imports)]
+pub use server::{
+    App, DEFAULT_ROSTER, ServerOptions, TestServer, Transport, Workspace, parse_listening,
+};
+#[allow(unused_imports)]
 pub use smtp::{ReceivedMail, SmtpSink};
 
 use hmac::{Hmac, Mac};
@@ -70,7 +76,9 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("INVITEBOT_FIXTURES_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github-webhooks"),
+        None => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github-webhooks")
+        }
     }
 }
 
@@ -129,18 +137,56 @@ pub fn new_delivery_id() -> String {
 
 /// Calls `probe` every [`POLL_INTERVAL`] until it returns `Some`, or `timeout`
 /// has passed (then `None`). `probe` is always called at least once, and once
-/// more at the deadline.
-pub async fn poll_until<T>(timeout: Duration, mut probe: impl AsyncFnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = probe().await {
+/// more at the deadline. For a probe that must `.await`, loop on [`Poll`].
+pub async fn poll_until<T>(timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let mut poll = Poll::new(timeout);
+    while poll.next().await {
+        if let Some(found) = probe() {
             return Some(found);
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return None;
+    }
+    None
+}
+
+/// A polling loop with a deadline, for probes that `.await`:
+///
+/// ```ignore
+/// let mut poll = Poll::new(timeout);
+/// while poll.next().await {
+///     if mock.comments().await.len() >= 2 { return; }
+/// }
+/// panic!("no second comment within {timeout:?}");
+/// ```
+///
+/// (Plain loops rather than a helper taking an async closure: futures built
+/// from async closures are not `Send` enough for `tokio::spawn`.)
+pub struct Poll {
+    deadline: Instant,
+    started: bool,
+}
+
+impl Poll {
+    pub fn new(timeout: Duration) -> Poll {
+        Poll {
+            deadline: Instant::now() + timeout,
+            started: false,
         }
-        tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
+    }
+
+    /// `true` at once on the first call; later, sleeps up to [`POLL_INTERVAL`]
+    /// (never past the deadline) and returns `true`, or `false` once the
+    /// deadline has passed — so the last attempt happens at the deadline.
+    pub async fn next(&mut self) -> bool {
+        if !self.started {
+            self.started = true;
+            return true;
+        }
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep(POLL_INTERVAL.min(self.deadline - now)).await;
+        true
     }
 }
 
@@ -165,7 +211,12 @@ pub fn clean_command() -> Command {
         if upper.starts_with("INVITEBOT_")
             || matches!(
                 upper.as_str(),
-                "GITHUB_TOKEN" | "GH_TOKEN" | "RUST_LOG" | "HTTP_PROXY" | "HTTPS_PROXY" | "ALL_PROXY"
+                "GITHUB_TOKEN"
+                    | "GH_TOKEN"
+                    | "RUST_LOG"
+                    | "HTTP_PROXY"
+                    | "HTTPS_PROXY"
+                    | "ALL_PROXY"
             )
         {
             cmd.env_remove(key);
@@ -221,7 +272,9 @@ pub async fn run_cli(args: &[&str], env: &[(&str, &str)]) -> (i32, String, Strin
 }
 
 pub(crate) async fn run_to_end(mut cmd: Command, args: &[&str]) -> (i32, String, String) {
-    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd
         .spawn()
         .unwrap_or_else(|err| panic!("cannot start {} {args:?}: {err}", bin_path().display()));
@@ -229,7 +282,10 @@ pub(crate) async fn run_to_end(mut cmd: Command, args: &[&str]) -> (i32, String,
     let err = Arc::new(Mutex::new(Vec::new()));
     let out_thread = capture_lines(child.stdout.take().unwrap(), out.clone());
     let err_thread = capture_lines(child.stderr.take().unwrap(), err.clone());
-    let status = poll_until(CLI_TIMEOUT, async || child.try_wait().expect("try_wait on the CLI")).await;
+    let status = poll_until(CLI_TIMEOUT, || {
+        child.try_wait().expect("try_wait on the CLI")
+    })
+    .await;
     let Some(status) = status else {
         let _ = child.kill();
         let _ = child.wait();

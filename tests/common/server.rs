@@ -4,8 +4,8 @@
 //! [`SmtpSink`].
 
 use super::{
-    DEFAULT_WAIT, GitHubMock, ReceivedMail, SmtpSink, TEST_SECRET, TEST_TOKEN, capture_lines, clean_command,
-    new_delivery_id, poll_until, run_to_end, sign,
+    DEFAULT_WAIT, GitHubMock, ReceivedMail, SmtpSink, TEST_SECRET, TEST_TOKEN, capture_lines,
+    clean_command, new_delivery_id, poll_until, run_to_end, sign,
 };
 use reqwest::StatusCode;
 use std::net::SocketAddr;
@@ -97,7 +97,8 @@ impl Default for ServerOptions {
             series_id: "ispo-wg".to_string(),
             repo: "Codertocat/Hello-World".to_string(),
             title: "ISPO Working Group".to_string(),
-            description: "Biweekly call of the InnerSource Program Office working group.".to_string(),
+            description: "Biweekly call of the InnerSource Program Office working group."
+                .to_string(),
             location: "https://example.org/ispo-wg-call".to_string(),
             timezone: "America/Los_Angeles".to_string(),
             first: "2024-05-06T08:00".to_string(),
@@ -133,7 +134,11 @@ fn toml_list(items: &[String]) -> String {
 impl ServerOptions {
     /// The defaults, wired to `github` and `smtp`.
     pub fn new(github: &GitHubMock, smtp: &SmtpSink) -> ServerOptions {
-        ServerOptions { github_api_url: github.uri(), smtp_url: smtp.url(), ..ServerOptions::default() }
+        ServerOptions {
+            github_api_url: github.uri(),
+            smtp_url: smtp.url(),
+            ..ServerOptions::default()
+        }
     }
 
     /// The roster path relative to the config folder.
@@ -295,7 +300,8 @@ impl Workspace {
     /// The roster file's text; panics if it is missing.
     pub fn roster_text(&self) -> String {
         let path = self.roster_path();
-        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("cannot read roster {}: {err}", path.display()))
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("cannot read roster {}: {err}", path.display()))
     }
 
     /// The `.eml` files in [`Self::mail_dir`], sorted by name (empty if the folder is missing).
@@ -318,7 +324,8 @@ impl Workspace {
             .map(|path| ReceivedMail {
                 mail_from: String::new(),
                 rcpt_to: Vec::new(),
-                data: std::fs::read(path).unwrap_or_else(|err| panic!("read {}: {err}", path.display())),
+                data: std::fs::read(path)
+                    .unwrap_or_else(|err| panic!("read {}: {err}", path.display())),
                 received_at: std::time::Instant::now(),
             })
             .collect()
@@ -401,23 +408,33 @@ impl TestServer {
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {}: {err}", super::bin_path().display()));
-        self.readers.push(capture_lines(child.stdout.take().unwrap(), self.log.clone()));
-        self.readers.push(capture_lines(child.stderr.take().unwrap(), self.log.clone()));
+        self.readers.push(capture_lines(
+            child.stdout.take().unwrap(),
+            self.log.clone(),
+        ));
+        self.readers.push(capture_lines(
+            child.stderr.take().unwrap(),
+            self.log.clone(),
+        ));
         self.child = Some(child);
 
         let log = self.log.clone();
         let child = self.child.as_mut().unwrap();
-        let outcome = poll_until(STARTUP_TIMEOUT, async || {
+        let outcome = poll_until(STARTUP_TIMEOUT, || {
             let lines = log.lock().unwrap();
             for line in &lines[first_line..] {
                 if let Some(caps) = LISTENING.captures(line) {
                     let addr = caps[1].parse::<SocketAddr>();
-                    return Some(addr.map_err(|err| format!("cannot parse the address in {line:?}: {err}")));
+                    return Some(
+                        addr.map_err(|err| format!("cannot parse the address in {line:?}: {err}")),
+                    );
                 }
             }
             drop(lines);
             match child.try_wait() {
-                Ok(Some(status)) => Some(Err(format!("the server exited before listening ({status})"))),
+                Ok(Some(status)) => Some(Err(format!(
+                    "the server exited before listening ({status})"
+                ))),
                 Ok(None) => None,
                 Err(err) => Some(Err(format!("cannot check the server process: {err}"))),
             }
@@ -428,7 +445,11 @@ impl TestServer {
             Some(Err(why)) => {
                 self.kill();
                 self.drain_readers();
-                panic!("{why}\n{}", self.log_report());
+                panic!(
+                    "{why}\n{}\n--- config ---\n{}",
+                    self.log_report(),
+                    self.ws.config_text()
+                );
             }
             None => {
                 self.kill();
@@ -494,14 +515,26 @@ impl TestServer {
     }
 
     fn log_report(&self) -> String {
-        format!("--- server log ({}) ---\n{}\n--- end of server log ---", self.base_url(), self.logs())
+        format!(
+            "--- server log ({}) ---\n{}\n--- end of server log ---",
+            self.ws.config_path().display(),
+            self.logs()
+        )
     }
 
     /// Panics, showing the offending lines, if any captured line contains `needle`
     /// (e.g. an email address that must never be logged).
     pub fn assert_log_lacks(&self, needle: &str) {
-        let hits: Vec<String> = self.log_lines().into_iter().filter(|l| l.contains(needle)).collect();
-        assert!(hits.is_empty(), "the server log contains {needle:?}:\n{}", hits.join("\n"));
+        let hits: Vec<String> = self
+            .log_lines()
+            .into_iter()
+            .filter(|l| l.contains(needle))
+            .collect();
+        assert!(
+            hits.is_empty(),
+            "the server log contains {needle:?}:\n{}",
+            hits.join("\n")
+        );
     }
 
     // ----- HTTP -----
@@ -536,7 +569,8 @@ impl TestServer {
             request = request.header("X-Hub-Signature-256", signature);
         }
         let result = request.send().await;
-        self.finish(&format!("POST /webhook ({event}, {delivery_id})"), result).await
+        self.finish(&format!("POST /webhook ({event}, {delivery_id})"), result)
+            .await
     }
 
     /// Delivers `body` as event `event`, signed with the configured secret,
@@ -546,33 +580,59 @@ impl TestServer {
     }
 
     /// Like [`Self::deliver`] with a chosen delivery id (to re-deliver the same one).
-    pub async fn deliver_as(&self, event: &str, delivery_id: &str, body: &[u8]) -> (StatusCode, String) {
+    pub async fn deliver_as(
+        &self,
+        event: &str,
+        delivery_id: &str,
+        body: &[u8],
+    ) -> (StatusCode, String) {
         let signature = sign(&self.ws.opts.secret, body);
-        self.post_webhook(event, delivery_id, body, Some(signature)).await
+        self.post_webhook(event, delivery_id, body, Some(signature))
+            .await
     }
 
-    async fn finish(&self, what: &str, result: reqwest::Result<reqwest::Response>) -> (StatusCode, String) {
-        let response = result.unwrap_or_else(|err| panic!("{what} failed: {err:?}\n{}", self.log_report()));
+    async fn finish(
+        &self,
+        what: &str,
+        result: reqwest::Result<reqwest::Response>,
+    ) -> (StatusCode, String) {
+        let response =
+            result.unwrap_or_else(|err| panic!("{what} failed: {err:?}\n{}", self.log_report()));
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .unwrap_or_else(|err| panic!("{what}: cannot read the response body: {err:?}\n{}", self.log_report()));
+        let text = response.text().await.unwrap_or_else(|err| {
+            panic!(
+                "{what}: cannot read the response body: {err:?}\n{}",
+                self.log_report()
+            )
+        });
         (status, text)
     }
 
     // ----- waits (panic with the server log on timeout) -----
 
     /// Polls `probe` until it gives `Some`; on timeout panics naming `what`, with the server log.
-    pub async fn wait_until<T>(&self, what: &str, timeout: Duration, probe: impl AsyncFnMut() -> Option<T>) -> T {
+    pub async fn wait_until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        probe: impl FnMut() -> Option<T>,
+    ) -> T {
         match poll_until(timeout, probe).await {
             Some(found) => found,
-            None => panic!("timed out after {timeout:?} waiting for {what}\n{}", self.log_report()),
+            None => panic!(
+                "timed out after {timeout:?} waiting for {what}\n{}",
+                self.log_report()
+            ),
         }
     }
 
     /// Waits for at least `count` mails in `sink`; returns all received so far.
-    pub async fn wait_for_mail(&self, sink: &SmtpSink, count: usize, timeout: Duration) -> Vec<ReceivedMail> {
+    pub async fn wait_for_mail(
+        &self,
+        sink: &SmtpSink,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<ReceivedMail> {
         match sink.try_wait_for(count, timeout).await {
             Ok(mails) => mails,
             Err(why) => panic!("{why}\n{}", self.log_report()),
@@ -595,19 +655,32 @@ impl TestServer {
 
     /// Waits for a captured line containing `needle`; returns that line.
     pub async fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
-        self.wait_until(&format!("a log line containing {needle:?}"), timeout, async || {
-            self.log.lock().unwrap().iter().find(|l| l.contains(needle)).cloned()
-        })
+        self.wait_until(
+            &format!("a log line containing {needle:?}"),
+            timeout,
+            || {
+                self.log
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find(|l| l.contains(needle))
+                    .cloned()
+            },
+        )
         .await
     }
 
     /// Waits until the file transport wrote at least `count` `.eml` files.
     pub async fn wait_for_mail_files(&self, count: usize, timeout: Duration) -> Vec<PathBuf> {
         let dir = self.ws.mail_dir();
-        self.wait_until(&format!("{count} .eml file(s) in {}", dir.display()), timeout, async || {
-            let files = self.ws.mail_files();
-            (files.len() >= count).then_some(files)
-        })
+        self.wait_until(
+            &format!("{count} .eml file(s) in {}", dir.display()),
+            timeout,
+            || {
+                let files = self.ws.mail_files();
+                (files.len() >= count).then_some(files)
+            },
+        )
         .await
     }
 
@@ -623,8 +696,16 @@ impl TestServer {
         // SAFETY: kill(2) has no memory-safety preconditions; `pid` is our own
         // child, which has not been reaped yet (so the pid is not reused).
         let rc = unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert_eq!(rc, 0, "kill(SIGTERM) failed: {}", std::io::Error::last_os_error());
-        let status = poll_until(STOP_TIMEOUT, async || child.try_wait().expect("try_wait on the server")).await;
+        assert_eq!(
+            rc,
+            0,
+            "kill(SIGTERM) failed: {}",
+            std::io::Error::last_os_error()
+        );
+        let status = poll_until(STOP_TIMEOUT, || {
+            child.try_wait().expect("try_wait on the server")
+        })
+        .await;
         match status {
             Some(status) => {
                 self.drain_readers();
@@ -634,7 +715,10 @@ impl TestServer {
                 let _ = child.kill();
                 let _ = child.wait();
                 self.drain_readers();
-                panic!("the server did not exit within {STOP_TIMEOUT:?} of SIGTERM\n{}", self.log_report());
+                panic!(
+                    "the server did not exit within {STOP_TIMEOUT:?} of SIGTERM\n{}",
+                    self.log_report()
+                );
             }
         }
     }
@@ -654,22 +738,32 @@ impl TestServer {
     pub async fn restart(&mut self) {
         if self.child.is_some() {
             let status = self.stop().await;
-            assert!(status.success(), "the server exited with {status} on SIGTERM\n{}", self.log_report());
+            assert!(
+                status.success(),
+                "the server exited with {status} on SIGTERM\n{}",
+                self.log_report()
+            );
         }
-        self.log.lock().unwrap().push("=== harness: restart ===".to_string());
+        self.log
+            .lock()
+            .unwrap()
+            .push("=== harness: restart ===".to_string());
         self.spawn().await;
     }
 
     /// Whether the server process is still running.
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// Gives the reader threads up to a second to read the rest of the
     /// output of an exited process.
     fn drain_readers(&mut self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(1);
-        while self.readers.iter().any(|r| !r.is_finished()) && std::time::Instant::now() < deadline {
+        while self.readers.iter().any(|r| !r.is_finished()) && std::time::Instant::now() < deadline
+        {
             std::thread::sleep(Duration::from_millis(10));
         }
         self.readers.retain(|r| !r.is_finished());
@@ -703,17 +797,29 @@ impl App {
         let mut opts = ServerOptions::new(&github, &smtp);
         edit(&mut opts);
         let server = TestServer::start(opts).await;
-        App { github, smtp, server }
+        App {
+            github,
+            smtp,
+            server,
+        }
     }
 
     /// Waits up to [`DEFAULT_WAIT`] for `count` mails.
     pub async fn wait_for_mail(&self, count: usize) -> Vec<ReceivedMail> {
-        self.server.wait_for_mail(&self.smtp, count, DEFAULT_WAIT).await
+        self.server
+            .wait_for_mail(&self.smtp, count, DEFAULT_WAIT)
+            .await
     }
 
     /// Waits up to [`DEFAULT_WAIT`] for `count` GitHub requests matching `pred`
     /// (e.g. [`GitHubMock::is_comment`]).
-    pub async fn wait_for_github(&self, pred: impl Fn(&Request) -> bool, count: usize) -> Vec<Request> {
-        self.server.wait_for_github(&self.github, pred, count, DEFAULT_WAIT).await
+    pub async fn wait_for_github(
+        &self,
+        pred: impl Fn(&Request) -> bool,
+        count: usize,
+    ) -> Vec<Request> {
+        self.server
+            .wait_for_github(&self.github, pred, count, DEFAULT_WAIT)
+            .await
     }
 }

@@ -35,7 +35,12 @@ impl ReceivedMail {
     fn parsed(&self) -> mail_parser::Message<'_> {
         MessageParser::default()
             .parse(&self.data)
-            .unwrap_or_else(|| panic!("cannot parse the received message as MIME:\n{}", self.text()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "cannot parse the received message as MIME:\n{}",
+                    self.text()
+                )
+            })
     }
 
     /// The first header `name` (case-insensitive), unfolded and with RFC 2047
@@ -64,11 +69,13 @@ impl ReceivedMail {
     }
 
     /// The `From` header's addresses (just the addr-spec, e.g. `ispo-wg@example.org`).
+    #[allow(clippy::wrong_self_convention)] // named after the `From` header
     pub fn from_addresses(&self) -> Vec<String> {
         addresses(self.parsed().from())
     }
 
     /// The `From` header's first display name, decoded.
+    #[allow(clippy::wrong_self_convention)] // named after the `From` header
     pub fn from_name(&self) -> Option<String> {
         self.parsed().from()?.first()?.name().map(str::to_string)
     }
@@ -99,7 +106,10 @@ impl ReceivedMail {
                         None => ct.ctype().to_string(),
                     },
                 );
-                Some((ctype.to_ascii_lowercase(), part.text_contents()?.to_string()))
+                Some((
+                    ctype.to_ascii_lowercase(),
+                    part.text_contents()?.to_string(),
+                ))
             })
             .collect()
     }
@@ -130,8 +140,12 @@ impl ReceivedMail {
         msg.parts.iter().find_map(|part| {
             let ct = part.content_type()?;
             let is_calendar = ct.ctype().eq_ignore_ascii_case("text")
-                && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("calendar"));
-            is_calendar.then(|| ct.attribute("method").map(str::to_string)).flatten()
+                && ct
+                    .subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("calendar"));
+            is_calendar
+                .then(|| ct.attribute("method").map(str::to_string))
+                .flatten()
         })
     }
 
@@ -164,16 +178,20 @@ impl ReceivedMail {
 
 fn addresses(address: Option<&Address<'_>>) -> Vec<String> {
     address
-        .map(|a| a.iter().filter_map(|addr| addr.address().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|addr| addr.address().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 #[derive(Default)]
 struct Shared {
     messages: Mutex<Vec<ReceivedMail>>,
-    /// How many of the next DATA transactions to refuse with 451.
+    /// How many of the next DATA commands to refuse with 451.
     fail_next: AtomicUsize,
-    /// How many DATA transactions were refused so far.
+    /// How many DATA commands were refused so far.
     refused: AtomicUsize,
 }
 
@@ -188,6 +206,18 @@ struct SinkHandler {
 
 impl Handler for SinkHandler {
     fn data_start(&mut self, _domain: &str, from: &str, _is8bit: bool, to: &[String]) -> Response {
+        // Refuse here, not at the end of DATA: mailin keeps a session whose
+        // `data_end` answered an error in the DATA state, so the client's next
+        // command would be taken as message text and the client would hang.
+        let refuse = self
+            .shared
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if refuse {
+            self.shared.refused.fetch_add(1, Ordering::SeqCst);
+            return response::INTERNAL_ERROR; // 451, a temporary failure
+        }
         self.from = from.to_string();
         self.to = to.to_vec();
         self.data.clear();
@@ -201,15 +231,6 @@ impl Handler for SinkHandler {
 
     fn data_end(&mut self) -> Response {
         let data = std::mem::take(&mut self.data);
-        let refuse = self
-            .shared
-            .fail_next
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        if refuse {
-            self.shared.refused.fetch_add(1, Ordering::SeqCst);
-            return response::INTERNAL_ERROR; // 451, a temporary failure
-        }
         self.shared.messages.lock().unwrap().push(ReceivedMail {
             mail_from: std::mem::take(&mut self.from),
             rcpt_to: std::mem::take(&mut self.to),
@@ -231,11 +252,21 @@ impl SmtpSink {
     /// concurrent sessions, so a client's connection pool cannot starve it).
     pub fn start() -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the SMTP sink on 127.0.0.1:0");
-        let addr = listener.local_addr().expect("local address of the SMTP sink");
+        let addr = listener
+            .local_addr()
+            .expect("local address of the SMTP sink");
         let shared = Arc::new(Shared::default());
-        let handler = SinkHandler { shared: shared.clone(), from: String::new(), to: Vec::new(), data: Vec::new() };
+        let handler = SinkHandler {
+            shared: shared.clone(),
+            from: String::new(),
+            to: Vec::new(),
+            data: Vec::new(),
+        };
         let mut server = Server::new(handler);
-        server.with_name("smtp-sink.test").with_num_threads(16).with_tcp_listener(listener);
+        server
+            .with_name("smtp-sink.test")
+            .with_num_threads(16)
+            .with_tcp_listener(listener);
         std::thread::Builder::new()
             .name(format!("smtp-sink-{}", addr.port()))
             .spawn(move || {
@@ -265,8 +296,8 @@ impl SmtpSink {
         self.shared.messages.lock().unwrap().clone()
     }
 
-    /// Refuses the next `n` messages with `451` at the end of DATA (a temporary
-    /// failure; they are not recorded), e.g. to test retries.
+    /// Refuses the next `n` messages with `451` in reply to the DATA command (a
+    /// temporary failure; they are not recorded), e.g. to test retries.
     pub fn fail_next(&self, n: usize) {
         self.shared.fail_next.store(n, Ordering::SeqCst);
     }
@@ -278,8 +309,12 @@ impl SmtpSink {
 
     /// Waits until at least `count` messages arrived; `Err` describes what did
     /// arrive when `timeout` passes first.
-    pub async fn try_wait_for(&self, count: usize, timeout: Duration) -> Result<Vec<ReceivedMail>, String> {
-        let found = super::poll_until(timeout, async || {
+    pub async fn try_wait_for(
+        &self,
+        count: usize,
+        timeout: Duration,
+    ) -> Result<Vec<ReceivedMail>, String> {
+        let found = super::poll_until(timeout, || {
             let messages = self.messages();
             (messages.len() >= count).then_some(messages)
         })
