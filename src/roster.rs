@@ -403,8 +403,8 @@ impl Roster {
             }
 
             lines.push((
-                line_column(text, github_span.start).0,
-                line_column(text, email_span.start).0,
+                crate::config::line_col(text, github_span.start).0,
+                crate::config::line_col(text, email_span.start).0,
             ));
             members.push(Member {
                 github,
@@ -697,56 +697,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// An `added` value: a `"YYYY-MM-DD"` string or a TOML local date.
 fn parse_added(value: &toml::Value) -> Result<jiff::civil::Date, &'static str> {
-    let (year, month, day) = match value {
-        toml::Value::String(text) => {
-            let bytes = text.as_bytes();
-            let shape_ok = bytes.len() == 10
-                && bytes.iter().enumerate().all(|(i, byte)| match i {
-                    4 | 7 => *byte == b'-',
-                    _ => byte.is_ascii_digit(),
-                });
-            if !shape_ok {
-                return Err("not a date in the form YYYY-MM-DD");
-            }
-            let number = |range: Range<usize>| text[range].parse::<i16>().ok();
-            match (number(0..4), number(5..7), number(8..10)) {
-                (Some(year), Some(month), Some(day)) => (year, month, day),
-                _ => return Err("not a date in the form YYYY-MM-DD"),
-            }
-        }
+    let text = match value {
+        toml::Value::String(text) => text.trim().to_string(),
         toml::Value::Datetime(datetime) => match (datetime.date, datetime.time, datetime.offset) {
-            (Some(date), None, None) => (
-                i16::try_from(date.year).map_err(|_| "the year is out of range")?,
-                i16::from(date.month),
-                i16::from(date.day),
-            ),
+            (Some(date), None, None) => date.to_string(),
             (None, _, _) => return Err("a time, not a date"),
             _ => return Err("a date with a time; only the date is kept"),
         },
         _ => return Err("not a date"),
     };
-    let month = i8::try_from(month).map_err(|_| "no such date")?;
-    let day = i8::try_from(day).map_err(|_| "no such date")?;
-    jiff::civil::Date::new(year, month, day).map_err(|_| "no such date")
-}
-
-/// The 1-based line and column (in characters) of byte `offset` in `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+    let is_iso_shape = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+    if !is_iso_shape {
+        return Err("not a date in the form YYYY-MM-DD");
     }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
-    let in_line = &before[line_start..];
-    // A byte-order mark is invisible in editors; don't count it.
-    let in_line = in_line.strip_prefix('\u{feff}').unwrap_or(in_line);
-    (line, in_line.chars().count() + 1)
+    text.parse().map_err(|_| "no such date")
 }
 
 fn location(text: &str, path: &Path, offset: usize) -> Location {
-    let (line, column) = line_column(text, offset);
+    let (line, column) = crate::config::line_col(text, offset);
     Location {
         path: path.to_owned(),
         line,
@@ -1174,8 +1142,8 @@ added = 2026-01-05
             "# Zoë and 🦀\n[[member]]\ngithub = \"a\"\nemail = \"a@example.org\" # ü\nx = 1\n";
         let (line, column, _, _) = error_of(text);
         assert_eq!((line, column), (5, 1));
-        assert_eq!(line_column("aé🦀b", "aé🦀".len()), (1, 4));
-        assert_eq!(line_column("\u{feff}ab", 4), (1, 2));
+        assert_eq!(crate::config::line_col("aé🦀b", "aé🦀".len()), (1, 4));
+        assert_eq!(crate::config::line_col("\u{feff}ab", 4), (1, 2));
     }
 
     #[test]

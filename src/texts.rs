@@ -125,7 +125,7 @@ pub fn invite_text(series: &Series, name: &str, upcoming: &[Occurrence]) -> Stri
         }
     }
     text.push_str(&format!(
-        "\nAccept the attached invitation to add the whole series to your calendar.\n\n{}\n",
+        "\nAccept the invitation in your calendar to add the whole series to it.\n\n{}\n",
         how_to_leave(series)
     ));
     text
