@@ -8,7 +8,6 @@
 //! `cargo test --bench delivery_to_smtp` (debug, one quick round as a smoke test).
 
 #[path = "../tests/common/mod.rs"]
-#[allow(unused_imports)]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -248,16 +248,42 @@ pub struct Series {
     pub matcher: Matcher,
     /// How the bot answers.
     pub reply: ReplyConfig,
+    /// The GitHub team whose membership follows the roster, if any.
+    pub team: Option<TeamName>,
 }
 
-/// Which issues are join requests for a series.
+/// A GitHub team, `org/team-slug`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamName {
+    /// The organisation.
+    pub org: String,
+    /// The team's slug.
+    pub slug: String,
+}
+
+impl fmt::Display for TeamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.org, self.slug)
+    }
+}
+
+/// Which issues are join (or leave) requests for a series.
 #[derive(Debug, Clone)]
 pub struct Matcher {
     /// Any of these labels on the issue makes it a join request.
     pub labels: Vec<String>,
     /// A title matching this makes it a join request.
     pub title: Option<Regex>,
+    /// Any of these labels makes it a request to leave.
+    pub leave_labels: Vec<String>,
+    /// A title matching this makes it a request to leave.
+    pub leave_title: Option<Regex>,
 }
+
+/// The default `leave_title`.
+pub const DEFAULT_LEAVE_TITLE: &str = r"(?i)\b(leave|unsubscribe)\b";
+/// The default `leave_labels`.
+pub const DEFAULT_LEAVE_LABEL: &str = "leave-meeting";
 
 /// How the bot answers a join request on its issue.
 #[derive(Debug, Clone)]
@@ -363,6 +389,7 @@ struct RawSeries {
     organizer: RawPerson,
     roster: Spanned<String>,
     uid: Option<Spanned<String>>,
+    github_team: Option<Spanned<String>>,
     #[serde(rename = "match", default)]
     matcher: RawMatch,
     #[serde(default)]
@@ -386,6 +413,8 @@ struct RawMatch {
     #[serde(default)]
     labels: Vec<String>,
     title: Option<Spanned<String>>,
+    leave_labels: Option<Vec<String>>,
+    leave_title: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -468,6 +497,13 @@ impl Config {
             env,
         }
         .check(raw)
+    }
+
+    /// The files maintainers edit: this config and every roster.
+    pub fn files(&self) -> Vec<PathBuf> {
+        std::iter::once(self.path.clone())
+            .chain(self.series.iter().map(|s| s.roster.clone()))
+            .collect()
     }
 
     /// The series with this id.
@@ -673,9 +709,17 @@ impl Checker<'_> {
             Some(uid) => uid.into_inner().trim().to_string(),
             None => default_uid(&id, &repo),
         };
-        let title = match raw.matcher.title {
-            Some(t) => Some(Regex::new(t.get_ref()).map_err(|e| {
-                self.err(t.span(), format!("`match.title` is not a valid regex: {e}"))
+        let title = self.regex("title", raw.matcher.title.as_ref())?;
+        let leave_title = match &raw.matcher.leave_title {
+            Some(_) => self.regex("leave_title", raw.matcher.leave_title.as_ref())?,
+            None => Some(Regex::new(DEFAULT_LEAVE_TITLE).expect("valid default")),
+        };
+        let team = match &raw.github_team {
+            Some(team) => Some(parse_team(team.get_ref()).ok_or_else(|| {
+                self.err(
+                    team.span(),
+                    "`github_team` must be \"org/team-slug\", like \"InnerSourceCommons/ispo-wg\"",
+                )
             })?),
             None => None,
         };
@@ -698,12 +742,32 @@ impl Checker<'_> {
             matcher: Matcher {
                 labels: raw.matcher.labels,
                 title,
+                leave_labels: raw
+                    .matcher
+                    .leave_labels
+                    .unwrap_or_else(|| vec![DEFAULT_LEAVE_LABEL.to_string()]),
+                leave_title,
             },
             reply: ReplyConfig {
                 labels: raw.reply.labels,
                 close: raw.reply.close,
                 needs_email_label: raw.reply.needs_email_label.filter(|l| !l.is_empty()),
             },
+            team,
+        })
+    }
+
+    fn regex(
+        &self,
+        key: &str,
+        text: Option<&Spanned<String>>,
+    ) -> Result<Option<Regex>, ConfigError> {
+        let Some(text) = text else { return Ok(None) };
+        Regex::new(text.get_ref()).map(Some).map_err(|e| {
+            self.err(
+                text.span(),
+                format!("`match.{key}` is not a valid regex: {e}"),
+            )
         })
     }
 
@@ -753,6 +817,15 @@ impl Checker<'_> {
             self.err(span, e.to_string())
         })
     }
+}
+
+/// Parses `org/team-slug`.
+fn parse_team(text: &str) -> Option<TeamName> {
+    let repo = RepoName::parse(text.trim())?;
+    Some(TeamName {
+        org: repo.owner,
+        slug: repo.name,
+    })
 }
 
 /// The calendar UID of a series: stable across restarts and machines, unique per repository, so

@@ -9,11 +9,15 @@
 pub mod calendar;
 pub mod config;
 pub mod email;
+pub mod event;
 pub mod github;
 pub mod mail;
 pub mod pipeline;
+pub mod reconcile;
 pub mod request;
 pub mod roster;
 pub mod server;
+pub mod store;
 pub mod texts;
+pub mod watch;
 pub mod webhook;

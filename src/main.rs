@@ -1,4 +1,4 @@
-//! The `invitebot` command line: `serve`, `check`, `ics`.
+//! The `invitebot` command line: `serve`, `check`, `ics`, `roster`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,14 +8,16 @@ use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 
 use invitebot::calendar::{Method, Person};
-use invitebot::config::{Config, DEFAULT_CONFIG_PATH};
+use invitebot::config::{Config, DEFAULT_CONFIG_PATH, Series};
 use invitebot::email::EmailAddress;
-use invitebot::pipeline::invitation;
-use invitebot::roster::Roster;
+use invitebot::event::SeriesEvent;
+use invitebot::reconcile::{Counts, plan_series};
+use invitebot::roster::{self, AddOutcome, Member, RemoveOutcome, Roster};
+use invitebot::store::Store;
 use invitebot::{server, texts};
 
 /// Turns "request meeting invite" GitHub issues into calendar invitations, roster entries and
-/// replies on the issue.
+/// replies on the issue, and keeps members' calendars in line with the config and rosters.
 #[derive(Parser)]
 #[command(name = "invitebot", version, propagate_version = true)]
 struct Cli {
@@ -33,11 +35,14 @@ enum Command {
     ///
     /// Needs a webhook secret (INVITEBOT_WEBHOOK_SECRET or `[webhook] secret_file`). Without a
     /// GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN) replies on issues are logged instead
-    /// of sent. Log verbosity: RUST_LOG (default `info`).
+    /// of sent. Watches the config and roster files: an edit sends the invitations,
+    /// cancellations and updates it implies (SIGHUP does the same). Log verbosity: RUST_LOG
+    /// (default `info`).
     Serve,
-    /// Checks the config and every roster; prints each series, its next meetings and roster size.
+    /// Checks the config and every roster; prints each series, its next meetings, its roster
+    /// size and what a running server would send now.
     ///
-    /// Exits 1 with file:line:column and what to fix when anything is wrong.
+    /// Sends nothing. Exits 1 with file:line:column and what to fix when anything is wrong.
     Check,
     /// Prints the .ics a new member would receive (METHOD:REQUEST), for inspection.
     Ics {
@@ -50,6 +55,50 @@ enum Command {
         /// The attendee's name in the printed invitation.
         #[arg(long, value_name = "NAME", default_value = "New Member")]
         name: String,
+    },
+    /// Lists, adds or removes members by editing the roster file (comments kept, atomic write).
+    ///
+    /// A running server notices the change and sends the invitation or cancellation.
+    Roster {
+        #[command(subcommand)]
+        command: RosterCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RosterCommand {
+    /// Lists the members (addresses only with --show-email).
+    List {
+        /// Only this series (default: all).
+        #[arg(long, value_name = "ID")]
+        series: Option<String>,
+        /// Also print email addresses (personal data: mind where the output goes).
+        #[arg(long)]
+        show_email: bool,
+    },
+    /// Adds a member.
+    Add {
+        /// The series.
+        #[arg(long, value_name = "ID")]
+        series: String,
+        /// Their GitHub login.
+        #[arg(long, value_name = "LOGIN")]
+        github: String,
+        /// Their email address.
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Their name (default: the login).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Removes a member.
+    Remove {
+        /// The series.
+        #[arg(long, value_name = "ID")]
+        series: String,
+        /// Their GitHub login.
+        #[arg(long, value_name = "LOGIN")]
+        github: String,
     },
 }
 
@@ -85,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             attendee,
             name,
         } => ics(&config, series.as_deref(), &attendee, &name),
+        Command::Roster { command } => roster_command(&config, command),
     }
 }
 
@@ -96,45 +146,25 @@ fn serve(config: Config) -> anyhow::Result<()> {
 
 fn check(config: &Config) -> anyhow::Result<()> {
     let now = Timestamp::now();
+    let store = Store::open_existing(&config.data_dir).context("reading the state store")?;
     let mut broken = Vec::new();
     println!("{}: {} series", config.path.display(), config.series.len());
     for series in &config.series {
-        let schedule = &series.schedule;
-        println!("\n{} — {} ({})", series.id, series.title, series.repo);
-        println!(
-            "  every {} week(s) on {} at {} {}, {} min, first {}; skipped: {}",
-            schedule.interval_weeks(),
-            schedule.first().strftime("%A"),
-            schedule.first().strftime("%H:%M"),
-            schedule.tz_name(),
-            schedule.duration_minutes(),
-            schedule.first().date(),
-            if schedule.skip().is_empty() {
-                "none".to_string()
-            } else {
-                schedule
-                    .skip()
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        );
-        println!("  calendar UID: {}", series.uid);
+        print_series(series, now);
         match Roster::load(&series.roster) {
-            Ok(roster) => println!(
-                "  roster: {}, {} member(s)",
-                series.roster.display(),
-                roster.len()
-            ),
+            Ok(roster) => {
+                println!(
+                    "  roster: {}, {} member(s)",
+                    series.roster.display(),
+                    roster.len()
+                );
+                println!("  pending: {}", pending(store.as_ref(), series, &roster)?);
+                print_team_problems(store.as_ref(), series)?;
+            }
             Err(error) => {
                 println!("  roster: {} is INVALID", series.roster.display());
                 broken.push(error);
             }
-        }
-        println!("  next meetings:");
-        for occurrence in schedule.next_occurrences(now, 3) {
-            println!("    {}", texts::when(&occurrence));
         }
     }
     if config.webhook_secret.is_none() {
@@ -154,26 +184,171 @@ fn check(config: &Config) -> anyhow::Result<()> {
     anyhow::bail!("{} roster file(s) need fixing", broken.len())
 }
 
-fn ics(config: &Config, series_id: Option<&str>, attendee: &str, name: &str) -> anyhow::Result<()> {
-    let series = match series_id {
-        Some(id) => config.series_by_id(id).with_context(|| {
-            let known: Vec<&str> = config.series.iter().map(|s| s.id.as_str()).collect();
-            format!(
-                "no series `{id}` in {} (known: {})",
-                config.path.display(),
-                known.join(", ")
-            )
-        })?,
-        None => &config.series[0],
+fn print_series(series: &Series, now: Timestamp) {
+    let schedule = &series.schedule;
+    println!("\n{} — {} ({})", series.id, series.title, series.repo);
+    let skipped = schedule
+        .skip()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!(
+        "  every {} week(s) on {} at {} {}, {} min, first {}; skipped: {}",
+        schedule.interval_weeks(),
+        schedule.first().strftime("%A"),
+        schedule.first().strftime("%H:%M"),
+        schedule.tz_name(),
+        schedule.duration_minutes(),
+        schedule.first().date(),
+        if skipped.is_empty() { "none" } else { &skipped },
+    );
+    println!("  calendar UID: {}", series.uid);
+    if let Some(team) = &series.team {
+        println!("  GitHub team: {team}");
+    }
+    println!("  next meetings:");
+    for occurrence in schedule.next_occurrences(now, 5) {
+        println!("    {}", texts::when(&occurrence));
+    }
+}
+
+/// What a running server would send for the series now.
+fn pending(store: Option<&Store>, series: &Series, roster: &Roster) -> anyhow::Result<Counts> {
+    let (record, sent) = match store {
+        Some(store) => (store.series(&series.id)?, store.members(&series.id)?),
+        None => (None, Vec::new()),
     };
+    Ok(plan_series(SeriesEvent::of(series), roster, record.as_ref(), &sent).counts())
+}
+
+fn print_team_problems(store: Option<&Store>, series: &Series) -> anyhow::Result<()> {
+    let Some(store) = store else { return Ok(()) };
+    for member in store
+        .members(&series.id)?
+        .iter()
+        .filter(|m| m.team_error.is_some())
+    {
+        println!(
+            "  team: {} could not be updated: {}",
+            member.github,
+            member.team_error.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn find_series<'c>(config: &'c Config, id: Option<&str>) -> anyhow::Result<&'c Series> {
+    let Some(id) = id else {
+        return Ok(&config.series[0]);
+    };
+    config.series_by_id(id).with_context(|| {
+        let known: Vec<&str> = config.series.iter().map(|s| s.id.as_str()).collect();
+        format!(
+            "no series `{id}` in {} (known: {})",
+            config.path.display(),
+            known.join(", ")
+        )
+    })
+}
+
+fn ics(config: &Config, series_id: Option<&str>, attendee: &str, name: &str) -> anyhow::Result<()> {
+    let series = find_series(config, series_id)?;
     let email = EmailAddress::parse(attendee).context("--attendee")?;
     let attendee = Person {
         name: name.to_string(),
         email,
     };
+    let store = Store::open_existing(&config.data_dir).context("reading the state store")?;
+    let sequence = match store {
+        Some(store) => store.series(&series.id)?.map_or(0, |r| r.sequence),
+        None => 0,
+    };
+    let event = SeriesEvent::of(series);
     print!(
         "{}",
-        invitation(series, &attendee, Timestamp::now(), Method::Request).to_ics()
+        event
+            .invitation(&attendee, Method::Request, sequence, Timestamp::now())
+            .to_ics()
     );
+    Ok(())
+}
+
+fn roster_command(config: &Config, command: RosterCommand) -> anyhow::Result<()> {
+    match command {
+        RosterCommand::List { series, show_email } => {
+            let chosen: Vec<&Series> = match series {
+                Some(id) => vec![find_series(config, Some(&id))?],
+                None => config.series.iter().collect(),
+            };
+            for series in chosen {
+                let roster = Roster::load(&series.roster)?;
+                println!(
+                    "{} ({} member(s), {})",
+                    series.id,
+                    roster.len(),
+                    series.roster.display()
+                );
+                for member in roster.members() {
+                    let email = if show_email {
+                        format!(" <{}>", member.email.expose())
+                    } else {
+                        String::new()
+                    };
+                    let added = member
+                        .added
+                        .map(|d| format!(", added {d}"))
+                        .unwrap_or_default();
+                    println!("  {} ({}){email}{added}", member.github, member.name);
+                }
+            }
+        }
+        RosterCommand::Add {
+            series,
+            github,
+            email,
+            name,
+        } => {
+            let series = find_series(config, Some(&series))?;
+            let email = EmailAddress::parse(&email).context("--email")?;
+            anyhow::ensure!(
+                roster::is_valid_github_login(&github),
+                "--github {github:?} is not a GitHub login"
+            );
+            let member = Member {
+                name: name.unwrap_or_else(|| github.clone()),
+                github,
+                email,
+                added: Some(jiff::Zoned::now().date()),
+                via: Some("invitebot roster add".to_string()),
+            };
+            match roster::add(&series.roster, member)? {
+                AddOutcome::Added(m) => println!(
+                    "added {} to {} ({})",
+                    m.github,
+                    series.id,
+                    series.roster.display()
+                ),
+                AddOutcome::AlreadyMember(m) => println!(
+                    "{} is already on {} (as {}); nothing changed",
+                    m.github, series.id, m.github
+                ),
+            }
+        }
+        RosterCommand::Remove { series, github } => {
+            let series = find_series(config, Some(&series))?;
+            match roster::remove(&series.roster, &github)? {
+                RemoveOutcome::Removed(m) => println!(
+                    "removed {} from {} ({})",
+                    m.github,
+                    series.id,
+                    series.roster.display()
+                ),
+                RemoveOutcome::NotAMember => {
+                    anyhow::bail!("{github} is not on {}; nothing changed", series.id)
+                }
+            }
+        }
+    }
     Ok(())
 }

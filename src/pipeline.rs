@@ -1,24 +1,23 @@
-//! The one place that orders the steps of a join request: email and name, roster, invitation,
-//! reply. Each step is a call into the module that owns it; this module decides what to do when
-//! a step says no.
+//! The one place that orders the steps: join and leave requests (email and name, roster,
+//! calendar messages, reply) and reconciliations (config and rosters → calendar messages). Each
+//! step is a call into the module that owns it; this module decides what to do when a step says
+//! no. One worker runs it, one piece of work at a time, so roster edits and sends never race.
 
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
 
-use crate::calendar::{Invitation, Method, Person};
 use crate::config::{Config, Series};
-use crate::github::client::{Client, GitHubApiError};
-use crate::mail::{CalendarMail, MailError, Mailer};
-use crate::request::{self, EmailFinding, EmailSource, InviteRequest};
-use crate::roster::{self, AddOutcome, Member, RosterError};
+use crate::github::client::{Client, GitHubApiError, Profile};
+use crate::reconcile::{ReconcileError, Reconciler, RunReport};
+use crate::request::{self, EmailFinding, EmailSource, InviteRequest, LeaveRequest};
+use crate::roster::{self, AddOutcome, Member, RemoveOutcome, Roster, RosterError};
 use crate::texts::{self, NoEmail};
 
-/// How many upcoming meetings the invitation's text lists.
-const UPCOMING_IN_MAIL: usize = 3;
-
-/// A join request accepted by the webhook, waiting to be worked on.
+/// An accepted request, waiting to be worked on.
 #[derive(Debug, Clone)]
 pub struct Job {
     /// The `X-GitHub-Delivery` id, for logs.
@@ -27,11 +26,29 @@ pub struct Job {
     pub action: &'static str,
     /// The series' id.
     pub series_id: String,
-    /// What the issue asks.
-    pub request: InviteRequest,
+    /// What is asked.
+    pub kind: JobKind,
 }
 
-/// How a join request ended.
+/// What a job asks.
+#[derive(Debug, Clone)]
+pub enum JobKind {
+    /// To join.
+    Join(InviteRequest),
+    /// To leave.
+    Leave(LeaveRequest),
+}
+
+impl JobKind {
+    fn issue_number(&self) -> u64 {
+        match self {
+            JobKind::Join(r) => r.issue_number,
+            JobKind::Leave(r) => r.issue_number,
+        }
+    }
+}
+
+/// How a request ended.
 #[derive(Debug)]
 pub enum Outcome {
     /// Added to the roster, invited, answered.
@@ -40,6 +57,10 @@ pub enum Outcome {
     InvitedAgain,
     /// No usable address: asked for one on the issue.
     NeedsEmail(NoEmail),
+    /// Removed from the roster, cancellation sent, answered.
+    Left,
+    /// Asked to leave but not on the roster: answered.
+    NotAMember,
     /// A step failed; what was done before it stays done.
     Failed(PipelineError),
 }
@@ -52,12 +73,14 @@ impl Outcome {
             Outcome::InvitedAgain => "invited-again",
             Outcome::NeedsEmail(NoEmail::Invalid) => "needs-email-invalid",
             Outcome::NeedsEmail(NoEmail::Missing) => "needs-email-missing",
+            Outcome::Left => "left",
+            Outcome::NotAMember => "not-a-member",
             Outcome::Failed(_) => "failed",
         }
     }
 }
 
-/// A step of the pipeline that failed.
+/// A step that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     /// Reading the profile failed.
@@ -66,68 +89,75 @@ pub enum PipelineError {
     /// The roster could not be read or written.
     #[error("roster: {0}")]
     Roster(#[from] RosterError),
-    /// The invitation could not be sent.
-    #[error("sending the invitation: {0}")]
-    Mail(#[from] MailError),
-    /// The reply on the issue failed (the invitation was sent).
+    /// The state store failed.
+    #[error("state: {0}")]
+    Reconcile(#[from] ReconcileError),
+    /// The calendar message could not be sent (it is retried by the next reconciliation).
+    #[error("the calendar message was not sent; it will be retried")]
+    NotSent,
+    /// The reply on the issue failed (the calendar message was sent).
     #[error("replying on the issue: {0}")]
     Reply(GitHubApiError),
+    /// The series is no longer configured.
+    #[error("series `{0}` is no longer configured")]
+    NoSuchSeries(String),
     /// A blocking task panicked or was cancelled.
     #[error("internal task failed: {0}")]
     Task(String),
 }
 
+/// What a reconciliation did, for the worker's retry decision.
+#[derive(Debug, Default)]
+pub struct ReconcileSummary {
+    /// Messages that failed and need another run.
+    pub failed: usize,
+    /// The files to watch from now on (config and rosters).
+    pub files: Vec<PathBuf>,
+}
+
 /// The steps, with everything they need.
 pub struct Pipeline {
-    config: Arc<Config>,
-    mailer: Mailer,
+    config: watch::Sender<Arc<Config>>,
+    reconciler: Reconciler,
     github: Client,
+    /// Content digests of the config and rosters at the last reconciliation.
+    seen: HashMap<PathBuf, [u8; 32]>,
 }
 
 impl Pipeline {
-    /// Puts the pipeline together.
-    pub fn new(config: Arc<Config>, mailer: Mailer, github: Client) -> Self {
+    /// Puts the pipeline together. `config` publishes reloaded configs to the webhook.
+    pub fn new(config: watch::Sender<Arc<Config>>, reconciler: Reconciler, github: Client) -> Self {
         Self {
             config,
-            mailer,
+            reconciler,
             github,
+            seen: HashMap::new(),
         }
     }
 
-    /// Works on one join request and logs one line with its outcome. Jobs must be handled one at
-    /// a time (the server's single worker does): roster edits are read-modify-write.
-    pub async fn handle(&self, job: Job) -> Outcome {
-        let Some(series) = self.config.series_by_id(&job.series_id) else {
-            tracing::error!(delivery = %job.delivery_id, series = %job.series_id, outcome = "failed", "join request for a series that is no longer configured");
-            return Outcome::Failed(PipelineError::Task(format!(
-                "series `{}` is not configured",
-                job.series_id
-            )));
+    fn current(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+
+    /// Works on one request and logs one line with its outcome.
+    pub async fn handle(&mut self, job: Job) -> Outcome {
+        let config = self.current();
+        let outcome = match config.series_by_id(&job.series_id) {
+            None => Outcome::Failed(PipelineError::NoSuchSeries(job.series_id.clone())),
+            Some(series) => {
+                let result = match &job.kind {
+                    JobKind::Join(request) => self.join(series, request).await,
+                    JobKind::Leave(request) => self.leave(series, request).await,
+                };
+                result.unwrap_or_else(Outcome::Failed)
+            }
         };
-        let outcome = match self.run(series, &job.request).await {
-            Ok(outcome) => outcome,
-            Err(error) => Outcome::Failed(error),
-        };
-        let repo = series.repo.to_string();
-        match &outcome {
-            Outcome::Failed(error) => tracing::error!(
-                delivery = %job.delivery_id, event = "issues", action = job.action, repo, issue = job.request.issue_number,
-                series = %series.id, outcome = outcome.as_str(), %error, "join request failed"
-            ),
-            Outcome::Invited(source) => tracing::info!(
-                delivery = %job.delivery_id, event = "issues", action = job.action, repo, issue = job.request.issue_number,
-                series = %series.id, outcome = outcome.as_str(), email_from = source.as_str(), "join request handled"
-            ),
-            _ => tracing::info!(
-                delivery = %job.delivery_id, event = "issues", action = job.action, repo, issue = job.request.issue_number,
-                series = %series.id, outcome = outcome.as_str(), "join request handled"
-            ),
-        }
+        log_outcome(&job, config.series_by_id(&job.series_id), &outcome);
         outcome
     }
 
-    async fn run(
-        &self,
+    async fn join(
+        &mut self,
         series: &Series,
         request: &InviteRequest,
     ) -> Result<Outcome, PipelineError> {
@@ -163,20 +193,21 @@ impl Pipeline {
             name,
             email,
             added: Some(
-                Timestamp::now()
-                    .to_zoned(series.schedule.time_zone().clone())
+                jiff::Zoned::now()
+                    .with_time_zone(series.schedule.time_zone().clone())
                     .date(),
             ),
             via: Some(format!("{}#{}", series.repo, request.issue_number)),
         };
-        let added = add_to_roster(series.roster.clone(), member).await?;
-        let (member, already) = match added {
+        let path = series.roster.clone();
+        let added = blocking(move || roster::add(&path, member)).await??;
+        let (member, again) = match added {
             AddOutcome::Added(member) => (member, false),
             AddOutcome::AlreadyMember(member) => (member, true),
         };
-        self.send_invitation(series, &member).await?;
-        let next = series.schedule.next_occurrences(Timestamp::now(), 1);
-        let comment = texts::invited_comment(series, &request.login, next.first(), already);
+        self.bring_up_to_date(series, &member, again).await?;
+        let next = series.schedule.next_occurrences(jiff::Timestamp::now(), 1);
+        let comment = texts::invited_comment(series, &request.login, next.first(), again);
         self.reply(
             series,
             request.issue_number,
@@ -185,11 +216,84 @@ impl Pipeline {
             series.reply.close,
         )
         .await?;
-        Ok(if already {
+        Ok(if again {
             Outcome::InvitedAgain
         } else {
             Outcome::Invited(source)
         })
+    }
+
+    /// Reconciles the series after the roster changed, so the member gets their invitation; a
+    /// member who was up to date gets the same invitation again.
+    async fn bring_up_to_date(
+        &mut self,
+        series: &Series,
+        member: &Member,
+        again: bool,
+    ) -> Result<(), PipelineError> {
+        let login = member.github.to_lowercase();
+        let (report, acted) = self.reconcile_series(series).await?;
+        if report.failed_logins.contains(&login) {
+            return Err(PipelineError::NotSent);
+        }
+        if again && !acted.contains(&login) {
+            let resent = self.reconciler.resend(series, member).await?;
+            if resent.is_none_or(|r| r.failed > 0) {
+                return Err(PipelineError::NotSent);
+            }
+        }
+        Ok(())
+    }
+
+    async fn leave(
+        &mut self,
+        series: &Series,
+        request: &LeaveRequest,
+    ) -> Result<Outcome, PipelineError> {
+        let path = series.roster.clone();
+        let login = request.login.clone();
+        let removed = blocking(move || roster::remove(&path, &login)).await??;
+        if matches!(removed, RemoveOutcome::NotAMember) {
+            let comment = texts::not_a_member_comment(series, &request.login);
+            self.reply(
+                series,
+                request.issue_number,
+                &comment,
+                &[],
+                series.reply.close,
+            )
+            .await?;
+            return Ok(Outcome::NotAMember);
+        }
+        let (report, _) = self.reconcile_series(series).await?;
+        if report.failed_logins.contains(&request.login.to_lowercase()) {
+            return Err(PipelineError::NotSent);
+        }
+        let comment = texts::left_comment(series, &request.login);
+        self.reply(
+            series,
+            request.issue_number,
+            &comment,
+            &[],
+            series.reply.close,
+        )
+        .await?;
+        Ok(Outcome::Left)
+    }
+
+    /// Plans and runs one series from its roster file as it is now; returns the report and the
+    /// logins the plan had messages for.
+    async fn reconcile_series(
+        &mut self,
+        series: &Series,
+    ) -> Result<(RunReport, HashSet<String>), PipelineError> {
+        let path = series.roster.clone();
+        let roster = blocking(move || Roster::load(&path)).await??;
+        self.remember(&series.roster);
+        let plan = self.reconciler.plan(series, &roster)?;
+        let acted = plan.actions.iter().map(|a| a.github()).collect();
+        let report = self.reconciler.run(&plan, series.team.as_ref()).await?;
+        Ok((report, acted))
     }
 
     async fn ask_for_email(
@@ -203,36 +307,6 @@ impl Pipeline {
         self.reply(series, request.issue_number, &comment, &labels, false)
             .await?;
         Ok(Outcome::NeedsEmail(reason))
-    }
-
-    /// Builds and sends the series' invitation to one member.
-    pub async fn send_invitation(
-        &self,
-        series: &Series,
-        member: &Member,
-    ) -> Result<(), PipelineError> {
-        let attendee = Person {
-            name: member.name.clone(),
-            email: member.email.clone(),
-        };
-        let now = Timestamp::now();
-        let ics = invitation(series, &attendee, now, Method::Request).to_ics();
-        let text = texts::invite_text(
-            series,
-            &member.name,
-            &series.schedule.next_occurrences(now, UPCOMING_IN_MAIL),
-        );
-        let subject = texts::invite_subject(series);
-        let mail = CalendarMail {
-            to: &attendee,
-            subject: &subject,
-            text: &text,
-            ics: &ics,
-            method: Method::Request,
-        };
-        let message = self.mailer.build(&mail)?;
-        self.mailer.send(&message).await?;
-        Ok(())
     }
 
     async fn reply(
@@ -259,42 +333,149 @@ impl Pipeline {
         }
         Ok(())
     }
-}
 
-/// The series' invitation for one attendee.
-pub fn invitation<'a>(
-    series: &'a Series,
-    attendee: &'a Person,
-    dtstamp: Timestamp,
-    method: Method,
-) -> Invitation<'a> {
-    Invitation {
-        method,
-        uid: &series.uid,
-        sequence: 0,
-        dtstamp,
-        summary: &series.title,
-        description: &series.description,
-        location: series.location.as_deref(),
-        organizer: &series.organizer,
-        attendee,
-        schedule: &series.schedule,
+    /// Brings every calendar in line with the files: reloads the config if it changed (a config
+    /// that doesn't load is logged and the last good one kept), then plans and runs every series
+    /// whose roster loads (a broken roster is logged and its series left alone), then cancels
+    /// series that left the config. With `force` unset, nothing happens when no file changed
+    /// since the last run (the bot's own roster writes don't cause a second round).
+    pub async fn reconcile(&mut self, force: bool) -> ReconcileSummary {
+        let mut summary = ReconcileSummary::default();
+        let config = self.reload_config();
+        let files = config.files();
+        summary.files = files.clone();
+        if !force && files.iter().all(|f| self.seen.get(f) == digest(f).as_ref()) {
+            tracing::debug!("files unchanged since the last reconciliation");
+            return summary;
+        }
+        for file in &files {
+            self.remember(file);
+        }
+        for series in &config.series {
+            match self.reconcile_configured(series).await {
+                Ok(report) => summary.failed += report.failed,
+                Err(error) => {
+                    tracing::error!(series = %series.id, %error, "series not reconciled; its members keep what they have")
+                }
+            }
+        }
+        let configured: HashSet<&str> = config.series.iter().map(|s| s.id.as_str()).collect();
+        match self.reconciler.plan_removed(&configured) {
+            Ok(plans) => {
+                for plan in plans {
+                    tracing::info!(series = %plan.event.series_id, counts = %plan.counts(), "series removed from the config: cancelling");
+                    match self.reconciler.run(&plan, None).await {
+                        Ok(report) => summary.failed += report.failed,
+                        Err(error) => {
+                            tracing::error!(series = %plan.event.series_id, %error, "removed series not cancelled")
+                        }
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "cannot read the state store"),
+        }
+        summary
+    }
+
+    async fn reconcile_configured(&mut self, series: &Series) -> Result<RunReport, PipelineError> {
+        let path = series.roster.clone();
+        let roster = blocking(move || Roster::load(&path)).await??;
+        let plan = self.reconciler.plan(series, &roster)?;
+        if plan.actions.is_empty() {
+            tracing::debug!(series = %series.id, members = roster.len(), "series up to date");
+        } else {
+            tracing::info!(series = %series.id, members = roster.len(), counts = %plan.counts(), "reconciling");
+        }
+        Ok(self.reconciler.run(&plan, series.team.as_ref()).await?)
+    }
+
+    /// The config from disk if it changed and loads; else the current one.
+    fn reload_config(&mut self) -> Arc<Config> {
+        let current = self.current();
+        if self.seen.get(&current.path) == digest(&current.path).as_ref() {
+            return current;
+        }
+        match Config::load(&current.path) {
+            Ok(config) => {
+                warn_about_restart_only_changes(&current, &config);
+                let config = Arc::new(config);
+                self.config.send_replace(config.clone());
+                tracing::info!(path = %current.path.display(), series = config.series.len(), "configuration reloaded");
+                config
+            }
+            Err(error) => {
+                tracing::error!(%error, "the configuration does not load; keeping the last good one");
+                current
+            }
+        }
+    }
+
+    fn remember(&mut self, path: &Path) {
+        if let Some(digest) = digest(path) {
+            self.seen.insert(path.to_path_buf(), digest);
+        }
     }
 }
 
-/// Adds a member on a blocking thread (file I/O with fsync).
-async fn add_to_roster(path: PathBuf, member: Member) -> Result<AddOutcome, PipelineError> {
-    tokio::task::spawn_blocking(move || roster::add(&path, member))
+/// Settings that only take effect at start-up.
+fn warn_about_restart_only_changes(old: &Config, new: &Config) {
+    let changed = old.server.listen != new.server.listen
+        || old.data_dir != new.data_dir
+        || old.github.api_url != new.github.api_url
+        || old.mail.from != new.mail.from
+        || format!("{:?}", old.mail.transport) != format!("{:?}", new.mail.transport);
+    if changed {
+        tracing::warn!(
+            "[server], [github], [mail] and [storage] changes take effect at the next restart"
+        );
+    }
+}
+
+/// The SHA-256 of a file's content, if it can be read.
+fn digest(path: &Path) -> Option<[u8; 32]> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| Sha256::digest(&bytes).into())
+}
+
+fn log_outcome(job: &Job, series: Option<&Series>, outcome: &Outcome) {
+    let repo = series.map(|s| s.repo.to_string()).unwrap_or_default();
+    let (delivery, action, issue, series_id) = (
+        &job.delivery_id,
+        job.action,
+        job.kind.issue_number(),
+        &job.series_id,
+    );
+    match outcome {
+        Outcome::Failed(error) => tracing::error!(
+            delivery = %delivery, event = "issues", action, repo, issue, series = %series_id,
+            outcome = outcome.as_str(), %error, "request failed"
+        ),
+        Outcome::Invited(source) => tracing::info!(
+            delivery = %delivery, event = "issues", action, repo, issue, series = %series_id,
+            outcome = outcome.as_str(), email_from = source.as_str(), "request handled"
+        ),
+        _ => tracing::info!(
+            delivery = %delivery, event = "issues", action, repo, issue, series = %series_id,
+            outcome = outcome.as_str(), "request handled"
+        ),
+    }
+}
+
+/// Runs file I/O (with fsync) on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PipelineError> {
+    tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| PipelineError::Task(e.to_string()))?
-        .map_err(PipelineError::from)
+        .map_err(|e| PipelineError::Task(e.to_string()))
 }
 
 /// The requester's profile, fetched at most once and only if needed.
 struct LazyProfile<'a> {
     github: &'a Client,
     login: &'a str,
-    profile: Option<crate::github::client::Profile>,
+    profile: Option<Profile>,
 }
 
 impl<'a> LazyProfile<'a> {
@@ -306,7 +487,7 @@ impl<'a> LazyProfile<'a> {
         }
     }
 
-    async fn get(&mut self) -> Result<&crate::github::client::Profile, PipelineError> {
+    async fn get(&mut self) -> Result<&Profile, PipelineError> {
         if self.profile.is_none() {
             self.profile = Some(
                 self.github

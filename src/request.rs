@@ -14,6 +14,8 @@ use crate::github::event::IssuesEvent;
 pub enum Triage<'c> {
     /// A join request for this series.
     JoinRequest(&'c Series, InviteRequest),
+    /// A request to leave this series, by the issue's author.
+    LeaveRequest(&'c Series, LeaveRequest),
     /// An issue by a bot or app: never a join request.
     FromBot,
     /// Not on a series' repository, or matching none of its labels and title patterns.
@@ -75,35 +77,64 @@ pub struct FormSection {
     pub value: Option<String>,
 }
 
-/// Decides what an `issues` delivery is. The first series (in config order) that matches wins.
+/// A request to leave a series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaveRequest {
+    /// The issue's author, who wants to leave.
+    pub login: String,
+    /// The issue number.
+    pub issue_number: u64,
+}
+
+/// Decides what an `issues` delivery is. The first series (in config order) that matches wins;
+/// for one series, a request to leave wins over a request to join ("please take me off the
+/// invite list" is both).
 pub fn triage<'c>(series: &'c [Series], event: &IssuesEvent) -> Triage<'c> {
-    let Some(series) = series.iter().find(|s| is_join_request(s, event)) else {
+    let leave = series.iter().find(|s| is_leave_request(s, event));
+    let join = series.iter().find(|s| is_join_request(s, event));
+    if leave.is_none() && join.is_none() {
         return Triage::NotAJoinRequest;
-    };
+    }
     if event.sender.is_bot() || event.issue.user.is_bot() {
         return Triage::FromBot;
     }
-    Triage::JoinRequest(series, read_request(event))
+    match (leave, join) {
+        (Some(series), _) => Triage::LeaveRequest(
+            series,
+            LeaveRequest {
+                login: event.issue.user.login.clone(),
+                issue_number: event.issue.number,
+            },
+        ),
+        (None, Some(series)) => Triage::JoinRequest(series, read_request(event)),
+        (None, None) => Triage::NotAJoinRequest,
+    }
+}
+
+/// Whether the issue is on the series' repository and asks to leave it (a leave label or a
+/// title matching `leave_title`).
+pub fn is_leave_request(series: &Series, event: &IssuesEvent) -> bool {
+    series.repo.matches(&event.repository.full_name)
+        && matches_labels_or_title(
+            event,
+            &series.matcher.leave_labels,
+            series.matcher.leave_title.as_ref(),
+        )
+}
+
+fn matches_labels_or_title(event: &IssuesEvent, labels: &[String], title: Option<&Regex>) -> bool {
+    let labelled = event
+        .issue
+        .labels
+        .iter()
+        .any(|label| labels.iter().any(|m| m.eq_ignore_ascii_case(&label.name)));
+    labelled || title.is_some_and(|re| re.is_match(&event.issue.title))
 }
 
 /// Whether the issue is on the series' repository and carries a match label or a matching title.
 pub fn is_join_request(series: &Series, event: &IssuesEvent) -> bool {
-    if !series.repo.matches(&event.repository.full_name) {
-        return false;
-    }
-    let labelled = event.issue.labels.iter().any(|label| {
-        series
-            .matcher
-            .labels
-            .iter()
-            .any(|m| m.eq_ignore_ascii_case(&label.name))
-    });
-    labelled
-        || series
-            .matcher
-            .title
-            .as_ref()
-            .is_some_and(|re| re.is_match(&event.issue.title))
+    series.repo.matches(&event.repository.full_name)
+        && matches_labels_or_title(event, &series.matcher.labels, series.matcher.title.as_ref())
 }
 
 /// Reads the requester, name and email from the issue.

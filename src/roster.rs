@@ -1,9 +1,10 @@
 //! The roster file: who belongs to a meeting series.
 //!
 //! Maintainers edit the roster by hand and the bot appends newcomers to it, so the file is
-//! treated as theirs: [`Roster::load`] only reads it, and [`add`] appends one `[[member]]` table
+//! treated as theirs: [`Roster::load`] only reads it, [`add`] appends one `[[member]]` table
 //! at the very end, keeping every byte that was there before (comments, blank lines, key order,
-//! odd spacing), then replaces the file atomically.
+//! odd spacing), and [`remove`] cuts one `[[member]]` table out, keeping every other byte; both
+//! replace the file atomically.
 //!
 //! ```toml
 //! # Members of the ISPO Working Group meeting series.
@@ -81,6 +82,15 @@ impl AddOutcome {
     }
 }
 
+/// What [`remove`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoveOutcome {
+    /// The member's table was cut out of the file (the value is the entry as it was).
+    Removed(Member),
+    /// No member has that login; the file was not touched.
+    NotAMember,
+}
+
 /// A place in a roster file: `path:line:column`, both 1-based, the column counted in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
@@ -156,7 +166,8 @@ pub enum Problem {
         /// The line of the earlier entry's address.
         first_line: usize,
     },
-    /// `member = [ … ]` is written as an inline array, to which the bot cannot append a table.
+    /// `member = [ … ]` is written as an inline array, which the bot cannot add a table to or
+    /// remove one from.
     InlineMemberArray,
 }
 
@@ -242,8 +253,8 @@ impl fmt::Display for Problem {
                 shown(other)
             ),
             Problem::InlineMemberArray => f.write_str(
-                "`member` is written as an inline array, to which the bot cannot append; \
-                 rewrite each entry as a [[member]] table",
+                "`member` is written as an inline array, which the bot cannot add to or remove \
+                 from; rewrite each entry as a [[member]] table",
             ),
         }
     }
@@ -294,6 +305,17 @@ pub enum RosterError {
         path.display()
     )]
     AppendCheck {
+        /// The roster file.
+        path: PathBuf,
+    },
+    /// The text left after cutting out a member did not read back as the other members,
+    /// unchanged. This is a bug; nothing was written.
+    #[error(
+        "{}: without the removed entry the roster did not read back as the other members \
+         unchanged, so the file was left unchanged (this is a bug in invitebot; please report it)",
+        path.display()
+    )]
+    RemoveCheck {
         /// The roster file.
         path: PathBuf,
     },
@@ -432,17 +454,21 @@ impl Roster {
         self.members.is_empty()
     }
 
-    /// A member by login (case-insensitive) or, failing that, by email (case-insensitive).
-    pub fn find(&self, github: &str, email: Option<&EmailAddress>) -> Option<&Member> {
+    /// A member by login (case-insensitive).
+    pub fn find_login(&self, github: &str) -> Option<&Member> {
         self.members
             .iter()
             .find(|member| member.github.eq_ignore_ascii_case(github))
-            .or_else(|| {
-                let email = email?;
-                self.members
-                    .iter()
-                    .find(|member| member.email.same_mailbox(email))
-            })
+    }
+
+    /// A member by login (case-insensitive) or, failing that, by email (case-insensitive).
+    pub fn find(&self, github: &str, email: Option<&EmailAddress>) -> Option<&Member> {
+        self.find_login(github).or_else(|| {
+            let email = email?;
+            self.members
+                .iter()
+                .find(|member| member.email.same_mailbox(email))
+        })
     }
 }
 
@@ -492,7 +518,7 @@ pub fn add(path: &Path, member: Member) -> Result<AddOutcome, RosterError> {
     if let Some(existing) = roster.find(&member.github, Some(&member.email)) {
         return Ok(AddOutcome::AlreadyMember(existing.clone()));
     }
-    check_appendable(&text, path)?;
+    parse_document(&text, path)?;
 
     let mut new_text = String::with_capacity(text.len() + 200);
     new_text.push_str(&text);
@@ -511,6 +537,61 @@ pub fn add(path: &Path, member: Member) -> Result<AddOutcome, RosterError> {
 
     write_atomically(path, new_text.as_bytes())?;
     Ok(AddOutcome::Added(member))
+}
+
+/// Reads the file fresh, validates it, and removes the `[[member]]` table whose `github` equals
+/// `github` (case-insensitive), keeping everything else byte for byte: the other members,
+/// comments, blank lines, key order and spacing. Then writes atomically. If no member has that
+/// login: changes nothing, returns [`RemoveOutcome::NotAMember`].
+///
+/// What is cut out:
+/// - the table itself, from the start of its `[[member]]` header line through the line ending of
+///   its last key/value line, including a comment at the end of that line and the comment and
+///   blank lines between its keys;
+/// - the comment lines directly above the header (no blank line between them and the header),
+///   provided a blank line separates them from what comes before: they are taken to be about
+///   this member (e.g. `# joined at the kick-off`). Comments separated from the header by a
+///   blank line, comments touching the previous table's last key line, and comments at the very
+///   start of the file (the file's own header) stay;
+/// - not comments after the table's last key/value line: they stay where they are.
+///
+/// The blank lines on both sides of the cut become one blank line if there was any on either
+/// side, none if there was none. When nothing but blank lines follows the table, the blank
+/// lines before it go too, so the file ends with the previous line (and without a final newline
+/// if the file had none); when nothing but blank lines precedes it, the blank lines after it go.
+///
+/// So removing a member [`add`] just appended gives back the file as it was before, byte for
+/// byte, if that file was empty or ended with a newline and no blank line. It cannot be exact
+/// for a file that ended without a newline (`add` to `"x"` and to `"x\n"` write the same text;
+/// the result ends with `"x\n"`) or with blank lines (they are not restored).
+///
+/// The new text must read back as the old members minus this one, else nothing is written
+/// ([`RosterError::RemoveCheck`]). A file whose `member` entries are an inline array is refused
+/// ([`Problem::InlineMemberArray`]). The caller must serialise calls for the same file (there is
+/// no file lock).
+pub fn remove(path: &Path, github: &str) -> Result<RemoveOutcome, RosterError> {
+    let text = read(path)?;
+    let roster = Roster::parse(&text, path)?;
+    let document = parse_document(&text, path)?;
+    let Some(removed) = roster.find_login(github) else {
+        return Ok(RemoveOutcome::NotAMember);
+    };
+    let check_failed = || RosterError::RemoveCheck {
+        path: path.to_owned(),
+    };
+
+    let new_text = without_member(&document, &removed.github).ok_or_else(check_failed)?;
+    let check = Roster::parse(&new_text, path).map_err(|_| check_failed())?;
+    let expected = roster
+        .members()
+        .iter()
+        .filter(|member| !std::ptr::eq(*member, removed));
+    if !check.members().iter().eq(expected) {
+        return Err(check_failed());
+    }
+
+    write_atomically(path, new_text.as_bytes())?;
+    Ok(RemoveOutcome::Removed(removed.clone()))
 }
 
 /// The file as deserialized, before validation. No `Debug`: it holds raw addresses.
@@ -722,9 +803,13 @@ fn location(text: &str, path: &Path, offset: usize) -> Location {
     }
 }
 
-/// Refuses files whose `member` entries are an inline array: appending a `[[member]]` table there
-/// would be invalid TOML.
-fn check_appendable(text: &str, path: &Path) -> Result<(), RosterError> {
+/// Parses the text for editing, keeping spans. Refuses files whose `member` entries are an inline
+/// array: appending a `[[member]]` table there would be invalid TOML, and removing one entry
+/// would need rewriting the array.
+fn parse_document<'t>(
+    text: &'t str,
+    path: &Path,
+) -> Result<toml_edit::Document<&'t str>, RosterError> {
     let document = toml_edit::Document::parse(text).map_err(|error| RosterError::Invalid {
         at: location(text, path, error.span().map_or(0, |span| span.start)),
         problem: Problem::Syntax {
@@ -736,8 +821,126 @@ fn check_appendable(text: &str, path: &Path) -> Result<(), RosterError> {
             at: location(text, path, key.span().map_or(0, |span| span.start)),
             problem: Problem::InlineMemberArray,
         }),
-        _ => Ok(()),
+        _ => Ok(document),
     }
+}
+
+/// The text of `document` without the `[[member]]` table whose `github` is `login`
+/// (case-insensitive), cut out by the rule described at [`remove`]. `None` if that table or a
+/// span cannot be found, which validation should rule out.
+fn without_member(document: &toml_edit::Document<&str>, login: &str) -> Option<String> {
+    let text = document.raw();
+    let tables: Vec<&toml_edit::Table> = document
+        .as_table()
+        .get("member")?
+        .as_array_of_tables()?
+        .iter()
+        .collect();
+    let index = tables.iter().position(|table| {
+        table
+            .get("github")
+            .and_then(toml_edit::Item::as_str)
+            .is_some_and(|github| github.eq_ignore_ascii_case(login))
+    })?;
+    let table = tables[index];
+    // Before the first table there are only comments and blank lines (after a byte order mark).
+    let file_start = if text.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    // Everything between the end of the previous table's last key/value line and this header is
+    // comments and blank lines; lines above that may lie inside a multi-line string.
+    let floor = match index {
+        0 => file_start,
+        _ => table_end(text, tables[index - 1])?,
+    };
+    let header_line = line_start(text, table.span()?.start).max(floor);
+    let end = table_end(text, table)?;
+
+    // The comment block touching the header belongs to the member if a blank line separates it
+    // from what comes before.
+    let mut block = header_line;
+    while block > floor {
+        let above = line_start(text, block - 1).max(floor);
+        if !text[above..block].trim_start().starts_with('#') {
+            break;
+        }
+        block = above;
+    }
+    let start = if block < header_line
+        && block > floor
+        && is_blank(&text[line_start(text, block - 1).max(floor)..block])
+    {
+        block
+    } else {
+        header_line
+    };
+
+    // Blank lines just before and just after the cut.
+    let mut before_end = start;
+    while before_end > file_start {
+        let above = line_start(text, before_end - 1).max(file_start);
+        if !is_blank(&text[above..before_end]) {
+            break;
+        }
+        before_end = above;
+    }
+    let mut after_start = end;
+    while after_start < text.len() {
+        let next = line_end(text, after_start);
+        if !is_blank(&text[after_start..next]) {
+            break;
+        }
+        after_start = next;
+    }
+
+    let mut new_text = String::with_capacity(text.len());
+    new_text.push_str(&text[..before_end]);
+    if after_start == text.len() {
+        // Nothing follows: no trailing blank lines, and no final newline if the file had none.
+        if !text.ends_with('\n') {
+            let trimmed = new_text.trim_end_matches(['\r', '\n']).len();
+            new_text.truncate(trimmed);
+        }
+    } else if before_end > file_start {
+        // Something on both sides: one blank line between them if there was one on either side,
+        // taken from the file so that CRLF files stay CRLF.
+        if before_end < start {
+            new_text.push_str(&text[before_end..line_end(text, before_end)]);
+        } else if end < after_start {
+            new_text.push_str(&text[line_start(text, after_start - 1)..after_start]);
+        }
+    }
+    new_text.push_str(&text[after_start..]);
+    Some(new_text)
+}
+
+/// The end of a `[[member]]` table's text: just past the line ending of its last key/value line
+/// (or of its header line, were it empty), trailing comment included.
+fn table_end(text: &str, table: &toml_edit::Table) -> Option<usize> {
+    let mut last = table.span()?.end;
+    for (_, item) in table.iter() {
+        last = last.max(item.span()?.end);
+    }
+    Some(line_end(text, last))
+}
+
+/// The start of the line holding byte `offset`.
+fn line_start(text: &str, offset: usize) -> usize {
+    text[..offset].rfind('\n').map_or(0, |newline| newline + 1)
+}
+
+/// Just past the line ending of the line holding byte `offset`, or the end of the text.
+fn line_end(text: &str, offset: usize) -> usize {
+    text[offset..]
+        .find('\n')
+        .map_or(text.len(), |newline| offset + newline + 1)
+}
+
+/// Whether a line holds nothing but whitespace (its line ending included).
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
 }
 
 /// What goes between the existing text and the new table: enough to end the last line and leave
@@ -1378,6 +1581,342 @@ added = 2026-01-05
         );
         assert!(message.contains("ermission denied"), "{message}");
         assert_eq!(fs::read_to_string(&path).unwrap(), EXAMPLE);
+    }
+
+    /// Maintainers' comments, odd spacing, inline comments, a comment inside a table and one
+    /// after it, two blank lines, a multi-line string.
+    const LAYERED: &str = r#"# Members of the ISPO Working Group meeting series.
+# Maintainers: add or remove people here; the bot adds newcomers below.
+
+# joined at the kick-off
+[[member]]   # founding member
+github = "octocat"
+name = "The Octocat"
+
+# the address below is the work one
+email = "octocat@example.org"
+added = "2026-11-24"            # local date
+
+# --- people who joined later ---
+
+[[member]]
+  email   =   'Ada@Example.org'   # key order and spacing are the maintainers'
+github="ada-l"
+added = 2026-01-05
+# ada prefers video off
+
+
+[[member]]
+github = "Grace-H"
+name = """Grace
+[[member]]
+Hopper"""
+email = "grace@example.org"   # personal
+"#;
+
+    /// Writes `text`, removes `login`, checks the outcome against the member as loaded before,
+    /// and returns the new text.
+    fn removed(text: &str, login: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, text);
+        let before = Roster::parse(text, &path).unwrap();
+        let expected = before.find_login(login).expect("a member").clone();
+        assert_eq!(
+            remove(&path, login).unwrap(),
+            RemoveOutcome::Removed(expected)
+        );
+        let after = fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            Roster::parse(&after, &path).unwrap().len(),
+            before.len() - 1
+        );
+        let only: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(only.len(), 1, "no temporary file left behind");
+        after
+    }
+
+    #[test]
+    fn remove_first_middle_and_last_keeps_every_other_byte() {
+        let first = r#"# Members of the ISPO Working Group meeting series.
+# Maintainers: add or remove people here; the bot adds newcomers below.
+
+# --- people who joined later ---
+
+[[member]]
+  email   =   'Ada@Example.org'   # key order and spacing are the maintainers'
+github="ada-l"
+added = 2026-01-05
+# ada prefers video off
+
+
+[[member]]
+github = "Grace-H"
+name = """Grace
+[[member]]
+Hopper"""
+email = "grace@example.org"   # personal
+"#;
+        let middle = r#"# Members of the ISPO Working Group meeting series.
+# Maintainers: add or remove people here; the bot adds newcomers below.
+
+# joined at the kick-off
+[[member]]   # founding member
+github = "octocat"
+name = "The Octocat"
+
+# the address below is the work one
+email = "octocat@example.org"
+added = "2026-11-24"            # local date
+
+# --- people who joined later ---
+
+# ada prefers video off
+
+
+[[member]]
+github = "Grace-H"
+name = """Grace
+[[member]]
+Hopper"""
+email = "grace@example.org"   # personal
+"#;
+        let last = r#"# Members of the ISPO Working Group meeting series.
+# Maintainers: add or remove people here; the bot adds newcomers below.
+
+# joined at the kick-off
+[[member]]   # founding member
+github = "octocat"
+name = "The Octocat"
+
+# the address below is the work one
+email = "octocat@example.org"
+added = "2026-11-24"            # local date
+
+# --- people who joined later ---
+
+[[member]]
+  email   =   'Ada@Example.org'   # key order and spacing are the maintainers'
+github="ada-l"
+added = 2026-01-05
+# ada prefers video off
+"#;
+        assert_eq!(removed(LAYERED, "octocat"), first);
+        assert_eq!(removed(LAYERED, "ada-l"), middle);
+        assert_eq!(removed(LAYERED, "Grace-H"), last);
+        assert_eq!(
+            removed(EXAMPLE, "ada-l"),
+            EXAMPLE
+                .split("\n\n[[member]]\n  email")
+                .next()
+                .unwrap()
+                .to_owned()
+                + "\n"
+        );
+    }
+
+    #[test]
+    fn a_comment_touching_the_header_goes_with_it_one_set_apart_stays() {
+        let a = "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n";
+        let b = "[[member]]\ngithub = \"b\"\nemail = \"b@example.org\"\n";
+        let c = "[[member]]\ngithub = \"c\"\nemail = \"c@example.org\"\n";
+        // Touching the header, set apart from what is above: the member's.
+        let text = format!("{a}\n# joined at the kick-off\n# (two lines)\n{b}\n{c}");
+        assert_eq!(removed(&text, "b"), format!("{a}\n{c}"));
+        // Set apart from the header by a blank line: stays.
+        let text = format!("{a}\n# newcomers below\n\n{b}\n{c}");
+        assert_eq!(
+            removed(&text, "b"),
+            format!("{a}\n# newcomers below\n\n{c}")
+        );
+        // Touching the previous table's last line too: not clearly the member's, stays.
+        let text = format!("{a}# about b?\n{b}\n{c}");
+        assert_eq!(removed(&text, "b"), format!("{a}# about b?\n\n{c}"));
+        // At the very start of the file: the file's own header, stays.
+        let text = format!("# roster\n{b}\n{c}");
+        assert_eq!(removed(&text, "b"), format!("# roster\n\n{c}"));
+        // Below the file's header comment and a blank line: the member's.
+        let text = format!("# roster\n\n# joined at the kick-off\n{b}\n{c}");
+        assert_eq!(removed(&text, "b"), format!("# roster\n\n{c}"));
+    }
+
+    #[test]
+    fn blank_lines_around_the_cut_become_at_most_one() {
+        let a = "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n";
+        let b = "[[member]]\ngithub = \"b\"\nemail = \"b@example.org\"\n";
+        let c = "[[member]]\ngithub = \"c\"\nemail = \"c@example.org\"\n";
+        assert_eq!(removed(&format!("{a}{b}{c}"), "b"), format!("{a}{c}"));
+        assert_eq!(removed(&format!("{a}\n{b}{c}"), "b"), format!("{a}\n{c}"));
+        assert_eq!(removed(&format!("{a}{b}\n{c}"), "b"), format!("{a}\n{c}"));
+        assert_eq!(
+            removed(&format!("{a}\n\n \n{b}\n\n{c}"), "b"),
+            format!("{a}\n{c}")
+        );
+        // Leading blank lines of the file go with its first member.
+        assert_eq!(removed(&format!("\n\n{a}\n{b}"), "a"), b);
+        // Trailing blank lines go with its last member.
+        assert_eq!(removed(&format!("{a}\n\n{b}\n\n"), "b"), a);
+        // A file without a final newline keeps not having one.
+        let text = format!("{a}\n{}", b.trim_end());
+        assert_eq!(removed(&text, "b"), a.trim_end());
+    }
+
+    #[test]
+    fn a_multi_line_string_is_not_mistaken_for_comments() {
+        let a = "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\nname = \"\"\"A\n\n# quoted\"\"\"\n";
+        let b = "[[member]]\ngithub = \"b\"\nemail = \"b@example.org\"\n";
+        assert_eq!(removed(&format!("{a}{b}"), "b"), a);
+        assert_eq!(removed(&format!("{a}{b}"), "a"), b);
+    }
+
+    #[test]
+    fn remove_the_only_member_keeps_the_file_header() {
+        let text = "# Members of the series.\n# Maintainers: edit freely.\n\n[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"   # work\n";
+        let after = removed(text, "a");
+        assert_eq!(
+            after,
+            "# Members of the series.\n# Maintainers: edit freely.\n"
+        );
+        assert!(
+            Roster::parse(&after, Path::new("r.toml"))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            removed(
+                "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n",
+                "a"
+            ),
+            ""
+        );
+        assert_eq!(
+            removed(
+                "\u{feff}[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n",
+                "a"
+            ),
+            "\u{feff}"
+        );
+    }
+
+    #[test]
+    fn remove_ignores_case_and_leaves_the_file_alone_for_a_stranger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, LAYERED);
+        for stranger in ["nobody", "", "octo", "grace", "octocat@example.org"] {
+            assert_eq!(remove(&path, stranger).unwrap(), RemoveOutcome::NotAMember);
+            assert_eq!(fs::read(&path).unwrap(), LAYERED.as_bytes());
+        }
+        let RemoveOutcome::Removed(member) = remove(&path, "GRACE-h").unwrap() else {
+            panic!()
+        };
+        assert_eq!(member.github, "Grace-H");
+        assert_eq!(member.name, "Grace\n[[member]]\nHopper");
+        assert_eq!(remove(&path, "grace-h").unwrap(), RemoveOutcome::NotAMember);
+        assert_eq!(
+            Roster::load(&path)
+                .unwrap()
+                .find_login("ADA-L")
+                .unwrap()
+                .github,
+            "ada-l"
+        );
+    }
+
+    #[test]
+    fn remove_from_a_broken_file_fails_and_leaves_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        for (broken, line) in [
+            ("[[member]]\ngithub = \"a\"\nemial = \"a@example.org\"\n", 3),
+            ("[[member]]\ngithub = \"a\nemail = \"a@example.org\"\n", 2),
+            (
+                "[[member]]\ngithub = \"a\"\nemail = \"a@example.org\"\n\n[[member]]\ngithub = \"A\"\nemail = \"b@example.org\"\n",
+                6,
+            ),
+            (
+                "member = [{ github = \"a\", email = \"a@example.org\" }]\n",
+                1,
+            ),
+            ("member = []\n", 1),
+        ] {
+            let path = write(&dir, broken);
+            let error = remove(&path, "a").unwrap_err();
+            let RosterError::Invalid { at, problem } = &error else {
+                panic!("{error:?}")
+            };
+            assert_eq!(at.line, line, "{error}");
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("{}:{line}:", path.display()))
+            );
+            assert!(!error.to_string().contains("a@example.org"), "{error}");
+            if broken.starts_with("member =") {
+                assert_eq!((problem, at.column), (&Problem::InlineMemberArray, 1));
+            }
+            assert_eq!(fs::read_to_string(&path).unwrap(), broken);
+        }
+        let only: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(only.len(), 1, "no temporary file left behind");
+        assert!(matches!(
+            remove(&dir.path().join("nope.toml"), "a"),
+            Err(RosterError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn remove_from_a_crlf_file() {
+        let text = "# roster\r\n\r\n[[member]]\r\ngithub = \"a\"\r\nemail = \"a@example.org\"\r\n\r\n# joined late\r\n[[member]]\r\ngithub = \"b\"\r\nemail = \"b@example.org\"   # b\r\n\r\n[[member]]\r\ngithub = \"c\"\r\nemail = \"c@example.org\"\r\n";
+        assert_eq!(
+            removed(text, "b"),
+            "# roster\r\n\r\n[[member]]\r\ngithub = \"a\"\r\nemail = \"a@example.org\"\r\n\r\n[[member]]\r\ngithub = \"c\"\r\nemail = \"c@example.org\"\r\n"
+        );
+        assert_eq!(
+            removed(text, "c"),
+            "# roster\r\n\r\n[[member]]\r\ngithub = \"a\"\r\nemail = \"a@example.org\"\r\n\r\n# joined late\r\n[[member]]\r\ngithub = \"b\"\r\nemail = \"b@example.org\"   # b\r\n"
+        );
+        assert_eq!(
+            removed(text, "a"),
+            "# roster\r\n\r\n# joined late\r\n[[member]]\r\ngithub = \"b\"\r\nemail = \"b@example.org\"   # b\r\n\r\n[[member]]\r\ngithub = \"c\"\r\nemail = \"c@example.org\"\r\n"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn remove_keeps_the_file_permissions() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(&dir, EXAMPLE);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+        remove(&path, "octocat").unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o7777, 0o640);
+    }
+
+    #[test]
+    fn add_then_remove_gives_back_the_original() {
+        let dir = tempfile::tempdir().unwrap();
+        // Exact: files that end with a newline and no blank line, and empty files.
+        for old in [EXAMPLE, LAYERED, "", "# nobody yet\n", "\u{feff}# bom\n"] {
+            let path = write(&dir, old);
+            add(&path, member("eve", "Eve", "eve@example.org")).unwrap();
+            assert_ne!(fs::read_to_string(&path).unwrap(), old);
+            assert!(matches!(
+                remove(&path, "eve").unwrap(),
+                RemoveOutcome::Removed(_)
+            ));
+            assert_eq!(fs::read_to_string(&path).unwrap(), old);
+        }
+        // Not exact (documented at `remove`): a missing final newline comes back, trailing
+        // blank lines don't.
+        for (old, back) in [
+            (EXAMPLE.trim_end(), EXAMPLE),
+            ("# nobody yet", "# nobody yet\n"),
+            ("# nobody yet\n\n", "# nobody yet\n"),
+        ] {
+            let path = write(&dir, old);
+            add(&path, member("eve", "Eve", "eve@example.org")).unwrap();
+            remove(&path, "eve").unwrap();
+            assert_eq!(fs::read_to_string(&path).unwrap(), back);
+        }
     }
 
     #[test]

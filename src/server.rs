@@ -1,17 +1,24 @@
-//! `invitebot serve`: wires the config, the pipeline's worker and the HTTP edge together, and
-//! stops cleanly on SIGTERM or Ctrl-C (finishing the join requests already accepted).
+//! `invitebot serve`: wires the config, the state store, the pipeline's worker, the file watcher
+//! and the HTTP edge together, and stops cleanly on SIGTERM or Ctrl-C (finishing the requests
+//! already accepted). SIGHUP reloads the config and reconciles.
 
 use std::future::Future;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::config::{Config, ConfigError, env};
 use crate::github::client::{Client, GitHubApiError};
 use crate::mail::{MailError, Mailer};
 use crate::pipeline::{Job, Pipeline};
+use crate::reconcile::Reconciler;
 use crate::roster::{Roster, RosterError};
+use crate::store::{Store, StoreError};
+use crate::watch::FileWatcher;
 use crate::webhook::{self, AppState};
 
 /// How many accepted join requests may wait for the worker before new ones get a 503.
@@ -35,6 +42,12 @@ pub enum ServeError {
     /// The GitHub client could not be set up.
     #[error(transparent)]
     GitHub(#[from] GitHubApiError),
+    /// The state store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The file watcher could not be started.
+    #[error("cannot watch the config files: {0}")]
+    Watch(String),
     /// The listen address could not be bound, or serving failed.
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -45,7 +58,13 @@ pub enum ServeError {
     },
 }
 
-/// Runs the webhook receiver until `shutdown` completes, then finishes the queued join requests.
+/// How long the worker waits after a file change before reconciling, so that an editor's burst
+/// of writes becomes one reconciliation.
+const DEBOUNCE: Duration = Duration::from_millis(200);
+/// How long after a failed send the worker tries again.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Runs the webhook receiver until `shutdown` completes, then finishes the queued requests.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -58,7 +77,8 @@ pub async fn run(
         let roster = Roster::load(&series.roster)?;
         tracing::info!(series = %series.id, members = roster.len(), roster = %series.roster.display(), "series loaded");
     }
-    let mailer = Mailer::new(&config.mail)?;
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let mailer = Arc::new(Mailer::new(&config.mail)?);
     let github = Client::new(&config.github)?;
     if !github.can_write() {
         tracing::warn!(
@@ -73,14 +93,27 @@ pub async fn run(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr, source })?;
 
-    let config = Arc::new(config);
+    let max_body_bytes = config.server.max_body_bytes;
+    tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
+    let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
-    tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, "pipeline ready");
-    let worker = tokio::spawn(work(Pipeline::new(config.clone(), mailer, github), queue));
+    let wake = Arc::new(Wake::default());
+    let mut watcher =
+        FileWatcher::new(wake.notify.clone()).map_err(|e| ServeError::Watch(e.to_string()))?;
+    // Watch from the start, so an edit made during the first reconciliation is not missed.
+    watcher.set_files(&config_rx.borrow().files());
+    spawn_sighup_listener(wake.clone());
+    let reconciler = Reconciler::new(store, mailer, github.clone());
+    let worker = tokio::spawn(work(
+        Pipeline::new(config_tx, reconciler, github),
+        queue,
+        wake,
+        watcher,
+    ));
     let state = AppState {
         secret,
-        max_body_bytes: config.server.max_body_bytes,
-        config,
+        max_body_bytes,
+        config: config_rx,
         jobs,
     };
 
@@ -88,7 +121,7 @@ pub async fn run(
     let served = axum::serve(listener, webhook::router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    tracing::info!("stopped accepting deliveries; finishing queued join requests");
+    tracing::info!("stopped accepting deliveries; finishing queued requests");
     // The router (and with it every sender) is gone: the worker ends when the queue is empty.
     if let Err(error) = worker.await {
         tracing::error!(%error, "the pipeline worker failed");
@@ -100,11 +133,74 @@ pub async fn run(
     })
 }
 
-/// The single worker: join requests are handled one at a time, in arrival order.
-async fn work(pipeline: Pipeline, mut queue: mpsc::Receiver<Job>) {
-    while let Some(job) = queue.recv().await {
-        pipeline.handle(job).await;
+/// Why the worker should reconcile: a file changed (`notify`), or it must regardless (`force`:
+/// start-up, SIGHUP, a retry).
+#[derive(Default)]
+struct Wake {
+    notify: Arc<Notify>,
+    force: AtomicBool,
+}
+
+impl Wake {
+    fn forced(&self) {
+        self.force.store(true, Ordering::SeqCst);
+        self.notify.notify_one();
     }
+}
+
+/// The single worker: requests and reconciliations, one at a time, in arrival order.
+async fn work(
+    mut pipeline: Pipeline,
+    mut queue: mpsc::Receiver<Job>,
+    wake: Arc<Wake>,
+    mut watcher: FileWatcher,
+) {
+    wake.forced();
+    loop {
+        tokio::select! {
+            job = queue.recv() => match job {
+                Some(job) => {
+                    pipeline.handle(job).await;
+                }
+                None => break,
+            },
+            () = wake.notify.notified() => {
+                tokio::time::sleep(DEBOUNCE).await;
+                let force = wake.force.swap(false, Ordering::SeqCst);
+                let summary = pipeline.reconcile(force).await;
+                watcher.set_files(&summary.files);
+                if summary.failed > 0 {
+                    tracing::warn!(failed = summary.failed, retry_in_seconds = RETRY_AFTER.as_secs(), "some calendar messages were not sent");
+                    let wake = wake.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(RETRY_AFTER).await;
+                        wake.forced();
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// SIGHUP makes the worker reload and reconcile, whatever the file watcher saw.
+fn spawn_sighup_listener(wake: Arc<Wake>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGHUP");
+                return;
+            }
+        };
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP received: reloading and reconciling");
+            wake.forced();
+        }
+    });
+    #[cfg(not(unix))]
+    drop(wake);
 }
 
 /// Completes on SIGTERM or Ctrl-C.

@@ -7,6 +7,8 @@ use jiff::tz::TimeZone;
 
 use crate::calendar::Occurrence;
 use crate::config::Series;
+use crate::event::SeriesEvent;
+use crate::reconcile::{CancelReason, RequestReason};
 
 /// The hidden marker the bot puts in each of its comments, so it can recognise them later.
 pub fn marker(series: &Series, kind: &str) -> String {
@@ -27,10 +29,9 @@ pub fn when(occurrence: &Occurrence) -> String {
 }
 
 /// How a member leaves the series (said in comments and mails).
-pub fn how_to_leave(series: &Series) -> String {
+pub fn how_to_leave(repo: &str) -> String {
     format!(
-        "To leave the series, open an issue on https://github.com/{}/issues saying you'd like to leave, and a maintainer will take you off the list.",
-        series.repo
+        "To leave the series, open an issue titled \"Leave\" on https://github.com/{repo}/issues."
     )
 }
 
@@ -57,7 +58,7 @@ pub fn invited_comment(
     });
     format!(
         "{opening}{next}\n\nAccept the invitation in your calendar to get every meeting of the series. If it hasn't arrived within a few minutes, please check your spam folder.\n\n{}\n\n{}",
-        how_to_leave(series),
+        how_to_leave(&series.repo.to_string()),
         marker(series, "invited")
     )
 }
@@ -91,31 +92,44 @@ pub fn needs_email_comment(series: &Series, login: &str, reason: NoEmail) -> Str
 }
 
 /// The subject of an invitation.
-pub fn invite_subject(series: &Series) -> String {
-    format!("Invitation: {}", series.title)
+pub fn invite_subject(event: &SeriesEvent, reason: RequestReason) -> String {
+    match reason {
+        RequestReason::Update => format!("Updated invitation: {}", event.title),
+        _ => format!("Invitation: {}", event.title),
+    }
 }
 
-/// The plain-text part of an invitation.
-pub fn invite_text(series: &Series, name: &str, upcoming: &[Occurrence]) -> String {
-    let schedule = &series.schedule;
+/// The plain-text part of an invitation or an update.
+pub fn invite_text(
+    event: &SeriesEvent,
+    name: &str,
+    upcoming: &[Occurrence],
+    update: bool,
+) -> String {
+    let schedule = &event.schedule;
     let every = match schedule.interval_weeks() {
         1 => "every week".to_string(),
         2 => "every other week".to_string(),
         n => format!("every {n} weeks"),
     };
     let first = schedule.first();
+    let opening = if update {
+        "the meeting series has changed; here is the updated invitation to"
+    } else {
+        "you're invited to"
+    };
     let mut text = format!(
-        "Hello {name},\n\nyou're invited to {title}, {every} on {weekday} at {time} ({zone}), {minutes} minutes.\n",
-        title = series.title,
+        "Hello {name},\n\n{opening} {title}, {every} on {weekday} at {time} ({zone}), {minutes} minutes.\n",
+        title = event.title,
         weekday = first.strftime("%A"),
         time = first.strftime("%H:%M"),
         zone = schedule.tz_name(),
         minutes = schedule.duration_minutes(),
     );
-    if !series.description.is_empty() {
-        text.push_str(&format!("\n{}\n", series.description));
+    if !event.description.is_empty() {
+        text.push_str(&format!("\n{}\n", event.description));
     }
-    if let Some(location) = &series.location {
+    if let Some(location) = &event.location {
         text.push_str(&format!("\nWhere: {location}\n"));
     }
     if !upcoming.is_empty() {
@@ -126,9 +140,49 @@ pub fn invite_text(series: &Series, name: &str, upcoming: &[Occurrence]) -> Stri
     }
     text.push_str(&format!(
         "\nAccept the invitation in your calendar to add the whole series to it.\n\n{}\n",
-        how_to_leave(series)
+        how_to_leave(&event.repo)
     ));
     text
+}
+
+/// The subject of a cancellation.
+pub fn cancel_subject(event: &SeriesEvent) -> String {
+    format!("Cancelled: {}", event.title)
+}
+
+/// The plain-text part of a cancellation.
+pub fn cancel_text(event: &SeriesEvent, name: &str, reason: CancelReason) -> String {
+    let why = match reason {
+        CancelReason::Removed => format!("you are no longer on the list for {}", event.title),
+        CancelReason::OldAddress => format!(
+            "your address for {} has changed; the invitation now goes to your new address",
+            event.title
+        ),
+        CancelReason::SeriesRemoved => format!("the meeting series {} has ended", event.title),
+    };
+    format!(
+        "Hello {name},\n\n{why}, so the series is being removed from this calendar.\n\n\
+         If this is a mistake, open an issue on https://github.com/{}/issues.\n",
+        event.repo
+    )
+}
+
+/// The comment after a member left by issue.
+pub fn left_comment(series: &Series, login: &str) -> String {
+    format!(
+        "Hi @{login}, you're off the list for **{}**: I've sent a cancellation that removes the series from your calendar. You're welcome back any time: just open a new join request.\n\n{}",
+        series.title,
+        marker(series, "left")
+    )
+}
+
+/// The comment when someone who is not on the roster asks to leave.
+pub fn not_a_member_comment(series: &Series, login: &str) -> String {
+    format!(
+        "Hi @{login}, I couldn't find you on the list for **{}**, so there is nothing to remove. If you still get invitations under another GitHub account, please ask from that account or mention a maintainer here.\n\n{}",
+        series.title,
+        marker(series, "not-a-member")
+    )
 }
 
 #[cfg(test)]
@@ -208,12 +262,52 @@ mod tests {
         let upcoming = series
             .schedule
             .next_occurrences("2026-11-26T00:00:00Z".parse().unwrap(), 2);
-        let text = invite_text(&series, "Ada Lovelace", &upcoming);
+        let event = SeriesEvent::of(&series);
+        let text = invite_text(&event, "Ada Lovelace", &upcoming, false);
         assert!(text.starts_with("Hello Ada Lovelace,\n\nyou're invited to ISPO Working Group, every other week on Monday at 08:00 (America/Los_Angeles), 60 minutes.\n"), "{text}");
         assert!(text.contains("\nBiweekly call.\n"));
         assert!(text.contains("\nWhere: https://example.org/call\n"));
         assert!(text.contains("- Monday 30 November 2026, 08:00 PST (16:00 UTC)\n- Monday 14 December 2026, 08:00 PST (16:00 UTC)\n"), "{text}");
-        assert!(text.contains("To leave the series"));
-        assert_eq!(invite_subject(&series), "Invitation: ISPO Working Group");
+        assert!(text.contains("To leave the series, open an issue titled \"Leave\" on https://github.com/InnerSourceCommons/ispo-working-group/issues."));
+        assert_eq!(
+            invite_subject(&event, RequestReason::New),
+            "Invitation: ISPO Working Group"
+        );
+        let update = invite_text(&event, "Ada", &upcoming, true);
+        assert!(
+            update.starts_with("Hello Ada,\n\nthe meeting series has changed"),
+            "{update}"
+        );
+        assert_eq!(
+            invite_subject(&event, RequestReason::Update),
+            "Updated invitation: ISPO Working Group"
+        );
+    }
+
+    #[test]
+    fn cancellations_and_leave_comments_say_why() {
+        let series = series();
+        let event = SeriesEvent::of(&series);
+        assert_eq!(cancel_subject(&event), "Cancelled: ISPO Working Group");
+        for (reason, words) in [
+            (CancelReason::Removed, "you are no longer on the list"),
+            (
+                CancelReason::OldAddress,
+                "your address for ISPO Working Group has changed",
+            ),
+            (
+                CancelReason::SeriesRemoved,
+                "the meeting series ISPO Working Group has ended",
+            ),
+        ] {
+            let text = cancel_text(&event, "Ada", reason);
+            assert!(
+                text.starts_with("Hello Ada,") && text.contains(words),
+                "{text}"
+            );
+        }
+        assert!(left_comment(&series, "ada").contains("@ada, you're off the list"));
+        assert!(left_comment(&series, "ada").ends_with("<!-- invitebot:ispo-wg:left -->"));
+        assert!(not_a_member_comment(&series, "eve").contains("couldn't find you on the list"));
     }
 }

@@ -28,11 +28,15 @@ async fn check_prints_each_series_its_next_meetings_and_roster_size() {
         "{stdout}"
     );
     assert!(stdout.contains("1 member(s)"), "{stdout}");
+    assert!(
+        stdout.contains("  pending: 1 invite(s), 0 update(s), 0 cancel(s)"),
+        "{stdout}"
+    );
     let meetings: Vec<&str> = stdout
         .lines()
         .filter(|l| l.starts_with("    Monday "))
         .collect();
-    assert_eq!(meetings.len(), 3, "{stdout}");
+    assert_eq!(meetings.len(), 5, "{stdout}");
     for line in meetings {
         // 08:00 in Los Angeles is 15:00 or 16:00 UTC depending on DST.
         assert!(

@@ -567,32 +567,11 @@ async fn the_delivered_invitation_reads_as_a_biweekly_request_in_python() {
     let app = App::start_with(|o| o.skip = vec!["2026-12-28".into()]).await;
     app.server.deliver("issues", &fixture(JOIN)).await;
     let ics = app.wait_for_mail(1).await[0].expect_calendar();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("invite.ics");
-    std::fs::write(&file, &ics).unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ics-occurrences.py");
-    let output = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(&file)
-        .args(["2026-09-01T00:00:00Z", "2027-06-01T00:00:00Z"])
-        .output()
-        .expect("python3 runs (pip install -r scripts/requirements.txt)");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let starts: Vec<jiff::Zoned> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            l.parse::<jiff::Timestamp>()
-                .unwrap()
-                .in_tz("America/Los_Angeles")
-                .unwrap()
-        })
-        .collect();
+    let starts: Vec<jiff::Zoned> =
+        python_occurrences(&ics, "2026-09-01T00:00:00Z", "2027-06-01T00:00:00Z")
+            .into_iter()
+            .map(|t| t.in_tz("America/Los_Angeles").unwrap())
+            .collect();
     assert!(starts.len() > 15, "{starts:?}");
     for start in &starts {
         assert_eq!(

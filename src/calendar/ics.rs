@@ -112,10 +112,14 @@ impl Invitation<'_> {
         lines.push(&format!("SEQUENCE:{}", self.sequence));
         lines.push(&format!("DTSTAMP:{}", format_utc(self.dtstamp)));
         lines.push(&format!("DTSTART;TZID={tzid}:{}", format_local(s.first())));
-        lines.push(&format!(
-            "DTEND;TZID={tzid}:{}",
-            format_local(first.end.datetime())
-        ));
+        let end = first.end.datetime();
+        if first_reading(s.time_zone(), end) == Some(first.end.timestamp()) {
+            lines.push(&format!("DTEND;TZID={tzid}:{}", format_local(end)));
+        } else {
+            // The end is the second of two equal wall times (the first meeting ends inside a
+            // fold), which `DTEND;TZID=` cannot say: a reader would take the first one.
+            lines.push(&format!("DURATION:PT{}M", s.duration_minutes()));
+        }
         lines.push(&format!("RRULE:{}", s.rrule()));
         for date in s.skip() {
             let local = date.to_datetime(s.first().time());
@@ -151,6 +155,11 @@ impl Invitation<'_> {
         lines.push("END:VCALENDAR");
         lines.finish()
     }
+}
+
+/// The instant a reader takes for a local date-time in `tz` (the earlier one in a fold).
+fn first_reading(tz: &TimeZone, local: jiff::civil::DateTime) -> Option<Timestamp> {
+    tz.to_ambiguous_timestamp(local).compatible().ok()
 }
 
 /// `;CN="…"`, or nothing when the name is empty after sanitising.
@@ -632,15 +641,18 @@ mod tests {
 
     #[test]
     fn the_vtimezone_in_the_invitation_matches_the_tz_database() {
-        for tz in [
-            "America/Los_Angeles",
-            "Europe/Berlin",
-            "Australia/Sydney",
-            "Asia/Kolkata",
-            "Africa/Casablanca",
+        let may_2024 = datetime(2024, 5, 6, 8, 0, 0, 0);
+        for (tz, first) in [
+            ("America/Los_Angeles", may_2024),
+            ("Europe/Berlin", may_2024),
+            ("Australia/Sydney", may_2024),
+            ("Asia/Kolkata", may_2024),
+            ("Africa/Casablanca", may_2024),
+            // First meeting while São Paulo still had DST (dropped in 2019).
+            ("America/Sao_Paulo", datetime(2018, 6, 4, 8, 0, 0, 0)),
+            ("Asia/Tehran", datetime(2021, 6, 7, 8, 0, 0, 0)),
         ] {
-            let schedule =
-                Schedule::new(tz, datetime(2024, 5, 6, 8, 0, 0, 0), 60, 2, vec![]).unwrap();
+            let schedule = Schedule::new(tz, first, 60, 2, vec![]).unwrap();
             let f = Fixture::new();
             let invitation = Invitation {
                 schedule: &schedule,
@@ -654,5 +666,155 @@ mod tests {
             let until = invitation.dtstamp + SignedDuration::from_hours(10 * 8766);
             compare_with_tz(&interp, schedule.time_zone(), from, until, tz);
         }
+    }
+
+    /// DTSTART, DTEND and every EXDATE, read through the calendar's own VTIMEZONE the way a
+    /// client does, are the instants the tz database gives for those meetings.
+    #[test]
+    fn dtstart_dtend_and_exdates_read_back_through_the_vtimezone() {
+        // (zone, first, minutes, interval, skips)
+        let cases = [
+            (
+                "America/Los_Angeles",
+                datetime(2024, 5, 6, 8, 0, 0, 0),
+                60,
+                2,
+                vec![date(2024, 11, 4), date(2025, 3, 10)],
+            ),
+            // Before and after São Paulo's last DST season (2018-11-04 → 2019-02-17).
+            (
+                "America/Sao_Paulo",
+                datetime(2018, 6, 4, 8, 0, 0, 0),
+                60,
+                1,
+                vec![date(2018, 11, 5), date(2019, 2, 11), date(2019, 11, 4)],
+            ),
+            // A first meeting in the gap; a skipped date in a later gap.
+            (
+                "America/Los_Angeles",
+                datetime(2027, 3, 14, 2, 30, 0, 0),
+                60,
+                1,
+                vec![date(2028, 3, 12), date(2027, 11, 7)],
+            ),
+            // A first meeting in the fold; skips in the next gap and fold.
+            (
+                "Europe/Berlin",
+                datetime(2025, 10, 26, 2, 30, 0, 0),
+                30,
+                1,
+                vec![date(2026, 3, 29), date(2026, 10, 25)],
+            ),
+            (
+                "Australia/Lord_Howe",
+                datetime(2025, 10, 5, 2, 10, 0, 0),
+                45,
+                1,
+                vec![date(2026, 4, 5), date(2026, 10, 4)],
+            ),
+            (
+                "Asia/Kathmandu",
+                datetime(2025, 1, 9, 23, 30, 0, 0),
+                60,
+                3,
+                vec![date(2025, 1, 30)],
+            ),
+        ];
+        for (tz, first, minutes, interval, skip) in cases {
+            let schedule = Schedule::new(tz, first, minutes, interval, skip.clone()).unwrap();
+            let unskipped = Schedule::new(tz, first, minutes, interval, vec![]).unwrap();
+            let f = Fixture::new();
+            let ics = Invitation {
+                schedule: &schedule,
+                ..f.invitation()
+            }
+            .to_ics();
+            let (_, cal) = parse(&ics);
+            let (_, interp) = Interpreter::new(&ics, 2045);
+            let ev = vevent(&cal);
+            let read = |p: &Property<'_>| {
+                assert_eq!(param(p, "TZID").as_deref(), Some(tz));
+                let local = super::super::vtimezone::tests::parse_local(p.val.as_str());
+                interp.resolve_local(local)
+            };
+            let first_meeting = schedule.first_occurrence();
+            assert_eq!(
+                read(props(ev, "DTSTART")[0]),
+                Some(first_meeting.start.timestamp()),
+                "{tz} DTSTART"
+            );
+            match props(ev, "DTEND").first() {
+                Some(dtend) => assert_eq!(
+                    read(dtend),
+                    Some(first_meeting.end.timestamp()),
+                    "{tz} DTEND"
+                ),
+                // Berlin's first meeting, 02:30 CEST + 30 min, ends at the second 02:00.
+                None => {
+                    assert_eq!(
+                        (tz, value(ev, "DURATION")),
+                        ("Europe/Berlin", format!("PT{minutes}M"))
+                    );
+                    assert_eq!(
+                        first_meeting.end.datetime(),
+                        datetime(2025, 10, 26, 2, 0, 0, 0)
+                    );
+                }
+            }
+            let exdates: Vec<Option<Timestamp>> =
+                props(ev, "EXDATE").into_iter().map(read).collect();
+            let expected: Vec<Option<Timestamp>> = schedule
+                .skip()
+                .iter()
+                .map(|day| {
+                    let midnight = day.to_zoned(schedule.time_zone().clone()).unwrap();
+                    let o = &unskipped.next_occurrences(midnight.timestamp(), 1)[0];
+                    assert_eq!(o.start.date(), *day);
+                    Some(o.start.timestamp())
+                })
+                .collect();
+            assert_eq!(exdates, expected, "{tz} EXDATE");
+        }
+    }
+
+    #[test]
+    fn a_first_meeting_that_ends_in_the_second_half_of_a_fold_gets_a_duration() {
+        // 00:30 PDT + 90 min = 01:00 PST, the second 01:00 of 2026-11-01: DTEND;TZID=…T010000
+        // would read as the first one (30 minutes), so the length is given as DURATION.
+        let schedule = Schedule::new(
+            "America/Los_Angeles",
+            datetime(2026, 11, 1, 0, 30, 0, 0),
+            90,
+            1,
+            vec![],
+        )
+        .unwrap();
+        let f = Fixture::new();
+        let ics = Invitation {
+            schedule: &schedule,
+            ..f.invitation()
+        }
+        .to_ics();
+        let (_, cal) = parse(&ics);
+        let ev = vevent(&cal);
+        assert!(props(ev, "DTEND").is_empty(), "{ics}");
+        assert_eq!(value(ev, "DURATION"), "PT90M");
+        assert_eq!(value(ev, "DTSTART"), "20261101T003000",);
+        // Ending in the first half of the fold is fine as DTEND.
+        let schedule = Schedule::new(
+            "America/Los_Angeles",
+            datetime(2026, 11, 1, 0, 30, 0, 0),
+            60,
+            1,
+            vec![],
+        )
+        .unwrap();
+        let ics = Invitation {
+            schedule: &schedule,
+            ..f.invitation()
+        }
+        .to_ics();
+        let (_, cal) = parse(&ics);
+        assert_eq!(value(vevent(&cal), "DTEND"), "20261101T013000");
     }
 }

@@ -14,5 +14,5 @@ mod text;
 pub mod vtimezone;
 
 pub use ics::{Invitation, Method, PRODID, Person};
-pub use schedule::{Occurrence, Schedule, ScheduleError};
+pub use schedule::{DstNote, DstNoteEdge, DstNoteKind, Occurrence, Schedule, ScheduleError};
 pub use vtimezone::vtimezone;

@@ -10,7 +10,7 @@
 use std::fmt;
 
 use jiff::civil::{Date, DateTime, Weekday};
-use jiff::tz::TimeZone;
+use jiff::tz::{AmbiguousOffset, TimeZone};
 use jiff::{SignedDuration, Span, Timestamp, Unit, Zoned};
 
 /// The longest meeting: 24 hours.
@@ -37,6 +37,104 @@ pub struct Schedule {
 pub struct Occurrence {
     pub start: Zoned,
     pub end: Zoned,
+}
+
+/// How the clocks change where a [`DstNote`] applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DstNoteKind {
+    /// Clocks jump forward: some wall times do not exist that day.
+    Gap,
+    /// Clocks go back: some wall times happen twice that day.
+    Fold,
+}
+
+/// Which end of the meeting a [`DstNote`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DstNoteEdge {
+    /// The configured start time is in a gap or a fold.
+    Start,
+    /// The start is fine, but the configured end time (start + duration on the wall clock) is in
+    /// a gap or a fold, or the clocks change during the meeting, so the wall-clock end differs
+    /// from the usual one (the meeting keeps its length).
+    End,
+}
+
+/// A meeting whose configured local start or end time falls in a DST gap or fold. The meeting
+/// still happens (nothing is moved by the configuration): a start in a gap is shifted forward
+/// by the gap's length, a start in a fold is the first of the two, as RFC 5545 says and as
+/// calendar clients do; these notes tell maintainers when that happens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DstNote {
+    /// The meeting's (local) date.
+    pub date: Date,
+    pub kind: DstNoteKind,
+    pub edge: DstNoteEdge,
+    /// When the meeting really starts.
+    pub actual_start: Zoned,
+    /// When it really ends (`actual_start` + the duration).
+    pub actual_end: Zoned,
+}
+
+impl DstNote {
+    /// One line for maintainers, e.g. `2027-03-14: 02:30 does not exist in America/Los_Angeles
+    /// (clocks jump forward); that meeting starts at 03:30 PDT`. `schedule` is the one the note
+    /// came from.
+    pub fn message(&self, schedule: &Schedule) -> String {
+        let date = self.date;
+        let zone = schedule.tz_name();
+        let planned = date.to_datetime(schedule.first().time());
+        let hhmm = |dt: DateTime| dt.strftime("%H:%M").to_string();
+        let clocks = match self.kind {
+            DstNoteKind::Gap => "clocks jump forward",
+            DstNoteKind::Fold => "clocks go back",
+        };
+        match (self.edge, self.kind) {
+            (DstNoteEdge::Start, DstNoteKind::Gap) => format!(
+                "{date}: {} does not exist in {zone} ({clocks}); that meeting starts at {}",
+                hhmm(planned),
+                wall_clock(&self.actual_start, date)
+            ),
+            (DstNoteEdge::Start, DstNoteKind::Fold) => format!(
+                "{date}: {} happens twice in {zone} ({clocks}); that meeting starts at the first \
+                 {} ({})",
+                hhmm(planned),
+                hhmm(planned),
+                self.actual_start.strftime("%Z")
+            ),
+            (DstNoteEdge::End, _) => {
+                let planned_end = schedule.planned_end(planned);
+                let ambiguity =
+                    planned_end.map(|end| (end, schedule.tz.to_ambiguous_timestamp(end)));
+                let reason = match ambiguity.map(|(end, a)| (end, a.offset())) {
+                    Some((end, AmbiguousOffset::Gap { .. })) => format!(
+                        "the end time {} does not exist in {zone} (clocks jump forward)",
+                        hhmm(end)
+                    ),
+                    Some((end, AmbiguousOffset::Fold { .. })) => format!(
+                        "the end time {} happens twice in {zone} (clocks go back)",
+                        hhmm(end)
+                    ),
+                    _ => format!("{clocks} in {zone} during the meeting"),
+                };
+                format!(
+                    "{date}: {reason}; that meeting runs {} – {} ({} minutes)",
+                    wall_clock(&self.actual_start, date),
+                    wall_clock(&self.actual_end, date),
+                    schedule.duration_minutes()
+                )
+            }
+        }
+    }
+}
+
+/// `03:30 PDT`, with the date in front when it is not `date`.
+fn wall_clock(zoned: &Zoned, date: Date) -> String {
+    let time = zoned.strftime("%H:%M %Z").to_string();
+    if zoned.date() == date {
+        time
+    } else {
+        format!("{} {time}", zoned.date())
+    }
 }
 
 /// Why a schedule is not usable. Each message says what is wrong and how to fix it; the caller
@@ -281,9 +379,13 @@ impl Schedule {
     /// The next `n` meetings that start at or after `after`, skipped dates left out.
     pub fn next_occurrences(&self, after: Timestamp, n: usize) -> Vec<Occurrence> {
         let mut out = Vec::with_capacity(n.min(1024));
-        if n == 0 {
-            return out;
-        }
+        out.extend(self.meetings_from(after).take(n).map(|(_, o)| o));
+        out
+    }
+
+    /// The meetings (with their local dates) that start at or after `after`, in order, skipped
+    /// dates left out; the iterator ends where jiff's range does.
+    fn meetings_from(&self, after: Timestamp) -> impl Iterator<Item = (Date, Occurrence)> + '_ {
         let period = self.period_days();
         let first = self.first.date();
         let after_date = self.tz.to_datetime(after).date();
@@ -293,23 +395,69 @@ impl Schedule {
             .until((Unit::Day, after_date))
             .map(|span| i64::from(span.get_days()))
             .unwrap_or(0);
-        let mut k = (days.div_euclid(period) - 1).max(0);
-        while out.len() < n {
-            let Some(date) = k.checked_mul(period).and_then(|d| add_days(first, d)) else {
-                break;
-            };
-            k += 1;
-            if self.skip.binary_search(&date).is_ok() {
-                continue;
-            }
-            let Some(occurrence) = self.occurrence_on(date) else {
-                break;
-            };
-            if occurrence.start.timestamp() >= after {
-                out.push(occurrence);
-            }
+        let start = (days.div_euclid(period) - 1).max(0);
+        (start..)
+            .map_while(move |k| k.checked_mul(period).and_then(|d| add_days(first, d)))
+            .filter(|date| self.skip.binary_search(date).is_err())
+            .map_while(|date| Some((date, self.occurrence_on(date)?)))
+            .filter(move |(_, o)| o.start.timestamp() >= after)
+    }
+
+    /// The meetings (skipped dates left out) starting in `[from, from + years)` whose configured
+    /// local start or end time falls in a DST gap or fold, or during which the clocks change
+    /// (see [`DstNoteEdge`]). Years are calendar years in the series' zone; `years <= 0` gives
+    /// none.
+    pub fn dst_notes(&self, from: Timestamp, years: i64) -> Vec<DstNote> {
+        if years <= 0 {
+            return Vec::new();
         }
-        out
+        let until = Span::new()
+            .try_years(years)
+            .ok()
+            .and_then(|span| from.to_zoned(self.tz.clone()).checked_add(span).ok())
+            .map_or(Timestamp::MAX, |end| end.timestamp());
+        self.meetings_from(from)
+            .take_while(|(_, o)| o.start.timestamp() < until)
+            .filter_map(|(date, o)| self.dst_note(date, o))
+            .collect()
+    }
+
+    /// The note for one meeting, if it needs one.
+    fn dst_note(&self, date: Date, occurrence: Occurrence) -> Option<DstNote> {
+        let planned = date.to_datetime(self.first.time());
+        let kind_of = |local: DateTime| match self.tz.to_ambiguous_timestamp(local).offset() {
+            AmbiguousOffset::Unambiguous { .. } => None,
+            AmbiguousOffset::Gap { .. } => Some(DstNoteKind::Gap),
+            AmbiguousOffset::Fold { .. } => Some(DstNoteKind::Fold),
+        };
+        let (kind, edge) = if let Some(kind) = kind_of(planned) {
+            (kind, DstNoteEdge::Start)
+        } else if let Some(kind) = self.planned_end(planned).and_then(kind_of) {
+            (kind, DstNoteEdge::End)
+        } else {
+            let (before, after) = (occurrence.start.offset(), occurrence.end.offset());
+            let kind = match after.cmp(&before) {
+                std::cmp::Ordering::Equal => return None,
+                std::cmp::Ordering::Greater => DstNoteKind::Gap,
+                std::cmp::Ordering::Less => DstNoteKind::Fold,
+            };
+            (kind, DstNoteEdge::End)
+        };
+        Some(DstNote {
+            date,
+            kind,
+            edge,
+            actual_start: occurrence.start,
+            actual_end: occurrence.end,
+        })
+    }
+
+    /// The wall-clock end a meeting starting at `start` (local) would have without a change of
+    /// the clocks.
+    fn planned_end(&self, start: DateTime) -> Option<DateTime> {
+        start
+            .checked_add(SignedDuration::from_mins(i64::from(self.duration_minutes)))
+            .ok()
     }
 
     /// The recurrence rule, e.g. `FREQ=WEEKLY;INTERVAL=2;BYDAY=MO`.
@@ -854,6 +1002,371 @@ pub(crate) mod tests {
                     .collect();
                 assert_eq!(got, expected, "{tz} from {from}");
                 assert!(expected.len() > 50 / interval as usize);
+            }
+        }
+    }
+
+    fn weekly(tz: &str, first: DateTime, minutes: u32) -> Schedule {
+        Schedule::new(tz, first, minutes, 1, vec![]).unwrap()
+    }
+
+    /// The `n`-th (1-based) or, for `n == -1`, the last `weekday` of a month, by walking its days.
+    fn nth_weekday(year: i16, month: i8, weekday: Weekday, n: i32) -> Date {
+        let mut days = Vec::new();
+        let mut d = date(year, month, 1);
+        while d.month() == month {
+            if d.weekday() == weekday {
+                days.push(d);
+            }
+            d = d.tomorrow().unwrap();
+        }
+        if n > 0 {
+            days[n as usize - 1]
+        } else {
+            *days.last().unwrap()
+        }
+    }
+
+    fn kinds(notes: &[DstNote]) -> Vec<(Date, DstNoteKind, DstNoteEdge)> {
+        notes.iter().map(|n| (n.date, n.kind, n.edge)).collect()
+    }
+
+    fn zoned(text: &str) -> Zoned {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn dst_notes_los_angeles_at_0230_gaps_every_march() {
+        let s = weekly("America/Los_Angeles", datetime(2025, 1, 5, 2, 30, 0, 0), 60);
+        let notes = s.dst_notes(ts("2025-01-01T00:00:00Z"), 5);
+        // 02:30 is in the gap on the second Sunday of March; in November the fold is 01:00–02:00.
+        let expected: Vec<_> = (2025..=2029)
+            .map(|y| {
+                let d = nth_weekday(y, 3, Weekday::Sunday, 2);
+                (d, DstNoteKind::Gap, DstNoteEdge::Start)
+            })
+            .collect();
+        assert_eq!(kinds(&notes), expected);
+        for note in &notes {
+            assert_eq!(note.actual_start.time(), jiff::civil::time(3, 30, 0, 0));
+            assert_eq!(note.actual_start.date(), note.date);
+            assert_eq!(note.actual_start.offset().seconds(), -7 * 3600);
+            assert_eq!(
+                note.actual_start
+                    .timestamp()
+                    .duration_until(note.actual_end.timestamp()),
+                SignedDuration::from_hours(1)
+            );
+        }
+        let note = notes.iter().find(|n| n.date == date(2027, 3, 14)).unwrap();
+        assert_eq!(
+            note.actual_start,
+            zoned("2027-03-14T03:30:00-07:00[America/Los_Angeles]")
+        );
+        assert_eq!(
+            note.message(&s),
+            "2027-03-14: 02:30 does not exist in America/Los_Angeles (clocks jump forward); \
+             that meeting starts at 03:30 PDT"
+        );
+        // A skipped date has no note; the range is [from, from + years).
+        let skipped = Schedule::new(
+            "America/Los_Angeles",
+            datetime(2025, 1, 5, 2, 30, 0, 0),
+            60,
+            1,
+            vec![date(2027, 3, 14)],
+        )
+        .unwrap();
+        let dates: Vec<Date> = skipped
+            .dst_notes(ts("2026-03-08T10:30:00Z"), 2)
+            .iter()
+            .map(|n| n.date)
+            .collect();
+        // 2026-03-08 starts at 10:30 UTC exactly (included); 2028-03-12 is past 2028-03-08.
+        assert_eq!(dates, [date(2026, 3, 8)]);
+        assert!(s.dst_notes(ts("2025-01-01T00:00:00Z"), 0).is_empty());
+        assert!(s.dst_notes(ts("2025-01-01T00:00:00Z"), -3).is_empty());
+    }
+
+    #[test]
+    fn dst_notes_los_angeles_at_0130_folds_every_november_and_ends_in_the_gap() {
+        let s = weekly("America/Los_Angeles", datetime(2025, 1, 5, 1, 30, 0, 0), 60);
+        let notes = s.dst_notes(ts("2025-01-01T00:00:00Z"), 3);
+        let mut expected = Vec::new();
+        for y in 2025..=2027 {
+            // 01:30 + 60 min = 02:30, in March's gap; 01:30 itself is in November's fold.
+            expected.push((
+                nth_weekday(y, 3, Weekday::Sunday, 2),
+                DstNoteKind::Gap,
+                DstNoteEdge::End,
+            ));
+            expected.push((
+                nth_weekday(y, 11, Weekday::Sunday, 1),
+                DstNoteKind::Fold,
+                DstNoteEdge::Start,
+            ));
+        }
+        assert_eq!(kinds(&notes), expected);
+        let fold = notes.iter().find(|n| n.date == date(2027, 11, 7)).unwrap();
+        assert_eq!(
+            fold.actual_start,
+            zoned("2027-11-07T01:30:00-07:00[America/Los_Angeles]")
+        );
+        assert_eq!(
+            fold.message(&s),
+            "2027-11-07: 01:30 happens twice in America/Los_Angeles (clocks go back); that \
+             meeting starts at the first 01:30 (PDT)"
+        );
+        let gap_end = notes.iter().find(|n| n.date == date(2027, 3, 14)).unwrap();
+        assert_eq!(
+            gap_end.actual_end,
+            zoned("2027-03-14T03:30:00-07:00[America/Los_Angeles]")
+        );
+        assert_eq!(
+            gap_end.message(&s),
+            "2027-03-14: the end time 02:30 does not exist in America/Los_Angeles (clocks jump \
+             forward); that meeting runs 01:30 PST – 03:30 PDT (60 minutes)"
+        );
+    }
+
+    #[test]
+    fn dst_notes_when_the_clocks_change_during_a_meeting() {
+        // 00:00–03:00: neither end is in a gap or fold, but the clocks change in between.
+        let s = weekly("America/Los_Angeles", datetime(2027, 1, 3, 0, 0, 0, 0), 180);
+        let notes = s.dst_notes(ts("2027-01-01T00:00:00Z"), 1);
+        assert_eq!(
+            kinds(&notes),
+            [
+                (date(2027, 3, 14), DstNoteKind::Gap, DstNoteEdge::End),
+                (date(2027, 11, 7), DstNoteKind::Fold, DstNoteEdge::End),
+            ]
+        );
+        assert_eq!(
+            notes[0].message(&s),
+            "2027-03-14: clocks jump forward in America/Los_Angeles during the meeting; that \
+             meeting runs 00:00 PST – 04:00 PDT (180 minutes)"
+        );
+        assert_eq!(
+            notes[1].message(&s),
+            "2027-11-07: clocks go back in America/Los_Angeles during the meeting; that meeting \
+             runs 00:00 PDT – 02:00 PST (180 minutes)"
+        );
+        // An end in the fold that comes before the change: the first 01:30.
+        let s = weekly("America/Los_Angeles", datetime(2027, 1, 3, 0, 30, 0, 0), 60);
+        let notes = s.dst_notes(ts("2027-06-01T00:00:00Z"), 1);
+        assert_eq!(
+            kinds(&notes),
+            [(date(2027, 11, 7), DstNoteKind::Fold, DstNoteEdge::End),]
+        );
+        assert_eq!(
+            notes[0].message(&s),
+            "2027-11-07: the end time 01:30 happens twice in America/Los_Angeles (clocks go \
+             back); that meeting runs 00:30 PDT – 01:30 PDT (60 minutes)"
+        );
+    }
+
+    #[test]
+    fn dst_notes_lord_howe_half_hour_shift() {
+        // Lord Howe: 02:00 → 02:30 on the first Sunday of October, 02:00 → 01:30 on the first
+        // Sunday of April.
+        let s = weekly("Australia/Lord_Howe", datetime(2025, 1, 5, 2, 10, 0, 0), 30);
+        let notes = s.dst_notes(ts("2025-01-01T00:00:00Z"), 3);
+        let expected: Vec<_> = (2025..=2027)
+            .map(|y| {
+                let d = nth_weekday(y, 10, Weekday::Sunday, 1);
+                (d, DstNoteKind::Gap, DstNoteEdge::Start)
+            })
+            .collect();
+        assert_eq!(kinds(&notes), expected);
+        assert_eq!(
+            notes[0].actual_start,
+            zoned("2025-10-05T02:40:00+11:00[Australia/Lord_Howe]")
+        );
+        let abbreviation = notes[0].actual_start.strftime("%Z").to_string();
+        assert_eq!(
+            notes[0].message(&s),
+            format!(
+                "2025-10-05: 02:10 does not exist in Australia/Lord_Howe (clocks jump forward); \
+                 that meeting starts at 02:40 {abbreviation}"
+            )
+        );
+
+        let s = weekly("Australia/Lord_Howe", datetime(2025, 1, 5, 1, 45, 0, 0), 60);
+        let notes = s.dst_notes(ts("2025-01-01T00:00:00Z"), 1);
+        assert_eq!(
+            kinds(&notes),
+            [
+                (date(2025, 4, 6), DstNoteKind::Fold, DstNoteEdge::Start),
+                // 01:45 + 60 min = 02:45 exists, but the clocks jump at 02:00: ends at 03:15.
+                (date(2025, 10, 5), DstNoteKind::Gap, DstNoteEdge::End),
+            ]
+        );
+        assert_eq!(
+            notes[0].actual_start,
+            zoned("2025-04-06T01:45:00+11:00[Australia/Lord_Howe]")
+        );
+        assert_eq!(
+            notes[1].actual_end,
+            zoned("2025-10-05T03:15:00+11:00[Australia/Lord_Howe]")
+        );
+        assert!(
+            notes[0]
+                .message(&s)
+                .starts_with("2025-04-06: 01:45 happens twice in Australia/Lord_Howe (clocks go back); that meeting starts at the first 01:45 ("),
+            "{}",
+            notes[0].message(&s)
+        );
+    }
+
+    #[test]
+    fn dst_notes_berlin_at_0230_gap_in_march_fold_in_october() {
+        let s = weekly("Europe/Berlin", datetime(2025, 1, 5, 2, 30, 0, 0), 45);
+        let notes = s.dst_notes(ts("2025-01-01T00:00:00Z"), 4);
+        let mut expected = Vec::new();
+        for y in 2025..=2028 {
+            expected.push((
+                nth_weekday(y, 3, Weekday::Sunday, -1),
+                DstNoteKind::Gap,
+                DstNoteEdge::Start,
+            ));
+            expected.push((
+                nth_weekday(y, 10, Weekday::Sunday, -1),
+                DstNoteKind::Fold,
+                DstNoteEdge::Start,
+            ));
+        }
+        assert_eq!(kinds(&notes), expected);
+        let messages: Vec<String> = notes[..2].iter().map(|n| n.message(&s)).collect();
+        assert_eq!(
+            messages,
+            [
+                "2025-03-30: 02:30 does not exist in Europe/Berlin (clocks jump forward); that \
+                 meeting starts at 03:30 CEST",
+                "2025-10-26: 02:30 happens twice in Europe/Berlin (clocks go back); that \
+                 meeting starts at the first 02:30 (CEST)",
+            ]
+        );
+        assert_eq!(
+            notes[1].actual_start,
+            zoned("2025-10-26T02:30:00+02:00[Europe/Berlin]")
+        );
+    }
+
+    #[test]
+    fn dst_notes_none_for_ordinary_times_and_zones_without_dst() {
+        assert!(
+            la_series()
+                .dst_notes(ts("2024-01-01T00:00:00Z"), 10)
+                .is_empty()
+        );
+        for (tz, first) in [
+            ("Europe/Berlin", datetime(2025, 1, 5, 8, 0, 0, 0)),
+            ("Australia/Sydney", datetime(2025, 1, 5, 9, 30, 0, 0)),
+            ("Asia/Kolkata", datetime(2025, 1, 5, 2, 30, 0, 0)),
+            ("UTC", datetime(2025, 1, 5, 2, 30, 0, 0)),
+        ] {
+            let s = weekly(tz, first, 60);
+            assert!(
+                s.dst_notes(ts("2025-01-01T00:00:00Z"), 10).is_empty(),
+                "{tz}"
+            );
+        }
+    }
+
+    #[test]
+    fn dst_notes_a_whole_day_skipped_in_samoa() {
+        // Samoa skipped 30 December 2011 (UTC-10 → UTC+14): that meeting moves a day later.
+        let s = weekly("Pacific/Apia", datetime(2011, 12, 2, 10, 0, 0, 0), 60);
+        let notes = s.dst_notes(ts("2011-12-01T00:00:00Z"), 1);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(
+            (notes[0].date, notes[0].kind, notes[0].edge),
+            (date(2011, 12, 30), DstNoteKind::Gap, DstNoteEdge::Start)
+        );
+        assert!(
+            notes[0]
+                .message(&s)
+                .ends_with("that meeting starts at 2011-12-31 10:00 +14"),
+            "{}",
+            notes[0].message(&s)
+        );
+    }
+
+    /// Independent: the ways a wall time can be read, from the offsets a day before and after.
+    fn classify(tz: &TimeZone, local: DateTime) -> Option<DstNoteKind> {
+        let naive = local.to_zoned(TimeZone::UTC).unwrap().timestamp();
+        let day = SignedDuration::from_hours(26);
+        let mut readings: Vec<Timestamp> = [tz.to_offset(naive - day), tz.to_offset(naive + day)]
+            .into_iter()
+            .map(|o| naive - SignedDuration::from_secs(i64::from(o.seconds())))
+            .filter(|&t| tz.to_datetime(t) == local)
+            .collect();
+        readings.dedup();
+        match readings.len() {
+            0 => Some(DstNoteKind::Gap),
+            1 => None,
+            _ => Some(DstNoteKind::Fold),
+        }
+    }
+
+    #[test]
+    fn dst_notes_match_an_independent_classification() {
+        let cases = [
+            ("America/Los_Angeles", datetime(2024, 1, 7, 1, 30, 0, 0), 60),
+            ("America/Los_Angeles", datetime(2024, 1, 7, 2, 0, 0, 0), 30),
+            (
+                "America/Los_Angeles",
+                datetime(2024, 1, 7, 0, 45, 0, 0),
+                120,
+            ),
+            ("Europe/Berlin", datetime(2024, 1, 7, 1, 30, 0, 0), 90),
+            ("Europe/Berlin", datetime(2024, 1, 7, 2, 59, 0, 0), 15),
+            ("Australia/Lord_Howe", datetime(2024, 1, 7, 1, 40, 0, 0), 30),
+            ("Australia/Sydney", datetime(2024, 1, 7, 2, 30, 0, 0), 60),
+            ("America/Sao_Paulo", datetime(2017, 1, 1, 0, 0, 0, 0), 60),
+            ("America/Santiago", datetime(2024, 1, 6, 23, 30, 0, 0), 60),
+            ("Pacific/Chatham", datetime(2024, 1, 7, 2, 50, 0, 0), 30),
+            ("Asia/Tehran", datetime(2020, 3, 1, 23, 30, 0, 0), 60),
+        ];
+        for (tz, first, minutes) in cases {
+            let s = weekly(tz, first, minutes);
+            let zone = s.time_zone().clone();
+            let from = first.to_zoned(zone.clone()).unwrap().timestamp();
+            let notes = s.dst_notes(from, 6);
+            let mut expected = Vec::new();
+            let mut day = first.date();
+            let last = first.date().checked_add(Span::new().years(6)).unwrap();
+            while day < last {
+                let start_local = day.to_datetime(first.time());
+                let start = local_to_instant(&zone, start_local);
+                let end = start + SignedDuration::from_mins(i64::from(minutes));
+                let planned_end = start_local + SignedDuration::from_mins(i64::from(minutes));
+                let shift = zone.to_offset(end).seconds() - zone.to_offset(start).seconds();
+                let note = if let Some(kind) = classify(&zone, start_local) {
+                    Some((kind, DstNoteEdge::Start))
+                } else if let Some(kind) = classify(&zone, planned_end) {
+                    Some((kind, DstNoteEdge::End))
+                } else if shift > 0 {
+                    Some((DstNoteKind::Gap, DstNoteEdge::End))
+                } else if shift < 0 {
+                    Some((DstNoteKind::Fold, DstNoteEdge::End))
+                } else {
+                    None
+                };
+                if let Some((kind, edge)) = note {
+                    expected.push((day, kind, edge));
+                }
+                day = day.checked_add(Span::new().days(7)).unwrap();
+            }
+            assert_eq!(kinds(&notes), expected, "{tz} {first}");
+            if !["America/Sao_Paulo", "Asia/Tehran"].contains(&tz) {
+                assert!(expected.len() >= 6, "{tz} {first}: {expected:?}");
+            }
+            for note in &notes {
+                assert_eq!(
+                    note.actual_start.timestamp(),
+                    local_to_instant(&zone, note.date.to_datetime(first.time()))
+                );
             }
         }
     }

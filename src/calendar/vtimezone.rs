@@ -9,8 +9,11 @@
 //! Europe/Dublin, where the lower offset is flagged: that one is written as `STANDARD`, the way
 //! clients and most generators expect).
 //!
-//! 1. The first observance is the last transition at or before `from` (the series' first
-//!    meeting), so every instant from `from` on is covered; then every transition up to `until`.
+//! 1. The first observance is the last transition at or before [`COVER_BEFORE`] ahead of `from`
+//!    (the series' first meeting), so every instant from then on is covered, and the local
+//!    `DTSTART` reads right even when it falls in the gap or fold of a transition just before
+//!    the meeting's instant (a client needs the observance *before* that transition to see the
+//!    gap); then every transition up to `until`.
 //! 2. The ongoing rule. jiff does not expose the zone's POSIX rule, so it is *derived and
 //!    verified*: the transitions of the [`RULE_CHECK_YEARS`] years after `until` must alternate
 //!    between two kinds (offsets, abbreviation, DST flag), each on one local date-time per year
@@ -38,11 +41,17 @@ use super::text::{ContentLines, escape_text, format_local, format_offset};
 /// How many years after `until` the derived yearly rule is checked against the tz database.
 pub const RULE_CHECK_YEARS: i64 = 40;
 
+/// How long before `from` the `VTIMEZONE` starts being exact: more than the largest difference
+/// between a local wall time and its instant (offsets reach ±14 h, and Samoa skipped a whole day).
+pub const COVER_BEFORE: SignedDuration = SignedDuration::from_hours(48);
+
 /// The `VTIMEZONE` for `tz` under the name `tz_name` (the `TZID`), correct for every instant from
-/// `from` through `until`, and beyond `until` when the zone follows a yearly rule (see the module
-/// documentation). Returns CRLF-ended, folded lines from `BEGIN:VTIMEZONE` to `END:VTIMEZONE`.
+/// [`COVER_BEFORE`] before `from` through `until`, and beyond `until` when the zone follows a
+/// yearly rule (see the module documentation). Returns CRLF-ended, folded lines from
+/// `BEGIN:VTIMEZONE` to `END:VTIMEZONE`.
 pub fn vtimezone(tz_name: &str, tz: &TimeZone, from: Timestamp, until: Timestamp) -> String {
     let until = until.max(from);
+    let from = from.checked_sub(COVER_BEFORE).unwrap_or(from);
     // The last real transition at or before `from`.
     let at_or_before = from
         .checked_add(SignedDuration::from_nanos(1))
@@ -547,6 +556,26 @@ pub(crate) mod tests {
                 .map(|&(_, o)| o)
         }
 
+        /// A local date-time read the way RFC 5545 §3.3.5 says, from this VTIMEZONE only: the
+        /// earlier of the readings whose offset is in effect at the resulting instant; in a gap,
+        /// the offset in effect before the gap. `None` when the VTIMEZONE does not cover it.
+        pub(crate) fn resolve_local(&self, local: DateTime) -> Option<Timestamp> {
+            let naive = local.to_zoned(TimeZone::UTC).unwrap().timestamp();
+            let at = |offset: i32| naive - SignedDuration::from_secs(i64::from(offset));
+            let mut offsets: Vec<i32> = self.onsets.iter().map(|&(_, o)| o).collect();
+            offsets.sort();
+            offsets.dedup();
+            let readings = offsets
+                .into_iter()
+                .filter(|&o| self.offset_at(at(o)) == Some(o))
+                .map(at);
+            if let Some(earliest) = readings.min() {
+                return Some(earliest);
+            }
+            let before = self.offset_at(naive - SignedDuration::from_hours(26))?;
+            Some(at(before))
+        }
+
         fn first_onset(&self) -> Timestamp {
             self.onsets[0].0
         }
@@ -638,6 +667,8 @@ pub(crate) mod tests {
             "Antarctica/Troll",
             "America/Asuncion",
             "Europe/Moscow",
+            // Dropped DST in October 2022.
+            "America/Mexico_City",
         ]
     }
 
@@ -660,6 +691,10 @@ pub(crate) mod tests {
             (ts("2024-05-06T15:00:00Z"), ts("2026-11-24T12:00:00Z")),
             (ts("2010-03-01T00:00:00Z"), ts("2011-01-01T00:00:00Z")),
             (ts("2019-01-01T00:00:00Z"), ts("2019-01-02T00:00:00Z")),
+            // First meetings before a rule change, sent today: São Paulo still had DST in 2018
+            // (dropped in 2019); Apia dropped it in 2021, Mexico City and Tehran in 2022.
+            (ts("2018-06-04T11:00:00Z"), ts("2026-11-24T12:00:00Z")),
+            (ts("2021-03-01T00:00:00Z"), ts("2026-11-24T12:00:00Z")),
         ];
         for name in zones() {
             let tz = TimeZone::get(name).unwrap();
@@ -668,6 +703,8 @@ pub(crate) mod tests {
                 let text = vtimezone(name, &tz, from, until);
                 let (tzid, interp) = Interpreter::new(&text, 2100);
                 assert_eq!(tzid, name);
+                // Exact from a little before the first meeting (see COVER_BEFORE).
+                let from = from - COVER_BEFORE;
                 assert!(
                     interp.first_onset() <= from,
                     "{name}: no observance covers {from}"
@@ -679,7 +716,7 @@ pub(crate) mod tests {
                 }
                 if ["UTC", "Asia/Kolkata", "Asia/Kathmandu"].contains(&name) {
                     assert_eq!(checked, 0);
-                } else if from == ranges[0].0 && WITH_DST_NOW.contains(&name) {
+                } else if from + COVER_BEFORE == ranges[0].0 && WITH_DST_NOW.contains(&name) {
                     assert!(checked >= 20, "{name}: only {checked} transitions");
                 }
             }
@@ -861,6 +898,116 @@ pub(crate) mod tests {
             if ["Asia/Kolkata", "Asia/Kathmandu", "UTC", "America/Sao_Paulo"].contains(&name) {
                 assert_eq!((standard, daylight), (1, 0), "{name}");
             }
+        }
+    }
+
+    #[test]
+    fn sao_paulo_from_2018_keeps_its_last_dst_season_and_then_stays_at_minus_3() {
+        let tz = TimeZone::get("America/Sao_Paulo").unwrap();
+        // First meeting Monday 2018-06-04 08:00 -03, sent 2026-11-24 (10 years ahead).
+        let from = ts("2018-06-04T11:00:00Z");
+        let until = ts("2036-11-24T12:00:00Z");
+        let text = vtimezone("America/Sao_Paulo", &tz, from, until);
+        let expected = "BEGIN:VTIMEZONE\r\n\
+            TZID:America/Sao_Paulo\r\n\
+            BEGIN:STANDARD\r\n\
+            DTSTART:20180218T000000\r\n\
+            TZOFFSETFROM:-0200\r\n\
+            TZOFFSETTO:-0300\r\n\
+            TZNAME:-03\r\n\
+            END:STANDARD\r\n\
+            BEGIN:DAYLIGHT\r\n\
+            DTSTART:20181104T000000\r\n\
+            TZOFFSETFROM:-0300\r\n\
+            TZOFFSETTO:-0200\r\n\
+            TZNAME:-02\r\n\
+            END:DAYLIGHT\r\n\
+            BEGIN:STANDARD\r\n\
+            DTSTART:20190217T000000\r\n\
+            TZOFFSETFROM:-0200\r\n\
+            TZOFFSETTO:-0300\r\n\
+            TZNAME:-03\r\n\
+            END:STANDARD\r\n\
+            END:VTIMEZONE\r\n";
+        assert_eq!(text, expected);
+        let (_, interp) = Interpreter::new(&text, 2040);
+        // Offsets known from the history of Brazil's DST, not from jiff.
+        let hours = [
+            ("2018-06-04T11:00:00Z", -3),
+            ("2018-11-04T02:59:59Z", -3),
+            ("2018-11-04T03:00:00Z", -2),
+            ("2019-01-15T12:00:00Z", -2),
+            ("2019-02-17T01:59:59Z", -2),
+            ("2019-02-17T02:00:00Z", -3),
+            // No DST season 2019/2020 nor after.
+            ("2019-12-01T12:00:00Z", -3),
+            ("2023-01-15T12:00:00Z", -3),
+            ("2036-01-15T12:00:00Z", -3),
+        ];
+        for (at, hours) in hours {
+            assert_eq!(interp.offset_at(ts(at)), Some(hours * 3600), "{at}");
+        }
+        // A meeting at 08:00 local reads as 10:00 UTC in the 2018/19 summer only.
+        for (local, utc) in [
+            (datetime(2018, 6, 4, 8, 0, 0, 0), "2018-06-04T11:00:00Z"),
+            (datetime(2018, 12, 3, 8, 0, 0, 0), "2018-12-03T10:00:00Z"),
+            (datetime(2019, 12, 2, 8, 0, 0, 0), "2019-12-02T11:00:00Z"),
+        ] {
+            assert_eq!(interp.resolve_local(local), Some(ts(utc)), "{local}");
+        }
+        let checked = compare_with_tz(&interp, &tz, from - COVER_BEFORE, until, "Sao_Paulo");
+        assert_eq!(checked, 2);
+    }
+
+    #[test]
+    fn a_first_meeting_in_a_gap_or_fold_reads_right_from_the_vtimezone() {
+        // (zone, local DTSTART, its instant by the tz database)
+        let cases = [
+            // In the gap just before the instant: the VTIMEZONE must show the gap.
+            (
+                "America/Los_Angeles",
+                datetime(2027, 3, 14, 2, 30, 0, 0),
+                "2027-03-14T10:30:00Z",
+            ),
+            (
+                "Australia/Lord_Howe",
+                datetime(2025, 10, 5, 2, 10, 0, 0),
+                "2025-10-04T15:40:00Z",
+            ),
+            (
+                "Europe/Berlin",
+                datetime(2026, 3, 29, 2, 30, 0, 0),
+                "2026-03-29T01:30:00Z",
+            ),
+            // In a fold: the first reading.
+            (
+                "Europe/Berlin",
+                datetime(2025, 10, 26, 2, 30, 0, 0),
+                "2025-10-26T00:30:00Z",
+            ),
+            (
+                "America/Los_Angeles",
+                datetime(2026, 11, 1, 1, 30, 0, 0),
+                "2026-11-01T08:30:00Z",
+            ),
+            // Samoa's skipped day.
+            (
+                "Pacific/Apia",
+                datetime(2011, 12, 30, 10, 0, 0, 0),
+                "2011-12-30T20:00:00Z",
+            ),
+        ];
+        for (name, local, instant) in cases {
+            let tz = TimeZone::get(name).unwrap();
+            let from = tz.to_ambiguous_timestamp(local).compatible().unwrap();
+            assert_eq!(from, ts(instant), "{name}: tz database");
+            let text = vtimezone(name, &tz, from, from + SignedDuration::from_hours(3 * 8766));
+            let (_, interp) = Interpreter::new(&text, 2040);
+            assert_eq!(
+                interp.resolve_local(local),
+                Some(from),
+                "{name} {local}\n{text}"
+            );
         }
     }
 

@@ -12,7 +12,7 @@ use octocrab::service::middleware::retry::RetryConfig;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{GitHubConfig, RepoName};
+use crate::config::{GitHubConfig, RepoName, TeamName};
 
 /// A failed GitHub API call.
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +147,32 @@ impl Client {
         .await
     }
 
+    /// Invites a user to a team, or keeps them in it (`PUT /orgs/{org}/teams/{slug}/memberships/{user}`,
+    /// role member). octocrab has no helper for it.
+    pub async fn add_team_member(
+        &self,
+        team: &TeamName,
+        login: &str,
+    ) -> Result<(), GitHubApiError> {
+        #[derive(Serialize)]
+        struct Body {
+            role: &'static str,
+        }
+        let route = format!("/orgs/{}/teams/{}/memberships/{login}", team.org, team.slug);
+        self.write(Method::Put, route, &Body { role: "member" })
+            .await
+    }
+
+    /// Removes a user from a team (`DELETE` on the same route).
+    pub async fn remove_team_member(
+        &self,
+        team: &TeamName,
+        login: &str,
+    ) -> Result<(), GitHubApiError> {
+        let route = format!("/orgs/{}/teams/{}/memberships/{login}", team.org, team.slug);
+        self.write(Method::Delete, route, &()).await
+    }
+
     async fn write<B: Serialize>(
         &self,
         method: Method,
@@ -162,6 +188,8 @@ impl Client {
         let response = match method {
             Method::Post => self.crab._post(route.as_str(), Some(body)).await,
             Method::Patch => self.crab._patch(route.as_str(), Some(body)).await,
+            Method::Put => self.crab._put(route.as_str(), Some(body)).await,
+            Method::Delete => self.crab._delete(route.as_str(), None::<&()>).await,
         };
         let response = response.map_err(|e| api_error(what.clone(), e))?;
         octocrab::map_github_error(response)
@@ -175,6 +203,8 @@ impl Client {
 enum Method {
     Post,
     Patch,
+    Put,
+    Delete,
 }
 
 impl Method {
@@ -182,6 +212,8 @@ impl Method {
         match self {
             Method::Post => "POST",
             Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
         }
     }
 }

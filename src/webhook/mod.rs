@@ -1,7 +1,7 @@
 //! The HTTP edge: `POST /webhook` and `GET /healthz`.
 //!
 //! A request becomes a [`delivery::VerifiedDelivery`] (size limit, signature), then a
-//! [`GitHubEvent`]; a join request is queued for the pipeline and answered `202 Accepted` at once
+//! [`GitHubEvent`]; a join or leave request is queued for the pipeline and answered `202 Accepted` at once
 //! (GitHub waits at most 10 s). Everything else is answered and logged here.
 
 pub mod delivery;
@@ -14,11 +14,11 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::{Config, WebhookSecret};
 use crate::github::event::{self, GitHubEvent};
-use crate::pipeline::Job;
+use crate::pipeline::{Job, JobKind};
 use crate::request::{Triage, triage};
 use delivery::VerifiedDelivery;
 
@@ -29,8 +29,8 @@ pub struct AppState {
     pub secret: WebhookSecret,
     /// The body limit.
     pub max_body_bytes: usize,
-    /// The configuration.
-    pub config: Arc<Config>,
+    /// The configuration (reloaded by the pipeline when the file changes).
+    pub config: watch::Receiver<Arc<Config>>,
     /// The pipeline's queue.
     pub jobs: mpsc::Sender<Job>,
 }
@@ -88,23 +88,25 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         );
         (StatusCode::OK, answer).into_response()
     };
-    let (series, request) = match triage(&state.config.series, &issues) {
+    let config = state.config.borrow().clone();
+    let (series, kind) = match triage(&config.series, &issues) {
         Triage::NotAJoinRequest => {
             return not_for_us("not-a-join-request", "ignored: not a join request\n");
         }
         Triage::FromBot => return not_for_us("ignored-bot", "ignored: opened by a bot\n"),
-        Triage::JoinRequest(series, request) => (series, request),
+        Triage::JoinRequest(series, request) => (series, JobKind::Join(request)),
+        Triage::LeaveRequest(series, request) => (series, JobKind::Leave(request)),
     };
     let job = Job {
         delivery_id: id.to_string(),
         action,
         series_id: series.id.clone(),
-        request,
+        kind,
     };
     match state.jobs.try_send(job) {
         Ok(()) => {
-            tracing::debug!(delivery = id, event = "issues", action, repo, issue, series = %series.id, "join request queued");
-            (StatusCode::ACCEPTED, "accepted: join request queued\n").into_response()
+            tracing::debug!(delivery = id, event = "issues", action, repo, issue, series = %series.id, "request queued");
+            (StatusCode::ACCEPTED, "accepted: request queued\n").into_response()
         }
         Err(error) => {
             tracing::error!(delivery = id, event = "issues", action, repo, issue, outcome = "refused", reason = %error, "join request queue unavailable; GitHub will show the delivery as failed, redeliver it later");

@@ -33,20 +33,18 @@
 //!     app.wait_for_github(GitHubMock::is_comment, 1).await;
 //! }
 //! ```
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+mod calendar;
 mod github;
 mod server;
 mod smtp;
 
-// Each test file uses part of the harness: keep the unused re-exports quiet.
-#[allow(unused_imports)]
+pub use calendar::{attendees, ics_line, ics_value, python_occurrences, unfolded_lines};
 pub use github::{GitHubMock, IssueCall};
-#[allow(unused_imports)]
 pub use server::{
     App, DEFAULT_ROSTER, ServerOptions, TestServer, Transport, Workspace, parse_listening,
 };
-#[allow(unused_imports)]
 pub use smtp::{ReceivedMail, SmtpSink};
 
 use hmac::{Hmac, Mac};

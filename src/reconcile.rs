@@ -1,0 +1,576 @@
+//! Keeping every member's calendar as the config and roster say.
+//!
+//! [`plan_series`] and [`plan_removed_series`] are pure: they compare the desired state (the
+//! series' event and roster) with what the store says was sent, and list the messages that close
+//! the gap. [`Reconciler::run`] sends them and records each one once the mail server accepted it,
+//! so a plan that fails half-way is finished by the next run, and an unchanged series sends
+//! nothing however often it runs.
+//!
+//! Sequence numbers: the series record keeps the highest `SEQUENCE` ever used for its UID. A
+//! change of the event raises it by one and every member gets that update; a cancellation uses
+//! one more than anything that member has seen; an invitation after a cancellation likewise, so a
+//! client never ignores a message as stale.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+use crate::calendar::{Method, Person};
+use crate::config::{Series, TeamName};
+use crate::email::EmailAddress;
+use crate::event::{EventSnapshot, SeriesEvent};
+use crate::github::client::Client;
+use crate::mail::{CalendarMail, Mailer};
+use crate::roster::{Member, Roster};
+use crate::store::{MemberRecord, MemberStatus, SeriesRecord, Store, StoreError};
+use crate::texts;
+
+/// Why a member gets an invitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestReason {
+    /// Never invited before.
+    New,
+    /// Back after a cancellation.
+    Rejoined,
+    /// Their address changed: the new address gets the series.
+    NewAddress,
+    /// The event changed.
+    Update,
+    /// They asked again and are up to date: the same message once more.
+    Resend,
+}
+
+/// Why a member gets a cancellation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelReason {
+    /// No longer on the roster.
+    Removed,
+    /// Their address changed: the old address loses the series.
+    OldAddress,
+    /// The series is no longer in the config.
+    SeriesRemoved,
+}
+
+/// One message to one member.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A `REQUEST` for the roster entry `member`.
+    Request {
+        /// The member as the roster has them.
+        member: Member,
+        /// The `SEQUENCE` to send.
+        sequence: u32,
+        /// Why.
+        reason: RequestReason,
+    },
+    /// A `CANCEL` to the address the store has.
+    Cancel {
+        /// The login (lowercased).
+        github: String,
+        /// The name used before.
+        name: String,
+        /// The address that has the series.
+        email: EmailAddress,
+        /// The `SEQUENCE` to send.
+        sequence: u32,
+        /// Why.
+        reason: CancelReason,
+    },
+}
+
+impl Action {
+    /// The login the action is for, lowercased.
+    pub fn github(&self) -> String {
+        match self {
+            Action::Request { member, .. } => member.github.to_lowercase(),
+            Action::Cancel { github, .. } => github.clone(),
+        }
+    }
+}
+
+/// What to send for one series.
+#[derive(Debug, Clone)]
+pub struct SeriesPlan {
+    /// The event the messages describe.
+    pub event: Arc<SeriesEvent>,
+    /// The series record to store before sending.
+    pub record: SeriesRecord,
+    /// The messages, in order.
+    pub actions: Vec<Action>,
+    /// Whether the series' records are deleted once every message went out.
+    pub forget: bool,
+}
+
+/// Counts of a plan's messages, for `check` and logs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// New members (including rejoined and new addresses).
+    pub invites: usize,
+    /// Updates of a changed event.
+    pub updates: usize,
+    /// Cancellations.
+    pub cancels: usize,
+}
+
+impl SeriesPlan {
+    /// Counts the messages by kind.
+    pub fn counts(&self) -> Counts {
+        let mut counts = Counts::default();
+        for action in &self.actions {
+            match action {
+                Action::Request {
+                    reason: RequestReason::Update,
+                    ..
+                } => counts.updates += 1,
+                Action::Request { .. } => counts.invites += 1,
+                Action::Cancel { .. } => counts.cancels += 1,
+            }
+        }
+        counts
+    }
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if *self == Counts::default() {
+            return f.write_str("nothing to send");
+        }
+        write!(
+            f,
+            "{} invite(s), {} update(s), {} cancel(s)",
+            self.invites, self.updates, self.cancels
+        )
+    }
+}
+
+/// The messages that bring a configured series' members up to date.
+pub fn plan_series(
+    event: SeriesEvent,
+    roster: &Roster,
+    record: Option<&SeriesRecord>,
+    sent: &[MemberRecord],
+) -> SeriesPlan {
+    let snapshot = event.snapshot();
+    let fingerprint = snapshot.fingerprint();
+    let highest_sent = sent.iter().map(|m| m.sequence).max().unwrap_or(0);
+    let mut counter = record.map_or(0, |r| r.sequence).max(highest_sent);
+    if record.is_some_and(|r| r.fingerprint != fingerprint) {
+        counter += 1;
+    }
+    let by_login: HashMap<&str, &MemberRecord> =
+        sent.iter().map(|m| (m.github.as_str(), m)).collect();
+    let mut actions = Vec::new();
+    let mut in_roster = HashSet::new();
+    for member in roster.members() {
+        let login = member.github.to_lowercase();
+        let previous = by_login.get(login.as_str()).copied();
+        in_roster.insert(login);
+        actions.extend(member_actions(member, previous, counter, &fingerprint));
+    }
+    for gone in sent
+        .iter()
+        .filter(|m| m.status == MemberStatus::Invited && !in_roster.contains(&m.github))
+    {
+        actions.extend(cancel(gone, counter, CancelReason::Removed));
+    }
+    let highest = actions
+        .iter()
+        .map(sequence_of)
+        .max()
+        .unwrap_or(0)
+        .max(counter);
+    SeriesPlan {
+        record: SeriesRecord {
+            uid: event.uid.clone(),
+            sequence: highest,
+            fingerprint,
+            definition: snapshot.to_json(),
+        },
+        event: Arc::new(event),
+        actions,
+        forget: false,
+    }
+}
+
+/// The messages for one roster member, given what they got last.
+fn member_actions(
+    member: &Member,
+    previous: Option<&MemberRecord>,
+    counter: u32,
+    fingerprint: &str,
+) -> Vec<Action> {
+    let request = |sequence, reason| Action::Request {
+        member: member.clone(),
+        sequence,
+        reason,
+    };
+    let Some(previous) = previous else {
+        return vec![request(counter, RequestReason::New)];
+    };
+    if previous.status == MemberStatus::Cancelled {
+        return vec![request(
+            counter.max(previous.sequence + 1),
+            RequestReason::Rejoined,
+        )];
+    }
+    if !previous.email.eq_ignore_ascii_case(member.email.expose()) {
+        let mut actions: Vec<Action> = cancel(previous, counter, CancelReason::OldAddress)
+            .into_iter()
+            .collect();
+        let sequence = actions.first().map_or(counter, sequence_of);
+        actions.push(request(sequence, RequestReason::NewAddress));
+        return actions;
+    }
+    if previous.fingerprint != fingerprint {
+        return vec![request(counter, RequestReason::Update)];
+    }
+    Vec::new()
+}
+
+/// A cancellation for a recorded member (none if the stored address is no longer valid).
+fn cancel(record: &MemberRecord, counter: u32, reason: CancelReason) -> Option<Action> {
+    let email = EmailAddress::parse(&record.email).ok()?;
+    Some(Action::Cancel {
+        github: record.github.clone(),
+        name: record.name.clone(),
+        email,
+        sequence: counter.max(record.sequence) + 1,
+        reason,
+    })
+}
+
+fn sequence_of(action: &Action) -> u32 {
+    match action {
+        Action::Request { sequence, .. } | Action::Cancel { sequence, .. } => *sequence,
+    }
+}
+
+/// The cancellations for a series that is no longer configured, built from the event as last
+/// sent.
+pub fn plan_removed_series(
+    event: SeriesEvent,
+    record: &SeriesRecord,
+    sent: &[MemberRecord],
+) -> SeriesPlan {
+    let counter = sent
+        .iter()
+        .map(|m| m.sequence)
+        .max()
+        .unwrap_or(0)
+        .max(record.sequence);
+    let actions: Vec<Action> = sent
+        .iter()
+        .filter(|m| m.status == MemberStatus::Invited)
+        .filter_map(|m| cancel(m, counter, CancelReason::SeriesRemoved))
+        .collect();
+    let highest = actions.iter().map(sequence_of).max().unwrap_or(counter);
+    SeriesPlan {
+        event: Arc::new(event),
+        record: SeriesRecord {
+            sequence: highest,
+            ..record.clone()
+        },
+        actions,
+        forget: true,
+    }
+}
+
+/// A failure that stops a reconciliation.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The state store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    /// Messages the mail server accepted.
+    pub sent: Counts,
+    /// Messages that failed (retried by the next run).
+    pub failed: usize,
+    /// Logins whose message failed, lowercased.
+    pub failed_logins: Vec<String>,
+}
+
+/// Sends plans and records what was sent.
+pub struct Reconciler {
+    store: Arc<Store>,
+    mailer: Arc<Mailer>,
+    github: Client,
+}
+
+impl Reconciler {
+    /// Puts a reconciler together.
+    pub fn new(store: Arc<Store>, mailer: Arc<Mailer>, github: Client) -> Self {
+        Self {
+            store,
+            mailer,
+            github,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Plans a configured series against the store.
+    pub fn plan(&self, series: &Series, roster: &Roster) -> Result<SeriesPlan, ReconcileError> {
+        let record = self.store.series(&series.id)?;
+        let sent = self.store.members(&series.id)?;
+        Ok(plan_series(
+            SeriesEvent::of(series),
+            roster,
+            record.as_ref(),
+            &sent,
+        ))
+    }
+
+    /// Plans the cancellation of every series the store knows but `configured` lacks. A series
+    /// whose stored event can't be read is logged and left alone.
+    pub fn plan_removed(
+        &self,
+        configured: &HashSet<&str>,
+    ) -> Result<Vec<SeriesPlan>, ReconcileError> {
+        let mut plans = Vec::new();
+        for id in self.store.series_ids()? {
+            if configured.contains(id.as_str()) {
+                continue;
+            }
+            let Some(record) = self.store.series(&id)? else {
+                continue;
+            };
+            match EventSnapshot::parse(&id, &record.definition) {
+                Ok(event) => plans.push(plan_removed_series(
+                    event,
+                    &record,
+                    &self.store.members(&id)?,
+                )),
+                Err(error) => {
+                    tracing::error!(series = %id, %error, "cannot cancel a removed series: its stored event is unreadable")
+                }
+            }
+        }
+        Ok(plans)
+    }
+
+    /// Sends a plan's messages, recording each accepted one. A message that fails is logged and
+    /// left for the next run; the GitHub team follows the roster when `team` is set.
+    pub async fn run(
+        &self,
+        plan: &SeriesPlan,
+        team: Option<&TeamName>,
+    ) -> Result<RunReport, ReconcileError> {
+        let series_id = plan.event.series_id.as_str();
+        if !plan.actions.is_empty() || self.store.series(series_id)?.as_ref() != Some(&plan.record)
+        {
+            self.store.put_series(series_id, &plan.record)?;
+        }
+        let mut report = RunReport::default();
+        for action in &plan.actions {
+            match self.send(&plan.event, action).await {
+                Ok(()) => {
+                    self.store
+                        .record_message(series_id, &record_of(action, &plan.record.fingerprint))?;
+                    count(&mut report.sent, action);
+                    if let Some(team) = team {
+                        self.follow_team(series_id, team, action).await?;
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(series = series_id, member = %action.github(), %error, "message not sent; the next reconciliation retries it");
+                    report.failed += 1;
+                    report.failed_logins.push(action.github());
+                }
+            }
+        }
+        if plan.forget && report.failed == 0 {
+            self.store.delete_series(series_id)?;
+        }
+        Ok(report)
+    }
+
+    /// Sends the invitation again, with the same `SEQUENCE`, to a member whose calendar is up to
+    /// date (they asked again: people lose invitations). Returns `None` when the store has no
+    /// invitation on record for them; then a normal run is what they need.
+    pub async fn resend(
+        &self,
+        series: &Series,
+        member: &Member,
+    ) -> Result<Option<RunReport>, ReconcileError> {
+        let login = member.github.to_lowercase();
+        let previous = self
+            .store
+            .members(&series.id)?
+            .into_iter()
+            .find(|m| m.github == login);
+        let (Some(record), Some(previous)) = (self.store.series(&series.id)?, previous) else {
+            return Ok(None);
+        };
+        if previous.status != MemberStatus::Invited {
+            return Ok(None);
+        }
+        let plan = SeriesPlan {
+            event: Arc::new(SeriesEvent::of(series)),
+            actions: vec![Action::Request {
+                member: member.clone(),
+                sequence: previous.sequence,
+                reason: RequestReason::Resend,
+            }],
+            record,
+            forget: false,
+        };
+        self.run(&plan, None).await.map(Some)
+    }
+
+    async fn send(
+        &self,
+        event: &SeriesEvent,
+        action: &Action,
+    ) -> Result<(), crate::mail::MailError> {
+        let now = Timestamp::now();
+        let (person, method, sequence, subject, text) = match action {
+            Action::Request {
+                member,
+                sequence,
+                reason,
+            } => {
+                let person = Person {
+                    name: member.name.clone(),
+                    email: member.email.clone(),
+                };
+                let upcoming = event.schedule.next_occurrences(now, 3);
+                let text = texts::invite_text(
+                    event,
+                    &member.name,
+                    &upcoming,
+                    *reason == RequestReason::Update,
+                );
+                (
+                    person,
+                    Method::Request,
+                    *sequence,
+                    texts::invite_subject(event, *reason),
+                    text,
+                )
+            }
+            Action::Cancel {
+                name,
+                email,
+                sequence,
+                reason,
+                ..
+            } => {
+                let person = Person {
+                    name: name.clone(),
+                    email: email.clone(),
+                };
+                (
+                    person,
+                    Method::Cancel,
+                    *sequence,
+                    texts::cancel_subject(event),
+                    texts::cancel_text(event, name, *reason),
+                )
+            }
+        };
+        let ics = event.invitation(&person, method, sequence, now).to_ics();
+        let mail = CalendarMail {
+            to: &person,
+            subject: &subject,
+            text: &text,
+            ics: &ics,
+            method,
+        };
+        let message = self.mailer.build(&mail)?;
+        self.mailer.send(&message).await?;
+        tracing::info!(series = %event.series_id, member = %action.github(), method = method.as_str(), sequence, kind = ?kind_of(action), "calendar message sent");
+        Ok(())
+    }
+
+    /// Adds a newly invited member to the team, or removes a cancelled one. Failures never stop
+    /// the invitation: they are logged and kept for `invitebot check`.
+    async fn follow_team(
+        &self,
+        series_id: &str,
+        team: &TeamName,
+        action: &Action,
+    ) -> Result<(), ReconcileError> {
+        let github = action.github();
+        let result = match action {
+            Action::Request {
+                member,
+                reason: RequestReason::New | RequestReason::Rejoined,
+                ..
+            } => self.github.add_team_member(team, &member.github).await,
+            Action::Cancel {
+                reason: CancelReason::Removed | CancelReason::SeriesRemoved,
+                ..
+            } => self.github.remove_team_member(team, &github).await,
+            _ => return Ok(()),
+        };
+        let error = result.err().map(|e| e.to_string());
+        if let Some(error) = &error {
+            tracing::warn!(series = series_id, member = %github, team = %team, %error, "GitHub team membership not changed");
+        }
+        self.store
+            .record_team_result(series_id, &github, error.as_deref())?;
+        Ok(())
+    }
+}
+
+fn kind_of(action: &Action) -> String {
+    match action {
+        Action::Request { reason, .. } => format!("{reason:?}"),
+        Action::Cancel { reason, .. } => format!("{reason:?}"),
+    }
+}
+
+fn count(counts: &mut Counts, action: &Action) {
+    match action {
+        Action::Request {
+            reason: RequestReason::Update,
+            ..
+        } => counts.updates += 1,
+        Action::Request { .. } => counts.invites += 1,
+        Action::Cancel { .. } => counts.cancels += 1,
+    }
+}
+
+/// The member record after `action` was sent.
+fn record_of(action: &Action, fingerprint: &str) -> MemberRecord {
+    match action {
+        Action::Request {
+            member, sequence, ..
+        } => MemberRecord {
+            github: member.github.to_lowercase(),
+            name: member.name.clone(),
+            email: member.email.expose().to_string(),
+            status: MemberStatus::Invited,
+            sequence: *sequence,
+            fingerprint: fingerprint.to_string(),
+            team_error: None,
+        },
+        Action::Cancel {
+            github,
+            name,
+            email,
+            sequence,
+            ..
+        } => MemberRecord {
+            github: github.clone(),
+            name: name.clone(),
+            email: email.expose().to_string(),
+            status: MemberStatus::Cancelled,
+            sequence: *sequence,
+            fingerprint: fingerprint.to_string(),
+            team_error: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,209 @@
+use super::*;
+use crate::config::testing::minimal_config;
+use crate::roster::Roster;
+
+fn roster(members: &[(&str, &str)]) -> Roster {
+    let text: String = members
+        .iter()
+        .map(|(github, email)| {
+            format!("[[member]]\ngithub = \"{github}\"\nemail = \"{email}\"\n\n")
+        })
+        .collect();
+    Roster::parse(&text, std::path::Path::new("roster.toml")).unwrap()
+}
+
+fn event(replacements: &[(&str, &str)]) -> SeriesEvent {
+    SeriesEvent::of(&minimal_config(replacements).series[0])
+}
+
+/// The records the store would hold after `plan` ran completely.
+fn after(plan: &SeriesPlan, before: &[MemberRecord]) -> (SeriesRecord, Vec<MemberRecord>) {
+    let mut records: Vec<MemberRecord> = before.to_vec();
+    for action in &plan.actions {
+        let record = record_of(action, &plan.record.fingerprint);
+        records.retain(|r| r.github != record.github);
+        records.push(record);
+    }
+    records.sort_by(|a, b| a.github.cmp(&b.github));
+    (plan.record.clone(), records)
+}
+
+fn summary(plan: &SeriesPlan) -> Vec<String> {
+    plan.actions
+        .iter()
+        .map(|a| match a {
+            Action::Request {
+                member,
+                sequence,
+                reason,
+            } => format!("REQUEST {} {} {reason:?}", member.github, sequence),
+            Action::Cancel {
+                github,
+                email,
+                sequence,
+                reason,
+                ..
+            } => format!("CANCEL {github} {} {sequence} {reason:?}", email.expose()),
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_series_invites_everyone_at_sequence_zero() {
+    let plan = plan_series(
+        event(&[]),
+        &roster(&[("ada", "ada@example.org"), ("Bob", "bob@example.org")]),
+        None,
+        &[],
+    );
+    assert_eq!(summary(&plan), ["REQUEST ada 0 New", "REQUEST Bob 0 New"]);
+    assert_eq!(plan.record.sequence, 0);
+    assert_eq!(
+        plan.counts(),
+        Counts {
+            invites: 2,
+            updates: 0,
+            cancels: 0
+        }
+    );
+}
+
+#[test]
+fn an_unchanged_series_sends_nothing() {
+    let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
+    let first = plan_series(event(&[]), &members, None, &[]);
+    let (record, sent) = after(&first, &[]);
+    let second = plan_series(event(&[]), &members, Some(&record), &sent);
+    assert!(second.actions.is_empty(), "{:?}", summary(&second));
+    assert_eq!(second.record, record);
+    assert_eq!(second.counts().to_string(), "nothing to send");
+}
+
+#[test]
+fn roster_changes_send_the_difference_only() {
+    let (record, sent) = after(
+        &plan_series(
+            event(&[]),
+            &roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]),
+            None,
+            &[],
+        ),
+        &[],
+    );
+    // Bob leaves, Cy joins, Ada changes address (case-only changes are not changes).
+    let next = roster(&[("ADA", "ada@new.example.org"), ("cy", "cy@example.org")]);
+    let plan = plan_series(event(&[]), &next, Some(&record), &sent);
+    assert_eq!(
+        summary(&plan),
+        [
+            "CANCEL ada ada@example.org 1 OldAddress",
+            "REQUEST ADA 1 NewAddress",
+            "REQUEST cy 0 New",
+            "CANCEL bob bob@example.org 1 Removed",
+        ]
+    );
+    assert_eq!(plan.record.sequence, 1);
+    let (record, sent) = after(&plan, &sent);
+    let same_case = roster(&[("ada", "Ada@New.Example.org"), ("cy", "cy@example.org")]);
+    assert!(
+        plan_series(event(&[]), &same_case, Some(&record), &sent)
+            .actions
+            .is_empty()
+    );
+    // Bob comes back: his invitation must outrank his cancellation.
+    let back = roster(&[
+        ("ada", "ada@new.example.org"),
+        ("cy", "cy@example.org"),
+        ("bob", "bob@example.org"),
+    ]);
+    let plan = plan_series(event(&[]), &back, Some(&record), &sent);
+    assert_eq!(summary(&plan), ["REQUEST bob 2 Rejoined"]);
+}
+
+#[test]
+fn an_event_change_updates_everyone_once_with_the_next_sequence() {
+    let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
+    let (record, sent) = after(&plan_series(event(&[]), &members, None, &[]), &[]);
+    let later = event(&[("2024-05-06T08:00", "2024-05-06T09:00")]);
+    let plan = plan_series(later.clone(), &members, Some(&record), &sent);
+    assert_eq!(
+        summary(&plan),
+        ["REQUEST ada 1 Update", "REQUEST bob 1 Update"]
+    );
+    assert_eq!(plan.counts().updates, 2);
+    let (record, sent) = after(&plan, &sent);
+    assert!(
+        plan_series(later, &members, Some(&record), &sent)
+            .actions
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_half_finished_update_is_finished_at_the_same_sequence() {
+    let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
+    let (record, sent) = after(&plan_series(event(&[]), &members, None, &[]), &[]);
+    let later = event(&[("duration_minutes = 60", "duration_minutes = 90")]);
+    let plan = plan_series(later.clone(), &members, Some(&record), &sent);
+    // Only Ada's update went out before a failure.
+    let partial = SeriesPlan {
+        actions: plan.actions[..1].to_vec(),
+        ..plan.clone()
+    };
+    let (record, sent) = after(&partial, &sent);
+    let retry = plan_series(later, &members, Some(&record), &sent);
+    assert_eq!(summary(&retry), ["REQUEST bob 1 Update"]);
+}
+
+#[test]
+fn cancelled_members_who_stay_off_the_roster_get_nothing_more() {
+    let (record, sent) = after(
+        &plan_series(
+            event(&[]),
+            &roster(&[("ada", "ada@example.org")]),
+            None,
+            &[],
+        ),
+        &[],
+    );
+    let plan = plan_series(event(&[]), &roster(&[]), Some(&record), &sent);
+    assert_eq!(summary(&plan), ["CANCEL ada ada@example.org 1 Removed"]);
+    let (record, sent) = after(&plan, &sent);
+    assert!(
+        plan_series(event(&[]), &roster(&[]), Some(&record), &sent)
+            .actions
+            .is_empty()
+    );
+    // A later update of the event doesn't reach Ada.
+    let changed = plan_series(
+        event(&[("duration_minutes = 60", "duration_minutes = 30")]),
+        &roster(&[]),
+        Some(&record),
+        &sent,
+    );
+    assert!(changed.actions.is_empty());
+    assert_eq!(changed.record.sequence, 2);
+}
+
+#[test]
+fn a_removed_series_cancels_every_invited_member_above_their_sequence() {
+    let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
+    let (record, sent) = after(&plan_series(event(&[]), &members, None, &[]), &[]);
+    let (record, sent) = after(
+        &plan_series(
+            event(&[]),
+            &roster(&[("ada", "ada@example.org")]),
+            Some(&record),
+            &sent,
+        ),
+        &sent,
+    );
+    let stored = EventSnapshot::parse("ispo-wg", &record.definition).unwrap();
+    let plan = plan_removed_series(stored, &record, &sent);
+    assert_eq!(
+        summary(&plan),
+        ["CANCEL ada ada@example.org 2 SeriesRemoved"]
+    );
+    assert!(plan.forget);
+    assert_eq!(plan.event.uid, record.uid);
+}
