@@ -22,7 +22,11 @@ async fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(if smoke { 1 } else { 20 });
-    let app = App::start_with(|o| o.rust_log = "warn,invitebot::server=info".into()).await;
+    let app = App::start_with(|o| {
+        o.rust_log =
+            std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn,invitebot::server=info".into());
+    })
+    .await;
     let mut samples = Vec::with_capacity(rounds);
     for round in 0..rounds {
         let login = format!("newcomer-{round}");
@@ -44,6 +48,9 @@ async fn main() {
             .await;
     }
     report(&mut samples);
+    if std::env::var("BENCH_LOG").is_ok() {
+        eprintln!("{}", app.server.logs());
+    }
 }
 
 fn report(samples: &mut [Duration]) {

@@ -211,7 +211,24 @@ fn print_series(series: &Series, now: Timestamp) {
     for occurrence in schedule.next_occurrences(now, 5) {
         println!("    {}", texts::when(&occurrence));
     }
+    let notes = schedule.dst_notes(now, DST_NOTE_YEARS);
+    if !notes.is_empty() {
+        println!(
+            "  notes (daylight saving time, next {DST_NOTE_YEARS} years; meetings are held as RFC 5545 says):"
+        );
+        for note in notes.iter().take(MAX_DST_NOTES) {
+            println!("    {}", note.message(schedule));
+        }
+        if notes.len() > MAX_DST_NOTES {
+            println!("    … and {} more", notes.len() - MAX_DST_NOTES);
+        }
+    }
 }
+
+/// How far ahead `check` looks for meetings in a daylight-saving gap or overlap.
+const DST_NOTE_YEARS: i64 = 3;
+/// How many of those it lists.
+const MAX_DST_NOTES: usize = 6;
 
 /// What a running server would send for the series now.
 fn pending(store: Option<&Store>, series: &Series, roster: &Roster) -> anyhow::Result<Counts> {

@@ -148,7 +148,9 @@ impl Wake {
     }
 }
 
-/// The single worker: requests and reconciliations, one at a time, in arrival order.
+/// The single worker: requests and reconciliations, one at a time. Requests go first; a file
+/// change schedules a reconciliation [`DEBOUNCE`] later (an editor's burst of writes becomes one
+/// pass) without holding up the requests that arrive meanwhile.
 async fn work(
     mut pipeline: Pipeline,
     mut queue: mpsc::Receiver<Job>,
@@ -156,8 +158,16 @@ async fn work(
     mut watcher: FileWatcher,
 ) {
     wake.forced();
+    let mut due: Option<tokio::time::Instant> = None;
     loop {
+        let reconcile_due = async {
+            match due {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            biased;
             job = queue.recv() => match job {
                 Some(job) => {
                     pipeline.handle(job).await;
@@ -165,7 +175,10 @@ async fn work(
                 None => break,
             },
             () = wake.notify.notified() => {
-                tokio::time::sleep(DEBOUNCE).await;
+                due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE);
+            }
+            () = reconcile_due => {
+                due = None;
                 let force = wake.force.swap(false, Ordering::SeqCst);
                 let summary = pipeline.reconcile(force).await;
                 watcher.set_files(&summary.files);

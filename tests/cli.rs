@@ -187,3 +187,17 @@ async fn every_subcommand_has_help() {
         );
     }
 }
+
+#[tokio::test]
+async fn check_warns_about_meetings_in_a_dst_gap_and_still_succeeds() {
+    // Sundays at 02:30 in Los Angeles: every second Sunday of March has no 02:30.
+    let ws = Workspace::new(ServerOptions {
+        first: "2024-03-03T02:30".into(),
+        interval_weeks: 1,
+        ..ServerOptions::default()
+    });
+    let (code, stdout, stderr) = ws.cli(&["check"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("notes (daylight saving time"), "{stdout}");
+    assert!(stdout.contains(": 02:30 does not exist in America/Los_Angeles (clocks jump forward); that meeting starts at 03:30 PDT"), "{stdout}");
+}

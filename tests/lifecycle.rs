@@ -500,3 +500,27 @@ async fn sighup_reconciles_even_when_no_file_changed() {
     assert!(app.server.logs().contains("SIGHUP received"));
     assert!(app.smtp.messages().is_empty());
 }
+
+#[tokio::test]
+async fn the_bots_own_roster_write_does_not_start_a_second_round() {
+    let app = App::start().await;
+    app.server
+        .deliver("issues", &fixture("issues.opened.join-request.json"))
+        .await;
+    assert_request(&app.wait_for_mail(1).await[0], "ada@example.org", 8);
+    // The watcher sees the bot's write; the worker recognises the content and does nothing.
+    app.server
+        .wait_for_log(
+            "files unchanged since the last reconciliation",
+            DEFAULT_WAIT,
+        )
+        .await;
+    app.wait_for_github(GitHubMock::is_close_call, 1).await;
+    assert_eq!(
+        app.server.logs().matches("reconciling").count(),
+        0,
+        "{}",
+        app.server.logs()
+    );
+    assert_eq!(app.smtp.messages().len(), 1);
+}

@@ -2,7 +2,7 @@
 //!
 //! - [`schedule`]: the recurrence of a series ([`Schedule`], [`Occurrence`]): every `n` weeks on
 //!   the weekday of the first meeting, at the same wall time in the series' zone, minus skipped
-//!   dates.
+//!   dates; [`DstNote`]s for meetings whose wall time falls in a DST gap or fold.
 //! - [`vtimezone`](mod@vtimezone): the `VTIMEZONE` component, built from the tz database.
 //! - [`ics`]: the `.ics` text of a `REQUEST` or `CANCEL` for one attendee ([`Invitation`]).
 //!

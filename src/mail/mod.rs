@@ -13,6 +13,9 @@ use secrecy::ExposeSecret;
 use crate::calendar::{Method, Person};
 use crate::config::{MailConfig, MailTransport};
 
+mod smtp;
+use smtp::{SmtpSender, SmtpTarget};
+
 /// A failure to build or send a message. Never contains an address.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -58,7 +61,10 @@ pub struct CalendarMail<'a> {
 
 enum Transport {
     File(AsyncFileTransport<Tokio1Executor>),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `smtp://`: our connection with `TCP_NODELAY` (see [`smtp`]).
+    Smtp(Box<SmtpSender>),
+    /// `smtps://`: lettre's transport.
+    Smtps(AsyncSmtpTransport<Tokio1Executor>),
 }
 
 /// Builds and sends calendar emails.
@@ -78,12 +84,17 @@ impl Mailer {
                 })?;
                 Transport::File(AsyncFileTransport::new(dir))
             }
-            MailTransport::Smtp { url } => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
-                    .map_err(|e| MailError::Url(e.to_string()))?
-                    .timeout(Some(std::time::Duration::from_secs(30)))
-                    .build(),
-            ),
+            MailTransport::Smtp { url } => {
+                match SmtpTarget::parse(url.expose_secret()).map_err(MailError::Url)? {
+                    Some(target) => Transport::Smtp(Box::new(SmtpSender::new(target))),
+                    None => Transport::Smtps(
+                        AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                            .map_err(|e| MailError::Url(e.to_string()))?
+                            .timeout(Some(std::time::Duration::from_secs(30)))
+                            .build(),
+                    ),
+                }
+            }
         };
         Ok(Self {
             from: config.from.clone(),
@@ -95,7 +106,7 @@ impl Mailer {
     pub fn transport_name(&self) -> &'static str {
         match self.transport {
             Transport::File(_) => "file",
-            Transport::Smtp(_) => "smtp",
+            Transport::Smtp(_) | Transport::Smtps(_) => "smtp",
         }
     }
 
@@ -148,6 +159,10 @@ impl Mailer {
                 .map(drop)
                 .map_err(|e| (e.to_string(), false)),
             Transport::Smtp(t) => t
+                .send(message.envelope(), &message.formatted())
+                .await
+                .map_err(|e| (e.to_string(), e.is_permanent())),
+            Transport::Smtps(t) => t
                 .send(message.clone())
                 .await
                 .map(drop)
