@@ -49,17 +49,36 @@ async fn main() {
             .unwrap_or_default()
             .starts_with("Updated invitation")
     }));
+    // A maintainer adds one member by editing the roster file: save -> SMTP acceptance.
+    let mut roster_text = ws.roster_text();
+    let mut saves = Vec::new();
+    for round in 0..10 {
+        roster_text.push_str(&format!(
+            "\n[[member]]\ngithub = \"late-{round}\"\nemail = \"late-{round}@example.org\"\n"
+        ));
+        let saved = Instant::now();
+        ws.write_roster(&roster_text);
+        let mails = app
+            .server
+            .wait_for_mail(&app.smtp, 2 * members + round + 1, wait)
+            .await;
+        saves.push(mails[2 * members + round].received_at.duration_since(saved));
+    }
+    saves.sort();
     let peak = peak_rss_kib(app.server.pid());
     if std::env::var("BENCH_LOG").is_ok() {
         eprintln!("{}", app.server.logs());
     }
     println!(
-        "{members} members: start-up invitations {:.2} s ({:.2} ms/member); series update {:.2} s ({:.2} ms/member); {} messages; server peak RSS {} KiB",
+        "{members} members: start-up invitations {:.2} s ({:.2} ms/member); series update {:.2} s ({:.2} ms/member); {} messages; roster save -> SMTP acceptance median {:.0} ms (min {:.0}, max {:.0}, 10 saves); server peak RSS {} KiB",
         invited.as_secs_f64(),
         invited.as_secs_f64() * 1000.0 / members as f64,
         updated.as_secs_f64(),
         updated.as_secs_f64() * 1000.0 / members as f64,
-        mails.len(),
+        2 * members,
+        saves[saves.len() / 2].as_secs_f64() * 1000.0,
+        saves[0].as_secs_f64() * 1000.0,
+        saves[saves.len() - 1].as_secs_f64() * 1000.0,
         peak
     );
 }
