@@ -22,6 +22,8 @@ use crate::email::EmailAddress;
 
 /// Where the configuration is read from when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/invitebot.toml";
+/// How far back the first catch-up looks by default.
+pub const DEFAULT_CATCH_UP_DAYS: u32 = 7;
 /// The default limit on a webhook body (GitHub caps payloads at 25 MB; ours are ~15 KB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
 
@@ -160,6 +162,8 @@ pub struct GitHubConfig {
     pub api_url: String,
     /// Token for comments, labels and closing; without one, replies are only logged.
     pub token: Option<SecretString>,
+    /// How far back the first catch-up on a fresh store looks for unanswered requests.
+    pub catch_up_days: u32,
 }
 
 /// Outgoing mail settings.
@@ -353,6 +357,7 @@ struct RawWebhook {
 #[serde(deny_unknown_fields)]
 struct RawGitHub {
     api_url: Option<Spanned<String>>,
+    catch_up_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -632,7 +637,11 @@ impl Checker<'_> {
             .var(env::GITHUB_TOKEN)
             .or_else(|| self.env.var(env::GITHUB_TOKEN_FALLBACK))
             .map(|t| SecretString::from(t.trim().to_string()));
-        GitHubConfig { api_url, token }
+        GitHubConfig {
+            api_url,
+            token,
+            catch_up_days: raw.catch_up_days.unwrap_or(DEFAULT_CATCH_UP_DAYS),
+        }
     }
 
     fn mail(&self, raw: RawMail, data_dir: &Path) -> Result<MailConfig, ConfigError> {

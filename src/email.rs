@@ -71,6 +71,20 @@ impl fmt::Display for EmailAddress {
     }
 }
 
+/// Stored (in the private state store) as the plain address; read back through [`EmailAddress::parse`].
+impl serde::Serialize for EmailAddress {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EmailAddress {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        EmailAddress::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 impl FromStr for EmailAddress {
     type Err = InvalidEmail;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -56,6 +56,21 @@ enum Command {
         #[arg(long, value_name = "NAME", default_value = "New Member")]
         name: String,
     },
+    /// Shows what is waiting or failed (jobs, replies on issues, calendar mail) and the last
+    /// deliveries. Never shows email addresses.
+    Status {
+        /// How many recent deliveries to list.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        deliveries: usize,
+    },
+    /// Runs a stored delivery's request again (a running server picks it up within seconds).
+    ///
+    /// Replies are not posted twice: a comment already on the issue is recognised by its hidden
+    /// key.
+    Replay {
+        /// The `X-GitHub-Delivery` id (see `invitebot status`).
+        delivery_id: String,
+    },
     /// Lists, adds or removes members by editing the roster file (comments kept, atomic write).
     ///
     /// A running server notices the change and sends the invitation or cancellation.
@@ -115,13 +130,7 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(serving: bool) {
-    let default = if serving { "info" } else { "warn" };
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default.into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    invitebot::telemetry::init_logging(if serving { "info" } else { "warn" });
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -135,6 +144,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             name,
         } => ics(&config, series.as_deref(), &attendee, &name),
         Command::Roster { command } => roster_command(&config, command),
+        Command::Status { deliveries } => status(&config, deliveries),
+        Command::Replay { delivery_id } => replay(&config, &delivery_id),
     }
 }
 
@@ -287,6 +298,127 @@ fn ics(config: &Config, series_id: Option<&str>, attendee: &str, name: &str) -> 
         event
             .invitation(&attendee, Method::Request, sequence, Timestamp::now())
             .to_ics()
+    );
+    Ok(())
+}
+
+fn status(config: &Config, deliveries: usize) -> anyhow::Result<()> {
+    let Some(store) = Store::open_existing(&config.data_dir).context("reading the state store")?
+    else {
+        println!(
+            "no state store in {} yet: the server has not run",
+            config.data_dir.display()
+        );
+        return Ok(());
+    };
+    println!("state store: {}", store.path().display());
+    let jobs = store.open_jobs()?;
+    let count = |status: &str, items: &[String]| items.iter().filter(|s| *s == status).count();
+    let job_states: Vec<String> = jobs.iter().map(|j| j.status.clone()).collect();
+    println!(
+        "\nrequests: {} pending, {} failed",
+        count("pending", &job_states),
+        count("failed", &job_states)
+    );
+    for job in &jobs {
+        let next = if job.status == "pending" {
+            format!(", next attempt {}", job.next_attempt_at)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {:<7} {} {}#{} ({}, delivery {}): {} attempt(s){next}{}",
+            job.status,
+            job.action,
+            job.repo,
+            job.issue,
+            job.series_id,
+            job.delivery_id,
+            job.attempts,
+            job.last_error
+                .as_deref()
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    let replies = store.open_replies()?;
+    let reply_states: Vec<String> = replies.iter().map(|r| r.status.clone()).collect();
+    println!(
+        "\nreplies on issues: {} pending, {} failed",
+        count("pending", &reply_states),
+        count("failed", &reply_states)
+    );
+    for reply in &replies {
+        println!(
+            "  {:<7} {} {}#{}: {} attempt(s){}",
+            reply.status,
+            reply.kind,
+            reply.repo,
+            reply.issue,
+            reply.attempts,
+            reply
+                .last_error
+                .as_deref()
+                .map(|e| format!("; last error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+    let failures = store.mail_failures(None)?;
+    let refused = failures.iter().filter(|f| f.permanent).count();
+    println!(
+        "\ncalendar mail: {} waiting for a retry, {refused} refused",
+        failures.len() - refused
+    );
+    for failure in &failures {
+        let state = if failure.permanent {
+            "refused".to_string()
+        } else {
+            format!("retry at {}", failure.next_attempt_at)
+        };
+        println!(
+            "  {}/{}: {state}; {} attempt(s); last error: {}",
+            failure.series_id, failure.github, failure.attempts, failure.last_error
+        );
+    }
+    println!("\nlast deliveries (newest first):");
+    for delivery in store.recent_deliveries(deliveries)? {
+        let target = match (&delivery.repo, delivery.issue) {
+            (Some(repo), Some(issue)) => format!(" {repo}#{issue}"),
+            _ => String::new(),
+        };
+        println!(
+            "  {} {} {}/{}{target}: {}",
+            delivery.received_at,
+            delivery.id,
+            delivery.event,
+            delivery.action.as_deref().unwrap_or("-"),
+            delivery.outcome
+        );
+    }
+    Ok(())
+}
+
+fn replay(config: &Config, delivery_id: &str) -> anyhow::Result<()> {
+    let store = Store::open(&config.data_dir).context("opening the state store")?;
+    let jobs = store.jobs_of_delivery(delivery_id)?;
+    anyhow::ensure!(
+        !jobs.is_empty(),
+        "no stored request for delivery {delivery_id} (deliveries that needed no work have nothing to replay; see `invitebot status`)"
+    );
+    let replay_id = format!("replay:{delivery_id}:{}", Timestamp::now());
+    for job in &jobs {
+        store.add_job(&invitebot::store::NewJob {
+            delivery_id: &replay_id,
+            action: "replay",
+            series_id: &job.series_id,
+            repo: &job.repo,
+            issue: job.issue,
+            request: &job.request,
+        })?;
+    }
+    println!(
+        "queued {} request(s) of delivery {delivery_id} again; a running server handles them within seconds",
+        jobs.len()
     );
     Ok(())
 }

@@ -293,6 +293,8 @@ pub struct RunReport {
     pub failed: usize,
     /// Logins whose message failed, lowercased.
     pub failed_logins: Vec<String>,
+    /// Of those, the ones the mail server refused for good (or that failed for 3 days).
+    pub rejected_logins: Vec<String>,
 }
 
 /// Sends plans and records what was sent.
@@ -381,9 +383,19 @@ impl Reconciler {
                     }
                 }
                 Err(error) => {
-                    tracing::error!(series = series_id, member = %action.github(), %error, "message not sent; the next reconciliation retries it");
+                    let permanent = self.record_failure(series_id, action, &error)?;
+                    let result = if permanent {
+                        crate::telemetry::SendResult::Failed
+                    } else {
+                        crate::telemetry::SendResult::Retry
+                    };
+                    crate::telemetry::send(crate::telemetry::SendKind::Mail, result);
+                    tracing::error!(series = series_id, member = %action.github(), %error, permanent, "calendar message not sent");
                     report.failed += 1;
                     report.failed_logins.push(action.github());
+                    if permanent {
+                        report.rejected_logins.push(action.github());
+                    }
                 }
             }
         }
@@ -391,6 +403,69 @@ impl Reconciler {
             self.store.delete_series(series_id)?;
         }
         Ok(report)
+    }
+
+    /// Plans a configured series for a reconciliation pass: like [`Reconciler::plan`], without
+    /// the members whose last failure is not due for a retry yet, or whose address the mail server
+    /// refused for good (until the roster gives another address).
+    pub fn plan_due(
+        &self,
+        series: &Series,
+        roster: &Roster,
+        now: Timestamp,
+    ) -> Result<SeriesPlan, ReconcileError> {
+        let mut plan = self.plan(series, roster)?;
+        let failures = self.store.mail_failures(Some(&series.id))?;
+        plan.actions.retain(|action| {
+            let Some(failure) = failures.iter().find(|f| f.github == action.github()) else {
+                return true;
+            };
+            let same_address = action_email(action).eq_ignore_ascii_case(&failure.email);
+            if failure.permanent {
+                return !same_address;
+            }
+            !same_address
+                || failure
+                    .next_attempt_at
+                    .parse::<Timestamp>()
+                    .is_ok_and(|at| at <= now)
+        });
+        Ok(plan)
+    }
+
+    /// Records a failed message with its next attempt; returns whether it is given up for good.
+    fn record_failure(
+        &self,
+        series_id: &str,
+        action: &Action,
+        error: &crate::mail::MailError,
+    ) -> Result<bool, ReconcileError> {
+        let github = action.github();
+        let previous = self
+            .store
+            .mail_failures(Some(series_id))?
+            .into_iter()
+            .find(|f| f.github == github);
+        let now = Timestamp::now();
+        let attempts = previous.as_ref().map_or(0, |f| f.attempts) + 1;
+        let first = previous
+            .as_ref()
+            .and_then(|f| f.first_failed_at.parse().ok())
+            .unwrap_or(now);
+        let next = crate::retry::next_attempt(attempts, None, first, now);
+        let permanent = error.is_permanent() || next.is_none();
+        let failure = crate::store::MailFailure {
+            series_id: series_id.to_string(),
+            github,
+            email: action_email(action).to_string(),
+            attempts,
+            next_attempt_at: crate::store::stamp(next.unwrap_or(now)),
+            first_failed_at: crate::store::stamp(first),
+            last_error: error.to_string(),
+            permanent,
+        };
+        self.store.record_mail_failure(&failure)?;
+        Ok(permanent)
     }
 
     /// Sends the invitation again, with the same `SEQUENCE`, to a member whose calendar is up to
@@ -513,12 +588,26 @@ impl Reconciler {
             _ => return Ok(()),
         };
         let error = result.err().map(|e| e.to_string());
+        let outcome = if error.is_some() {
+            crate::telemetry::SendResult::Failed
+        } else {
+            crate::telemetry::SendResult::Ok
+        };
+        crate::telemetry::send(crate::telemetry::SendKind::Team, outcome);
         if let Some(error) = &error {
             tracing::warn!(series = series_id, member = %github, team = %team, %error, "GitHub team membership not changed");
         }
         self.store
             .record_team_result(series_id, &github, error.as_deref())?;
         Ok(())
+    }
+}
+
+/// The address an action's message goes to.
+fn action_email(action: &Action) -> &str {
+    match action {
+        Action::Request { member, .. } => member.email.expose(),
+        Action::Cancel { email, .. } => email.expose(),
     }
 }
 

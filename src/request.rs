@@ -23,7 +23,7 @@ pub enum Triage<'c> {
 }
 
 /// A join request, as read from the issue alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InviteRequest {
     /// The requester's GitHub login (the issue's author).
     pub login: String,
@@ -36,7 +36,7 @@ pub struct InviteRequest {
 }
 
 /// What the issue says about the requester's email address.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EmailFinding {
     /// A usable address.
     Found(EmailAddress, EmailSource),
@@ -47,7 +47,7 @@ pub enum EmailFinding {
 }
 
 /// Where an email address was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EmailSource {
     /// The issue form's email field.
     Form,
@@ -78,7 +78,7 @@ pub struct FormSection {
 }
 
 /// A request to leave a series.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LeaveRequest {
     /// The issue's author, who wants to leave.
     pub login: String,

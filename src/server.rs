@@ -9,20 +9,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, env};
 use crate::github::client::{Client, GitHubApiError};
 use crate::mail::{MailError, Mailer};
-use crate::pipeline::{Job, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::reconcile::Reconciler;
 use crate::roster::{Roster, RosterError};
 use crate::store::{Store, StoreError};
 use crate::watch::FileWatcher;
 use crate::webhook::{self, AppState};
-
-/// How many accepted join requests may wait for the worker before new ones get a 503.
-const QUEUE_CAPACITY: usize = 1024;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -61,10 +59,16 @@ pub enum ServeError {
 /// How long the worker waits after a file change before reconciling, so that an editor's burst
 /// of writes becomes one reconciliation.
 const DEBOUNCE: Duration = Duration::from_millis(200);
-/// How long after a failed send the worker tries again.
-const RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How often the worker looks for catch-up work on GitHub.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(600);
+/// The longest the worker sleeps without looking at the store (work queued by `invitebot
+/// replay`, for instance, is picked up within this).
+const POLL: Duration = Duration::from_secs(5);
+/// How long shutdown waits for the step in progress before leaving it to the next start.
+const STOP_GRACE: Duration = Duration::from_secs(8);
 
-/// Runs the webhook receiver until `shutdown` completes, then finishes the queued requests.
+/// Runs the webhook receiver until `shutdown` completes; the step in progress is finished, the
+/// rest stays in the store for the next start.
 pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -77,6 +81,7 @@ pub async fn run(
         let roster = Roster::load(&series.roster)?;
         tracing::info!(series = %series.id, members = roster.len(), roster = %series.roster.display(), "series loaded");
     }
+    let metrics = crate::telemetry::Metrics::install();
     let store = Arc::new(Store::open(&config.data_dir)?);
     let mailer = Arc::new(Mailer::new(&config.mail)?);
     let github = Client::new(&config.github)?;
@@ -96,35 +101,46 @@ pub async fn run(
     let max_body_bytes = config.server.max_body_bytes;
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
-    let (jobs, queue) = mpsc::channel(QUEUE_CAPACITY);
     let wake = Arc::new(Wake::default());
     let mut watcher =
-        FileWatcher::new(wake.notify.clone()).map_err(|e| ServeError::Watch(e.to_string()))?;
+        FileWatcher::new(wake.files.clone()).map_err(|e| ServeError::Watch(e.to_string()))?;
     // Watch from the start, so an edit made during the first reconciliation is not missed.
     watcher.set_files(&config_rx.borrow().files());
     spawn_sighup_listener(wake.clone());
-    let reconciler = Reconciler::new(store, mailer, github.clone());
-    let worker = tokio::spawn(work(
-        Pipeline::new(config_tx, reconciler, github),
-        queue,
-        wake,
+    let reconciler = Reconciler::new(store.clone(), mailer, github.clone());
+    let pipeline = Pipeline::new(config_tx, store.clone(), reconciler, github);
+    let (stop, stopped) = watch::channel(false);
+    let mut worker = tokio::spawn(work(
+        pipeline,
+        store.clone(),
+        wake.clone(),
         watcher,
+        stopped,
     ));
     let state = AppState {
         secret,
         max_body_bytes,
         config: config_rx,
-        jobs,
+        store,
+        wake: wake.work.clone(),
+        metrics,
     };
 
     tracing::info!("listening on {local}");
     let served = axum::serve(listener, webhook::router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    tracing::info!("stopped accepting deliveries; finishing queued requests");
-    // The router (and with it every sender) is gone: the worker ends when the queue is empty.
-    if let Err(error) = worker.await {
-        tracing::error!(%error, "the pipeline worker failed");
+    tracing::info!("stopped accepting deliveries; finishing the step in progress");
+    let _ = stop.send(true);
+    match tokio::time::timeout(STOP_GRACE, &mut worker).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(%error, "the pipeline worker failed"),
+        Err(_) => {
+            worker.abort();
+            tracing::warn!(
+                "the step in progress did not finish in time; it is retried at the next start"
+            );
+        }
     }
     tracing::info!("stopped");
     served.map_err(|source| ServeError::Listen {
@@ -133,66 +149,108 @@ pub async fn run(
     })
 }
 
-/// Why the worker should reconcile: a file changed (`notify`), or it must regardless (`force`:
-/// start-up, SIGHUP, a retry).
+/// What wakes the worker: queued requests (`work`), file changes (`files`), and `force` for a
+/// reconciliation whatever the files say (start-up, SIGHUP).
 #[derive(Default)]
 struct Wake {
-    notify: Arc<Notify>,
+    work: Arc<Notify>,
+    files: Arc<Notify>,
     force: AtomicBool,
 }
 
 impl Wake {
     fn forced(&self) {
         self.force.store(true, Ordering::SeqCst);
-        self.notify.notify_one();
+        self.files.notify_one();
     }
 }
 
-/// The single worker: requests and reconciliations, one at a time. Requests go first; a file
-/// change schedules a reconciliation [`DEBOUNCE`] later (an editor's burst of writes becomes one
-/// pass) without holding up the requests that arrive meanwhile.
+/// The single worker. In order of priority: due jobs, due replies, a due reconciliation (a file
+/// changed, a forced pass, or failed mail due for a retry), a due catch-up; then it sleeps until
+/// the next due time, a wake-up, or [`POLL`].
 async fn work(
     mut pipeline: Pipeline,
-    mut queue: mpsc::Receiver<Job>,
+    store: Arc<Store>,
     wake: Arc<Wake>,
     mut watcher: FileWatcher,
+    mut stop: watch::Receiver<bool>,
 ) {
     wake.forced();
-    let mut due: Option<tokio::time::Instant> = None;
-    loop {
-        let reconcile_due = async {
-            match due {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
+    let mut reconcile_due: Option<Instant> = None;
+    let mut catch_up_due = Instant::now();
+    while !*stop.borrow() {
+        match step(
+            &mut pipeline,
+            &store,
+            &wake,
+            &mut watcher,
+            &mut reconcile_due,
+            &mut catch_up_due,
+        )
+        .await
+        {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => tracing::error!(%error, "the state store failed; trying again shortly"),
+        }
+        let next_due = store.next_due_at().ok().flatten().map(|at| {
+            let wait = at.duration_since(jiff::Timestamp::now()).unsigned_abs();
+            Instant::now()
+                + if at <= jiff::Timestamp::now() {
+                    Duration::ZERO
+                } else {
+                    wait
+                }
+        });
+        let wake_at = [
+            next_due,
+            reconcile_due,
+            Some(catch_up_due),
+            Some(Instant::now() + POLL),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .expect("POLL is always there");
         tokio::select! {
-            biased;
-            job = queue.recv() => match job {
-                Some(job) => {
-                    pipeline.handle(job).await;
-                }
-                None => break,
-            },
-            () = wake.notify.notified() => {
-                due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE);
+            () = wake.work.notified() => {}
+            () = wake.files.notified() => {
+                reconcile_due.get_or_insert_with(|| Instant::now() + DEBOUNCE);
             }
-            () = reconcile_due => {
-                due = None;
-                let force = wake.force.swap(false, Ordering::SeqCst);
-                let summary = pipeline.reconcile(force).await;
-                watcher.set_files(&summary.files);
-                if summary.failed > 0 {
-                    tracing::warn!(failed = summary.failed, retry_in_seconds = RETRY_AFTER.as_secs(), "some calendar messages were not sent");
-                    let wake = wake.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(RETRY_AFTER).await;
-                        wake.forced();
-                    });
-                }
-            }
+            () = tokio::time::sleep_until(wake_at) => {}
+            _ = stop.changed() => {}
         }
     }
+}
+
+/// Does the most urgent due piece of work; returns whether there was one.
+async fn step(
+    pipeline: &mut Pipeline,
+    store: &Store,
+    wake: &Wake,
+    watcher: &mut FileWatcher,
+    reconcile_due: &mut Option<Instant>,
+    catch_up_due: &mut Instant,
+) -> Result<bool, crate::store::StoreError> {
+    if pipeline.process_next_job().await? || pipeline.process_next_reply().await? {
+        return Ok(true);
+    }
+    let now = Instant::now();
+    let mail_due = store.mail_retry_due(jiff::Timestamp::now())?;
+    if reconcile_due.is_some_and(|at| at <= now) || mail_due {
+        *reconcile_due = None;
+        let force = wake.force.swap(false, Ordering::SeqCst) || mail_due;
+        let summary = pipeline.reconcile(force).await;
+        crate::telemetry::reconcile_run();
+        watcher.set_files(&summary.files);
+        return Ok(true);
+    }
+    if *catch_up_due <= now {
+        *catch_up_due = now + CATCH_UP_EVERY;
+        pipeline.catch_up().await;
+        return Ok(true);
+    }
+    Ok(false)
 }
 
 /// SIGHUP makes the worker reload and reconcile, whatever the file watcher saw.

@@ -26,6 +26,8 @@ pub enum GitHubApiError {
         status: u16,
         /// GitHub's message.
         message: String,
+        /// How long GitHub asked us to wait (`Retry-After`, or until the rate limit resets).
+        retry_after: Option<Duration>,
     },
     /// The request did not get an answer (network, timeout, TLS) or the answer was unreadable.
     #[error("GitHub request failed ({what}): {detail}")]
@@ -39,6 +41,65 @@ pub enum GitHubApiError {
     #[error("cannot set up the GitHub client: {0}")]
     Setup(String),
 }
+
+impl GitHubApiError {
+    /// Whether trying again can't help: the issue or repository is gone (404, 410) or GitHub
+    /// refuses the request as invalid (422).
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            GitHubApiError::Status {
+                status: 404 | 410 | 422,
+                ..
+            }
+        )
+    }
+
+    /// Whether the resource doesn't exist (404).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, GitHubApiError::Status { status: 404, .. })
+    }
+
+    /// How long GitHub asked us to wait before trying again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GitHubApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// An open issue, as listed for catch-up.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedIssue {
+    /// The number.
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The author.
+    pub user: crate::github::event::Account,
+    /// The labels.
+    #[serde(default)]
+    pub labels: Vec<crate::github::event::Label>,
+    /// Present on pull requests (the issues API lists them too).
+    #[serde(default)]
+    pub pull_request: Option<serde::de::IgnoredAny>,
+}
+
+/// A comment, as far as the marker check needs it.
+#[derive(Debug, Clone, Deserialize)]
+struct ListedComment {
+    #[serde(default)]
+    body: Option<String>,
+}
+
+/// How many items a page of a list asks for (GitHub's maximum).
+const PER_PAGE: usize = 100;
+/// A bound on pages read from one list, so a runaway list can't stall the worker.
+const MAX_PAGES: usize = 50;
 
 /// A user's public profile, as far as invitebot needs it.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -93,6 +154,62 @@ impl Client {
             .get(format!("/users/{login}"), None::<&()>)
             .await
             .map_err(|e| api_error(what, e))
+    }
+
+    /// Whether any comment on the issue contains `marker` (the bot's hidden marker), reading
+    /// every page.
+    pub async fn has_comment_containing(
+        &self,
+        repo: &RepoName,
+        issue: u64,
+        marker: &str,
+    ) -> Result<bool, GitHubApiError> {
+        for page in 1..=MAX_PAGES {
+            let route =
+                format!("/repos/{repo}/issues/{issue}/comments?per_page={PER_PAGE}&page={page}");
+            let comments: Vec<ListedComment> = self
+                .crab
+                .get(&route, None::<&()>)
+                .await
+                .map_err(|e| api_error(format!("GET {route}"), e))?;
+            if comments
+                .iter()
+                .any(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
+            {
+                return Ok(true);
+            }
+            if comments.len() < PER_PAGE {
+                break;
+            }
+        }
+        Ok(false)
+    }
+
+    /// The open issues (not pull requests) of a repository updated at or after `since`, every
+    /// page.
+    pub async fn open_issues_since(
+        &self,
+        repo: &RepoName,
+        since: jiff::Timestamp,
+    ) -> Result<Vec<ListedIssue>, GitHubApiError> {
+        let mut issues = Vec::new();
+        let since = since.strftime("%Y-%m-%dT%H:%M:%SZ");
+        for page in 1..=MAX_PAGES {
+            let route = format!(
+                "/repos/{repo}/issues?state=open&since={since}&sort=updated&direction=asc&per_page={PER_PAGE}&page={page}"
+            );
+            let listed: Vec<ListedIssue> = self
+                .crab
+                .get(&route, None::<&()>)
+                .await
+                .map_err(|e| api_error(format!("GET {route}"), e))?;
+            let full = listed.len() == PER_PAGE;
+            issues.extend(listed.into_iter().filter(|i| i.pull_request.is_none()));
+            if !full {
+                break;
+            }
+        }
+        Ok(issues)
     }
 
     /// Posts a comment on an issue.
@@ -199,6 +316,29 @@ impl Client {
     }
 }
 
+/// How long GitHub asks us to wait: `Retry-After` (seconds), or, when the rate limit is used up,
+/// until it resets.
+fn retry_after(error: &octocrab::GitHubError) -> Option<Duration> {
+    let headers = error.headers.as_ref();
+    let header = |name: &str| {
+        headers
+            .and_then(|h| h.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    if let Some(seconds) = header("retry-after").and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_secs(seconds));
+    }
+    let exhausted = header("x-ratelimit-remaining") == Some("0");
+    let reset = error
+        .rate_limit_reset
+        .or_else(|| header("x-ratelimit-reset").and_then(|v| v.parse().ok()))?;
+    exhausted.then(|| {
+        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        Duration::from_secs(reset.saturating_sub(now).max(1))
+    })
+}
+
 #[derive(Clone, Copy)]
 enum Method {
     Post,
@@ -223,6 +363,7 @@ fn api_error(what: String, error: octocrab::Error) -> GitHubApiError {
         octocrab::Error::GitHub { source, .. } => GitHubApiError::Status {
             what,
             status: source.status_code.as_u16(),
+            retry_after: retry_after(&source),
             message: source.message,
         },
         other => GitHubApiError::Transport {

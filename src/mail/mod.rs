@@ -45,6 +45,19 @@ pub enum MailError {
     },
 }
 
+impl MailError {
+    /// Whether sending the same message again can't help (the server refused it for good).
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            MailError::Send {
+                permanent: true,
+                ..
+            }
+        )
+    }
+}
+
 /// What one calendar email says.
 pub struct CalendarMail<'a> {
     /// The one recipient.

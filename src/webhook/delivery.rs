@@ -48,6 +48,7 @@ impl IntoResponse for Rejection {
                 (StatusCode::BAD_REQUEST, "body could not be read\n")
             }
             Rejection::Signature { delivery_id, error } => {
+                crate::telemetry::signature_failure();
                 tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = %error, "webhook rejected");
                 (StatusCode::UNAUTHORIZED, "signature missing or invalid\n")
             }

@@ -9,6 +9,8 @@
 //! | `GET /users/{login}` | 200, a public profile with no name and no email |
 //! | `GET /repos/{o}/{r}/issues/{n}` | 200, the fixture issue, open |
 //! | `POST /repos/{o}/{r}/issues/{n}/comments` | 201, a comment echoing the posted body |
+//! | `GET /repos/{o}/{r}/issues/{n}/comments` | 200, the comments posted so far on that issue |
+//! | `GET /repos/{o}/{r}/issues` | 200, `[]` (no open issues for catch-up) |
 //! | `POST /repos/{o}/{r}/issues/{n}/labels` | 200, one label object per posted name |
 //! | `PATCH /repos/{o}/{r}/issues/{n}` | 200, the issue with the posted `state`, `labels`, ... applied |
 //!
@@ -129,14 +131,30 @@ impl GitHubMock {
             .named("default PATCH issue")
             .mount(&self.server)
             .await;
+        let posted = PostedComments::default();
         Mock::given(method("POST"))
             .and(path_regex(COMMENTS_PATH))
             .respond_with(CommentResponder {
                 api: api.clone(),
                 next_id: comment_ids,
+                posted: posted.clone(),
             })
             .with_priority(DEFAULT_PRIORITY)
             .named("default POST comment")
+            .mount(&self.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(COMMENTS_PATH))
+            .respond_with(CommentListResponder { posted })
+            .with_priority(DEFAULT_PRIORITY)
+            .named("default GET comments")
+            .mount(&self.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/repos/[^/]+/[^/]+/issues$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .with_priority(DEFAULT_PRIORITY)
+            .named("default GET issues (catch-up: none open)")
             .mount(&self.server)
             .await;
         Mock::given(method("POST"))
@@ -545,9 +563,39 @@ impl Respond for IssueResponder {
     }
 }
 
+/// The comments posted so far, by `owner/repo#number` (lowercased), so that
+/// `GET .../comments` lists what `POST .../comments` accepted, as GitHub does.
+type PostedComments = Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Value>>>>;
+
+fn issue_key(owner: &str, repo: &str, number: u64) -> String {
+    format!("{owner}/{repo}#{number}").to_lowercase()
+}
+
 struct CommentResponder {
     api: String,
     next_id: Arc<AtomicU64>,
+    posted: PostedComments,
+}
+
+/// `GET .../comments`: the comments posted on that issue, oldest first.
+struct CommentListResponder {
+    posted: PostedComments,
+}
+
+impl Respond for CommentListResponder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let Some((owner, repo, number)) = issue_ref(request.url.path()) else {
+            return ResponseTemplate::new(404);
+        };
+        let comments = self
+            .posted
+            .lock()
+            .unwrap()
+            .get(&issue_key(&owner, &repo, number))
+            .cloned()
+            .unwrap_or_default();
+        ResponseTemplate::new(200).set_body_json(Value::Array(comments))
+    }
 }
 
 impl Respond for CommentResponder {
@@ -565,7 +613,7 @@ impl Respond for CommentResponder {
         };
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         let api = &self.api;
-        ResponseTemplate::new(201).set_body_json(json!({
+        let comment = json!({
             "id": id,
             "node_id": format!("IC_kwDO{id}"),
             "url": format!("{api}/repos/{owner}/{repo}/issues/comments/{id}"),
@@ -577,7 +625,14 @@ impl Respond for CommentResponder {
             "updated_at": TIMESTAMP,
             "author_association": "NONE",
             "performed_via_github_app": null,
-        }))
+        });
+        self.posted
+            .lock()
+            .unwrap()
+            .entry(issue_key(&owner, &repo, number))
+            .or_default()
+            .push(comment.clone());
+        ResponseTemplate::new(201).set_body_json(comment)
     }
 }
 

@@ -7,6 +7,10 @@
 //! - per series and member, the address and `SEQUENCE` of the last message and whether it was an
 //!   invitation or a cancellation, plus the fingerprint the member's calendar has.
 //!
+//! - the accepted work ([`queue`]): deliveries seen, jobs (join and leave requests), the outbox
+//!   of GitHub replies, failed mail with its retry schedule, the issues already handled and the
+//!   catch-up position.
+//!
 //! Nothing outside this module sees SQL. WAL mode; the schema version is SQLite's `user_version`
 //! and [`MIGRATIONS`] brings an older file up to date. The store holds email addresses (to cancel
 //! an old address after a change): it lives in the deployment's private data folder.
@@ -15,6 +19,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
+
+mod queue;
+pub use queue::*;
 
 /// The file name inside the data folder.
 pub const FILE_NAME: &str = "invitebot.sqlite3";
@@ -40,6 +47,74 @@ const MIGRATIONS: &[&str] = &[
         fingerprint TEXT NOT NULL,
         sent_at     TEXT NOT NULL,
         team_error  TEXT,
+        PRIMARY KEY (series_id, github)
+    );",
+    // 2: accepted work and what is still to be done.
+    "CREATE TABLE deliveries (
+        id          TEXT PRIMARY KEY,
+        event       TEXT NOT NULL,
+        action      TEXT,
+        repo        TEXT,
+        issue       INTEGER,
+        received_at TEXT NOT NULL,
+        outcome     TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_by_time ON deliveries (received_at);
+    CREATE TABLE jobs (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id     TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        series_id       TEXT NOT NULL,
+        repo            TEXT NOT NULL,
+        issue           INTEGER NOT NULL,
+        request         TEXT NOT NULL,
+        progress        TEXT NOT NULL DEFAULT '{}',
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        outcome         TEXT,
+        created_at      TEXT NOT NULL,
+        finished_at     TEXT
+    );
+    CREATE INDEX jobs_due ON jobs (status, next_attempt_at);
+    CREATE INDEX jobs_by_issue ON jobs (repo, issue);
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        key             TEXT NOT NULL UNIQUE,
+        kind            TEXT NOT NULL,
+        repo            TEXT NOT NULL,
+        issue           INTEGER NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        done_at         TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+    CREATE TABLE handled_issues (
+        repo      TEXT NOT NULL,
+        issue     INTEGER NOT NULL,
+        series_id TEXT NOT NULL,
+        state     TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        PRIMARY KEY (repo, issue)
+    );
+    CREATE TABLE catch_up (
+        repo          TEXT PRIMARY KEY,
+        checked_until TEXT NOT NULL
+    );
+    CREATE TABLE mail_failures (
+        series_id       TEXT NOT NULL,
+        github          TEXT NOT NULL,
+        email           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        first_failed_at TEXT NOT NULL,
+        last_error      TEXT NOT NULL,
+        permanent       INTEGER NOT NULL,
         PRIMARY KEY (series_id, github)
     );",
 ];
@@ -74,6 +149,16 @@ pub enum StoreError {
         found: i64,
         /// Ours.
         known: usize,
+    },
+    /// The file predates this invitebot's schema and is only read here.
+    #[error(
+        "the state store {path} has the older schema version {found}; start `invitebot serve` once to upgrade it"
+    )]
+    Outdated {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
     },
     /// A query failed.
     #[error("state store query failed: {0}")]
@@ -198,6 +283,12 @@ impl Store {
                     source,
                 })?;
         let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if (version as usize) < MIGRATIONS.len() {
+            return Err(StoreError::Outdated {
+                path,
+                found: version,
+            });
+        }
         if version as usize != MIGRATIONS.len() {
             return Err(StoreError::TooNew {
                 path,
@@ -216,7 +307,7 @@ impl Store {
         &self.path
     }
 
-    fn with<T>(
+    pub(crate) fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
@@ -337,8 +428,14 @@ impl Store {
     }
 }
 
-fn now() -> String {
-    jiff::Timestamp::now().to_string()
+/// Now, as stored: RFC 3339 in UTC, which sorts as text.
+pub(crate) fn now() -> String {
+    stamp(jiff::Timestamp::now())
+}
+
+/// A timestamp as stored (fixed width, so text order is time order).
+pub(crate) fn stamp(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {

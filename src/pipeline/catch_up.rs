@@ -1,0 +1,124 @@
+//! Catch-up: GitHub does not resend what arrived while the bot was down, so the bot lists the
+//! open issues of each series' repository updated since its last look and handles the join and
+//! leave requests it has not handled, exactly as if their webhook had arrived.
+
+use std::collections::HashSet;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{JobKind, Pipeline, PipelineError};
+use crate::config::RepoName;
+use crate::github::event::{IssueAction, IssuesEvent, Repository};
+use crate::request::{Triage, triage};
+use crate::store::NewJob;
+
+/// How much the windows of two catch-ups overlap, for clock skew and GitHub's indexing delay.
+const OVERLAP: SignedDuration = SignedDuration::from_mins(5);
+
+/// The prefix of every comment marker of the bot.
+const MARKER_PREFIX: &str = "<!-- invitebot:";
+
+impl Pipeline {
+    /// Looks at every series repository once; returns how many requests it queued.
+    pub async fn catch_up(&mut self) -> usize {
+        let config = self.current();
+        let mut repos: Vec<RepoName> = Vec::new();
+        for series in &config.series {
+            if !repos
+                .iter()
+                .any(|r| r.to_string().eq_ignore_ascii_case(&series.repo.to_string()))
+            {
+                repos.push(series.repo.clone());
+            }
+        }
+        let mut queued = 0;
+        for repo in repos {
+            match self.catch_up_repo(&repo, config.github.catch_up_days).await {
+                Ok(n) => queued += n,
+                Err(error) => {
+                    tracing::warn!(repo = %repo, %error, "catch-up failed; it runs again later")
+                }
+            }
+        }
+        queued
+    }
+
+    async fn catch_up_repo(&mut self, repo: &RepoName, days: u32) -> Result<usize, PipelineError> {
+        let started = Timestamp::now();
+        let since = match self.store.catch_up_position(&repo.to_string())? {
+            Some(position) => position,
+            None => started - SignedDuration::from_hours(24 * i64::from(days)),
+        };
+        let issues = self
+            .github
+            .open_issues_since(repo, since)
+            .await
+            .map_err(PipelineError::Profile)?;
+        let config = self.current();
+        let mut queued = 0;
+        let mut seen = HashSet::new();
+        for listed in issues {
+            if !seen.insert(listed.number)
+                || self.store.has_job_for(&repo.to_string(), listed.number)?
+            {
+                continue;
+            }
+            if self
+                .store
+                .issue_state(&repo.to_string(), listed.number)?
+                .is_some()
+            {
+                continue;
+            }
+            let event = IssuesEvent {
+                action: IssueAction::Opened,
+                repository: Repository {
+                    full_name: repo.to_string(),
+                },
+                sender: listed.user.clone(),
+                installation_id: None,
+                issue: crate::github::event::Issue {
+                    number: listed.number,
+                    title: listed.title,
+                    body: listed.body,
+                    user: listed.user,
+                    labels: listed.labels,
+                },
+            };
+            let (series, kind) = match triage(&config.series, &event) {
+                Triage::JoinRequest(series, request) => (series, JobKind::Join(request)),
+                Triage::LeaveRequest(series, request) => (series, JobKind::Leave(request)),
+                Triage::FromBot | Triage::NotAJoinRequest => continue,
+            };
+            if self
+                .github
+                .has_comment_containing(repo, listed.number, MARKER_PREFIX)
+                .await
+                .map_err(PipelineError::Profile)?
+            {
+                self.store.mark_issue_handled(
+                    &repo.to_string(),
+                    listed.number,
+                    &series.id,
+                    "answered",
+                )?;
+                continue;
+            }
+            let request = serde_json::to_string(&kind).expect("plain fields serialise");
+            let delivery = format!("catch-up:{repo}#{}", listed.number);
+            self.store.add_job(&NewJob {
+                delivery_id: &delivery,
+                action: "catch-up",
+                series_id: &series.id,
+                repo: &repo.to_string(),
+                issue: listed.number,
+                request: &request,
+            })?;
+            tracing::info!(repo = %repo, issue = listed.number, series = %series.id, "catch-up: queued a request that arrived while the bot was away");
+            queued += 1;
+        }
+        self.store
+            .set_catch_up_position(&repo.to_string(), started - OVERLAP)?;
+        Ok(queued)
+    }
+}

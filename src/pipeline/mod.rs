@@ -1,0 +1,547 @@
+//! The one place that orders the steps: join and leave requests (email and name, roster,
+//! calendar messages, replies), the outbox of replies, catch-up, and reconciliations (config and
+//! rosters → calendar messages). Each step is a call into the module that owns it; this module
+//! decides what to do when a step says no: try again later (with backoff), or give up and keep
+//! the reason. One worker runs it, one piece of work at a time, so roster edits and sends never
+//! race.
+//!
+//! Every request is a job row in the store before the webhook answers. A job finishes only when
+//! its calendar message was accepted; finishing enqueues its replies (comment, labels, close) in
+//! the same transaction, and the outbox sends each once (a comment is first looked for on the
+//! issue by its hidden key, so a crash between GitHub's answer and the commit can't post it
+//! twice).
+
+mod catch_up;
+mod files;
+mod outbox;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::config::{Config, Series};
+use crate::github::client::{Client, GitHubApiError, Profile};
+use crate::reconcile::{ReconcileError, Reconciler, RunReport};
+use crate::request::{self, EmailFinding, EmailSource, InviteRequest, LeaveRequest};
+use crate::roster::{self, AddOutcome, Member, RemoveOutcome, Roster, RosterError};
+use crate::store::{JobRecord, NewReply, Store, StoreError};
+use crate::texts::{self, NoEmail};
+
+pub use outbox::Reply;
+
+/// What a job asks (stored as JSON in the job row).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum JobKind {
+    /// To join.
+    Join(InviteRequest),
+    /// To leave.
+    Leave(LeaveRequest),
+}
+
+impl JobKind {
+    /// The issue it came from.
+    pub fn issue_number(&self) -> u64 {
+        match self {
+            JobKind::Join(r) => r.issue_number,
+            JobKind::Leave(r) => r.issue_number,
+        }
+    }
+}
+
+/// Steps of a job already done, saved so a retry neither redoes nor misreports them.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct Progress {
+    /// Join: whether the roster step added the member (`false`: they were already on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    added: Option<bool>,
+    /// Leave: whether the roster step removed the member (`false`: they weren't on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    removed: Option<bool>,
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Added to the roster and invited.
+    Invited(EmailSource),
+    /// Already on the roster: invited again.
+    InvitedAgain,
+    /// No usable address: asked for one.
+    NeedsEmail(NoEmail),
+    /// Removed from the roster, cancellation sent.
+    Left,
+    /// Asked to leave but not on the roster.
+    NotAMember,
+}
+
+impl Outcome {
+    /// A word for logs, metrics and the delivery record.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Invited(_) => "invited",
+            Outcome::InvitedAgain => "invited-again",
+            Outcome::NeedsEmail(NoEmail::Invalid) => "needs-email-invalid",
+            Outcome::NeedsEmail(NoEmail::Missing) => "needs-email-missing",
+            Outcome::Left => "left",
+            Outcome::NotAMember => "not-a-member",
+        }
+    }
+
+    /// How the issue stands afterwards (`edited` re-handles `needs-email` issues).
+    fn issue_state(&self) -> &'static str {
+        match self {
+            Outcome::Invited(_) | Outcome::InvitedAgain => "invited",
+            Outcome::NeedsEmail(_) => "needs-email",
+            Outcome::Left => "left",
+            Outcome::NotAMember => "not-a-member",
+        }
+    }
+}
+
+/// A step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Reading the profile failed.
+    #[error("looking up the profile: {0}")]
+    Profile(GitHubApiError),
+    /// The roster could not be read or written.
+    #[error("roster: {0}")]
+    Roster(#[from] RosterError),
+    /// The state store failed.
+    #[error("state: {0}")]
+    Reconcile(#[from] ReconcileError),
+    /// The state store failed.
+    #[error("state: {0}")]
+    Store(#[from] StoreError),
+    /// The calendar message was not accepted yet.
+    #[error("the calendar message was not accepted by the mail server yet")]
+    NotSent,
+    /// The mail server refused the address for good.
+    #[error("the mail server refused the calendar message for good (see `invitebot status`)")]
+    MailRejected,
+    /// The stored request can't be read.
+    #[error("the stored request is unreadable: {0}")]
+    BadRequest(String),
+    /// The series is no longer configured.
+    #[error("series `{0}` is no longer configured")]
+    NoSuchSeries(String),
+    /// A blocking task panicked or was cancelled.
+    #[error("internal task failed: {0}")]
+    Task(String),
+}
+
+impl PipelineError {
+    /// Whether trying again can't help.
+    fn is_permanent(&self) -> bool {
+        match self {
+            PipelineError::MailRejected
+            | PipelineError::BadRequest(_)
+            | PipelineError::NoSuchSeries(_) => true,
+            PipelineError::Profile(e) => e.is_permanent(),
+            _ => false,
+        }
+    }
+
+    /// How long the other side asked us to wait.
+    fn asked_wait(&self) -> Option<Duration> {
+        match self {
+            PipelineError::Profile(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+}
+
+/// What a reconciliation did, for the worker.
+#[derive(Debug, Default)]
+pub struct ReconcileSummary {
+    /// Messages that failed and wait for a retry.
+    pub failed: usize,
+    /// The files to watch from now on (config and rosters).
+    pub files: Vec<PathBuf>,
+}
+
+/// The steps, with everything they need.
+pub struct Pipeline {
+    config: watch::Sender<Arc<Config>>,
+    store: Arc<Store>,
+    reconciler: Reconciler,
+    github: Client,
+    /// Content digests of the config and rosters at the last reconciliation.
+    seen: HashMap<PathBuf, [u8; 32]>,
+}
+
+impl Pipeline {
+    /// Puts the pipeline together. `config` publishes reloaded configs to the webhook.
+    pub fn new(
+        config: watch::Sender<Arc<Config>>,
+        store: Arc<Store>,
+        reconciler: Reconciler,
+        github: Client,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            reconciler,
+            github,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn current(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+
+    /// Works on the next due job, if any: finishes it (with its replies), schedules a retry, or
+    /// gives it up. Logs one line with the result. Returns whether there was a job.
+    pub async fn process_next_job(&mut self) -> Result<bool, StoreError> {
+        let Some(job) = self.store.next_due_job(jiff::Timestamp::now())? else {
+            return Ok(false);
+        };
+        let result = self.run_job(&job).await;
+        self.settle_job(&job, result)?;
+        Ok(true)
+    }
+
+    async fn run_job(&mut self, job: &JobRecord) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let kind: JobKind = serde_json::from_str(&job.request)
+            .map_err(|e| PipelineError::BadRequest(e.to_string()))?;
+        let progress: Progress = serde_json::from_str(&job.progress).unwrap_or_default();
+        let config = self.current();
+        let series = config
+            .series_by_id(&job.series_id)
+            .ok_or_else(|| PipelineError::NoSuchSeries(job.series_id.clone()))?;
+        match &kind {
+            JobKind::Join(request) => self.join(job.id, series, request, progress).await,
+            JobKind::Leave(request) => self.leave(job.id, series, request, progress).await,
+        }
+    }
+
+    fn settle_job(
+        &self,
+        job: &JobRecord,
+        result: Result<(Outcome, Vec<Reply>), PipelineError>,
+    ) -> Result<(), StoreError> {
+        let context = (
+            job.delivery_id.as_str(),
+            job.action.as_str(),
+            job.repo.as_str(),
+            job.issue,
+            job.series_id.as_str(),
+        );
+        match result {
+            Ok((outcome, replies)) => {
+                let rows: Vec<NewReply<'_>> = replies
+                    .iter()
+                    .enumerate()
+                    .map(|(i, reply)| {
+                        reply.to_row(&format!("job:{}:{i}", job.id), &job.repo, job.issue)
+                    })
+                    .collect();
+                self.store
+                    .finish_job(job, outcome.as_str(), outcome.issue_state(), &rows)?;
+                log_job(context, outcome.as_str(), None);
+            }
+            Err(error) => {
+                let now = jiff::Timestamp::now();
+                let first = job.created_at.parse().unwrap_or(now);
+                let next = (!error.is_permanent())
+                    .then(|| {
+                        crate::retry::next_attempt(job.attempts + 1, error.asked_wait(), first, now)
+                    })
+                    .flatten();
+                match next {
+                    Some(at) => {
+                        self.store.retry_job(job.id, at, &error.to_string())?;
+                        crate::telemetry::retry();
+                        log_job(
+                            context,
+                            "retry",
+                            Some(&format!("{error}; next attempt at {at}")),
+                        );
+                    }
+                    None => {
+                        self.store.fail_job(job, &error.to_string())?;
+                        crate::telemetry::job("failed");
+                        log_job(context, "failed", Some(&error.to_string()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn join(
+        &mut self,
+        job_id: i64,
+        series: &Series,
+        request: &InviteRequest,
+        progress: Progress,
+    ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let mut profile = LazyProfile::new(&self.github, &request.login);
+        let (email, source) = match &request.email {
+            EmailFinding::Found(email, source) => (email.clone(), *source),
+            EmailFinding::Invalid => return Ok(ask_for_email(series, request, NoEmail::Invalid)),
+            EmailFinding::Missing => match profile
+                .get()
+                .await?
+                .email
+                .as_deref()
+                .and_then(request::first_email)
+            {
+                Some(email) => (email, EmailSource::Profile),
+                None => return Ok(ask_for_email(series, request, NoEmail::Missing)),
+            },
+        };
+        let name = match &request.name {
+            Some(name) => name.clone(),
+            None => profile
+                .get()
+                .await?
+                .name
+                .as_deref()
+                .and_then(request::clean_name)
+                .unwrap_or_else(|| request.login.clone()),
+        };
+        let member = Member {
+            github: request.login.clone(),
+            name,
+            email,
+            added: Some(
+                jiff::Zoned::now()
+                    .with_time_zone(series.schedule.time_zone().clone())
+                    .date(),
+            ),
+            via: Some(format!("{}#{}", series.repo, request.issue_number)),
+        };
+        let path = series.roster.clone();
+        let (member, again) = match blocking(move || roster::add(&path, member)).await?? {
+            AddOutcome::Added(member) => (member, progress.added == Some(false)),
+            AddOutcome::AlreadyMember(member) => (member, progress.added != Some(true)),
+        };
+        if progress.added.is_none() {
+            self.save_progress(
+                job_id,
+                Progress {
+                    added: Some(!again),
+                    ..progress
+                },
+            )?;
+        }
+        self.bring_up_to_date(series, &member, again).await?;
+        let next = series.schedule.next_occurrences(jiff::Timestamp::now(), 1);
+        let comment = texts::invited_comment(series, &request.login, next.first(), again);
+        let outcome = if again {
+            Outcome::InvitedAgain
+        } else {
+            Outcome::Invited(source)
+        };
+        Ok((
+            outcome,
+            replies(comment, &series.reply.labels, series.reply.close),
+        ))
+    }
+
+    /// Reconciles the series after the roster changed, so the member gets their invitation; a
+    /// member who was up to date gets the same invitation again.
+    async fn bring_up_to_date(
+        &mut self,
+        series: &Series,
+        member: &Member,
+        again: bool,
+    ) -> Result<(), PipelineError> {
+        let login = member.github.to_lowercase();
+        let (report, acted) = self.reconcile_series(series).await?;
+        check_sent(&report, &login)?;
+        if again && !acted.contains(&login) {
+            match self.reconciler.resend(series, member).await? {
+                Some(report) => check_sent(&report, &login)?,
+                None => return Err(PipelineError::NotSent),
+            }
+        }
+        Ok(())
+    }
+
+    async fn leave(
+        &mut self,
+        job_id: i64,
+        series: &Series,
+        request: &LeaveRequest,
+        progress: Progress,
+    ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let removed = match progress.removed {
+            Some(removed) => removed,
+            None => {
+                let path = series.roster.clone();
+                let login = request.login.clone();
+                let removed = matches!(
+                    blocking(move || roster::remove(&path, &login)).await??,
+                    RemoveOutcome::Removed(_)
+                );
+                self.save_progress(
+                    job_id,
+                    Progress {
+                        removed: Some(removed),
+                        ..progress
+                    },
+                )?;
+                removed
+            }
+        };
+        if !removed {
+            let comment = texts::not_a_member_comment(series, &request.login);
+            return Ok((
+                Outcome::NotAMember,
+                replies(comment, &[], series.reply.close),
+            ));
+        }
+        let (report, _) = self.reconcile_series(series).await?;
+        check_sent(&report, &request.login.to_lowercase())?;
+        let comment = texts::left_comment(series, &request.login);
+        Ok((Outcome::Left, replies(comment, &[], series.reply.close)))
+    }
+
+    fn save_progress(&self, job_id: i64, progress: Progress) -> Result<(), PipelineError> {
+        let json = serde_json::to_string(&progress).expect("plain fields serialise");
+        Ok(self.store.save_job_progress(job_id, &json)?)
+    }
+
+    /// Plans and runs one series from its roster file as it is now; returns the report and the
+    /// logins the plan had messages for.
+    async fn reconcile_series(
+        &mut self,
+        series: &Series,
+    ) -> Result<(RunReport, HashSet<String>), PipelineError> {
+        let path = series.roster.clone();
+        let roster = blocking(move || Roster::load(&path)).await??;
+        self.remember(&series.roster);
+        let plan = self.reconciler.plan(series, &roster)?;
+        let acted = plan.actions.iter().map(|a| a.github()).collect();
+        let report = self.reconciler.run(&plan, series.team.as_ref()).await?;
+        Ok((report, acted))
+    }
+}
+
+/// Whether the member's message went out (or why not).
+fn check_sent(report: &RunReport, login: &str) -> Result<(), PipelineError> {
+    if report.rejected_logins.iter().any(|l| l == login) {
+        return Err(PipelineError::MailRejected);
+    }
+    if report.failed_logins.iter().any(|l| l == login) {
+        return Err(PipelineError::NotSent);
+    }
+    Ok(())
+}
+
+/// The replies of a handled request: the comment, then labels and closing as configured.
+fn replies(comment: String, labels: &[String], close: bool) -> Vec<Reply> {
+    let mut replies = vec![Reply::Comment { body: comment }];
+    if !labels.is_empty() {
+        replies.push(Reply::Labels {
+            labels: labels.to_vec(),
+        });
+    }
+    if close {
+        replies.push(Reply::Close);
+    }
+    replies
+}
+
+fn ask_for_email(
+    series: &Series,
+    request: &InviteRequest,
+    reason: NoEmail,
+) -> (Outcome, Vec<Reply>) {
+    let comment = texts::needs_email_comment(series, &request.login, reason);
+    let labels: Vec<String> = series.reply.needs_email_label.iter().cloned().collect();
+    (
+        Outcome::NeedsEmail(reason),
+        replies(comment, &labels, false),
+    )
+}
+
+/// One line per job attempt: delivery, event, action, repository, issue, series and result.
+fn log_job(
+    (delivery, action, repo, issue, series): (&str, &str, &str, u64, &str),
+    outcome: &str,
+    error: Option<&str>,
+) {
+    match error {
+        None => tracing::info!(
+            delivery,
+            event = "issues",
+            action,
+            repo,
+            issue,
+            series,
+            outcome,
+            "request handled"
+        ),
+        Some(error) if outcome == "failed" => {
+            tracing::error!(
+                delivery,
+                event = "issues",
+                action,
+                repo,
+                issue,
+                series,
+                outcome,
+                error,
+                "request failed for good"
+            )
+        }
+        Some(error) => tracing::warn!(
+            delivery,
+            event = "issues",
+            action,
+            repo,
+            issue,
+            series,
+            outcome,
+            error,
+            "request will be retried"
+        ),
+    }
+}
+
+/// Runs file I/O (with fsync) on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PipelineError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| PipelineError::Task(e.to_string()))
+}
+
+/// The requester's profile, fetched at most once and only if needed. A user GitHub doesn't
+/// know (404) has an empty profile.
+struct LazyProfile<'a> {
+    github: &'a Client,
+    login: &'a str,
+    profile: Option<Profile>,
+}
+
+impl<'a> LazyProfile<'a> {
+    fn new(github: &'a Client, login: &'a str) -> Self {
+        Self {
+            github,
+            login,
+            profile: None,
+        }
+    }
+
+    async fn get(&mut self) -> Result<&Profile, PipelineError> {
+        if self.profile.is_none() {
+            let profile = match self.github.profile(self.login).await {
+                Ok(profile) => profile,
+                Err(error) if error.is_not_found() => Profile::default(),
+                Err(error) => return Err(PipelineError::Profile(error)),
+            };
+            self.profile = Some(profile);
+        }
+        Ok(self.profile.as_ref().expect("just set"))
+    }
+}
