@@ -740,7 +740,10 @@ mod tests {
             permanent: false,
         };
         store.record_mail_failure(&failure).unwrap();
-        assert_eq!(store.mail_failures(Some("s")).unwrap(), std::slice::from_ref(&failure));
+        assert_eq!(
+            store.mail_failures(Some("s")).unwrap(),
+            std::slice::from_ref(&failure)
+        );
         assert_eq!(store.depth().unwrap().mail, 1);
         assert!(!format!("{failure:?}").contains("ada@example.org"));
         store.clear_mail_failure("s", "ada").unwrap();
