@@ -118,14 +118,7 @@ impl SeriesPlan {
     pub fn counts(&self) -> Counts {
         let mut counts = Counts::default();
         for action in &self.actions {
-            match action {
-                Action::Request {
-                    reason: RequestReason::Update,
-                    ..
-                } => counts.updates += 1,
-                Action::Request { .. } => counts.invites += 1,
-                Action::Cancel { .. } => counts.cancels += 1,
-            }
+            counts.add(action);
         }
         counts
     }
@@ -377,7 +370,7 @@ impl Reconciler {
                 Ok(()) => {
                     self.store
                         .record_message(series_id, &record_of(action, &plan.record.fingerprint))?;
-                    count(&mut report.sent, action);
+                    report.sent.add(action);
                     if let Some(team) = team {
                         self.follow_team(series_id, team, action).await?;
                     }
@@ -618,14 +611,17 @@ fn kind_of(action: &Action) -> String {
     }
 }
 
-fn count(counts: &mut Counts, action: &Action) {
-    match action {
-        Action::Request {
-            reason: RequestReason::Update,
-            ..
-        } => counts.updates += 1,
-        Action::Request { .. } => counts.invites += 1,
-        Action::Cancel { .. } => counts.cancels += 1,
+impl Counts {
+    /// Counts one more message.
+    fn add(&mut self, action: &Action) {
+        match action {
+            Action::Request {
+                reason: RequestReason::Update,
+                ..
+            } => self.updates += 1,
+            Action::Request { .. } => self.invites += 1,
+            Action::Cancel { .. } => self.cancels += 1,
+        }
     }
 }
 

@@ -1076,9 +1076,16 @@ async fn smtp_retries_start_within_5s_and_back_off() {
     let gap1 = attempts[1].duration_since(attempts[0]);
     let gap2 = attempts[2].duration_since(attempts[1]);
     if gap1 > Duration::from_millis(5500) || gap2 <= gap1 {
+        let offsets: Vec<Duration> = rig
+            .proxy
+            .attempts()
+            .iter()
+            .map(|a| a.duration_since(attempts[0]))
+            .collect();
         fail!(
             rig,
-            "retry gaps {gap1:?} then {gap2:?}: the first must be within 5 s, the second longer"
+            "retry gaps {gap1:?} then {gap2:?}: the first must be within 5 s, the second longer \
+             (doubling); SMTP attempts at {offsets:?} after the first"
         );
     }
     if !rig.comments_on(ADA_ISSUE).await.is_empty() {

@@ -14,7 +14,7 @@ use super::signature::{self, SignatureError};
 pub struct VerifiedDelivery {
     /// `X-GitHub-Event`.
     pub event: String,
-    /// `X-GitHub-Delivery` (or `-` when absent).
+    /// `X-GitHub-Delivery` (or a generated `no-id-…` when absent).
     pub delivery_id: String,
     /// The raw body.
     pub body: Bytes,
@@ -78,7 +78,9 @@ fn delivery_id(headers: &HeaderMap) -> String {
                 .take(64)
                 .collect()
         })
-        .unwrap_or_else(|| "-".to_string())
+        // GitHub always sends one; without it a delivery can't be recognised when sent again,
+        // so it gets an id of its own.
+        .unwrap_or_else(|| format!("no-id-{}", uuid::Uuid::new_v4().simple()))
 }
 
 impl FromRequest<AppState> for VerifiedDelivery {
