@@ -16,10 +16,18 @@ use invitebot::roster::{self, AddOutcome, Member, RemoveOutcome, Roster};
 use invitebot::store::Store;
 use invitebot::{server, texts};
 
+/// The version and the commit the binary was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("INVITEBOT_GIT_COMMIT"),
+    ")"
+);
+
 /// Turns "request meeting invite" GitHub issues into calendar invitations, roster entries and
 /// replies on the issue, and keeps members' calendars in line with the config and rosters.
 #[derive(Parser)]
-#[command(name = "invitebot", version, propagate_version = true)]
+#[command(name = "invitebot", version = VERSION, propagate_version = true)]
 struct Cli {
     /// The configuration file. Relative paths inside it are relative to its folder.
     #[arg(long, global = true, env = "INVITEBOT_CONFIG", default_value = DEFAULT_CONFIG_PATH, value_name = "PATH")]

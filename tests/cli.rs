@@ -201,3 +201,18 @@ async fn check_warns_about_meetings_in_a_dst_gap_and_still_succeeds() {
     assert!(stdout.contains("notes (daylight saving time"), "{stdout}");
     assert!(stdout.contains(": 02:30 does not exist in America/Los_Angeles (clocks jump forward); that meeting starts at 03:30 PDT"), "{stdout}");
 }
+
+#[tokio::test]
+async fn version_names_the_commit() {
+    let (code, stdout, _) = run_cli(&["--version"], &[]).await;
+    assert_eq!(code, 0);
+    let version = stdout.trim();
+    assert!(
+        version.starts_with(&format!("invitebot {} (", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    assert!(
+        version.ends_with(')') && version.len() > "invitebot 0.1.0 ()".len(),
+        "{version}"
+    );
+}

@@ -1,0 +1,139 @@
+//! The issue forms in `contrib/github/ISSUE_TEMPLATE/` produce what the bot parses: a body
+//! rendered the way GitHub renders a submitted form (`### Label`, blank line, the answer or
+//! `_No response_`) is recognised as a join (or leave) request for the shipped ISPO series, with
+//! the name and address read from the right fields.
+
+use std::path::Path;
+
+use invitebot::config::Config;
+use invitebot::email::EmailAddress;
+use invitebot::github::event::{Account, IssueAction, IssuesEvent, Label, Repository};
+use invitebot::request::{EmailFinding, EmailSource, Triage, triage};
+use serde_yaml_ng::Value;
+
+fn form(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("contrib/github/ISSUE_TEMPLATE")
+        .join(name);
+    serde_yaml_ng::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The body GitHub makes from the form, with `answers` by field id (missing: `_No response_`).
+fn render(form: &Value, answers: &[(&str, &str)]) -> String {
+    let fields = form["body"].as_sequence().expect("a form has a body");
+    fields
+        .iter()
+        .filter(|field| field["type"].as_str() != Some("markdown"))
+        .map(|field| {
+            let label = field["attributes"]["label"]
+                .as_str()
+                .expect("every field has a label");
+            let id = field["id"].as_str().unwrap_or_default();
+            let answer = answers
+                .iter()
+                .find(|(key, _)| *key == id)
+                .map_or("_No response_", |(_, value)| value);
+            format!("### {label}\n\n{answer}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The `opened` event of an issue made with `form`, by `login`, on the ISPO repository.
+fn opened(form: &Value, body: String) -> IssuesEvent {
+    let user = Account {
+        login: "ada-l".into(),
+        kind: "User".into(),
+    };
+    let labels = form["labels"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|l| Label {
+            name: l.as_str().unwrap().to_string(),
+        })
+        .collect();
+    IssuesEvent {
+        action: IssueAction::Opened,
+        issue: invitebot::github::event::Issue {
+            number: 12,
+            title: form["title"].as_str().unwrap().to_string(),
+            body: Some(body.replace('\n', "\r\n")),
+            user: user.clone(),
+            labels,
+        },
+        repository: Repository {
+            full_name: "InnerSourceCommons/ispo-working-group".into(),
+        },
+        sender: user,
+        installation_id: None,
+    }
+}
+
+fn shipped_config() -> Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/invitebot.toml");
+    Config::load_with_env(&path, &|_: &str| None).unwrap()
+}
+
+#[test]
+fn the_join_form_gives_name_and_email() {
+    let config = shipped_config();
+    let join = form("join-meeting.yml");
+    let body = render(
+        &join,
+        &[
+            ("name", "Ada Lovelace"),
+            ("email", "ada@example.org"),
+            ("affiliation", "Analytical Engines Ltd"),
+        ],
+    );
+    assert!(
+        body.contains("### Email for the calendar invite\n\nada@example.org"),
+        "{body}"
+    );
+    let Triage::JoinRequest(series, request) = triage(&config.series, &opened(&join, body)) else {
+        panic!("not a join request");
+    };
+    assert_eq!(series.id, "ispo-wg");
+    assert_eq!(request.name.as_deref(), Some("Ada Lovelace"));
+    assert_eq!(
+        request.email,
+        EmailFinding::Found(
+            EmailAddress::parse("ada@example.org").unwrap(),
+            EmailSource::Form
+        )
+    );
+}
+
+#[test]
+fn an_empty_email_field_falls_back_to_the_profile() {
+    let config = shipped_config();
+    let join = form("join-meeting.yml");
+    let Triage::JoinRequest(_, request) =
+        triage(&config.series, &opened(&join, render(&join, &[])))
+    else {
+        panic!("not a join request");
+    };
+    assert_eq!(request.email, EmailFinding::Missing);
+    assert_eq!(request.name, None);
+}
+
+#[test]
+fn the_leave_form_is_a_request_to_leave() {
+    let config = shipped_config();
+    let leave = form("leave-meeting.yml");
+    let Triage::LeaveRequest(series, request) =
+        triage(&config.series, &opened(&leave, render(&leave, &[])))
+    else {
+        panic!("not a leave request");
+    };
+    assert_eq!(
+        (
+            series.id.as_str(),
+            request.login.as_str(),
+            request.issue_number
+        ),
+        ("ispo-wg", "ada-l", 12)
+    );
+}
