@@ -58,10 +58,11 @@ fn report(samples: &mut [Duration]) {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let pick = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
     println!(
-        "delivery -> SMTP acceptance over {} rounds: median {:.2} ms, p90 {:.2} ms, min {:.2} ms, max {:.2} ms",
+        "delivery -> SMTP acceptance over {} rounds: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms, min {:.2} ms, max {:.2} ms",
         samples.len(),
         ms(pick(0.5)),
         ms(pick(0.9)),
+        ms(pick(0.99)),
         ms(samples[0]),
         ms(samples[samples.len() - 1]),
     );

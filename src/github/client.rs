@@ -34,7 +34,7 @@ pub enum GitHubApiError {
     Transport {
         /// What was attempted.
         what: String,
-        /// octocrab's error, in its Debug form (its Display says only "GitHub").
+        /// octocrab's error and its causes.
         detail: String,
     },
     /// The client could not be set up (bad `api_url`).
@@ -125,7 +125,9 @@ impl Client {
     pub fn new(config: &GitHubConfig) -> Result<Self, GitHubApiError> {
         let mut builder = Octocrab::builder()
             .base_uri(config.api_url.as_str())
-            .map_err(|e| GitHubApiError::Setup(format!("api_url {:?}: {e:?}", config.api_url)))?
+            .map_err(|e| {
+                GitHubApiError::Setup(format!("api_url {:?}: {}", config.api_url, error_chain(&e)))
+            })?
             .add_retry_config(RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(20)))
@@ -135,7 +137,7 @@ impl Client {
         }
         let crab = builder
             .build()
-            .map_err(|e| GitHubApiError::Setup(format!("{e:?}")))?;
+            .map_err(|e| GitHubApiError::Setup(error_chain(&e)))?;
         Ok(Self {
             crab,
             can_write: config.token.is_some(),
@@ -368,7 +370,24 @@ fn api_error(what: String, error: octocrab::Error) -> GitHubApiError {
         },
         other => GitHubApiError::Transport {
             what,
-            detail: format!("{other:?}"),
+            detail: error_chain(&other),
         },
     }
+}
+
+/// An error and its sources, one after the other. Not `{:?}`: octocrab's errors carry a
+/// backtrace, and printing it loads the binary's debug information (tens of MB, kept for the life
+/// of the process) and stalls the runtime.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -1,0 +1,256 @@
+#!/usr/bin/env python3
+"""Renders docs/benchmarks.md from the raw results scripts/bench collected in WORK.
+
+    report.py WORK > docs/benchmarks.md
+
+Reads WORK/results.tsv (one wrk run per line), WORK/cells.tsv (invitebot's peak RSS and
+delivery counters per cell), WORK/footprint.tsv and WORK/cargo-benches.txt; the settings come
+from BENCH_* environment variables set by scripts/bench.
+"""
+import csv
+import os
+import platform
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from datetime import datetime, timezone
+from statistics import median
+
+SCENARIOS = {
+    "ping": "(a) ignored event (`ping`, 7.6 KB, signed)",
+    "bad": "(b) bad signature (`ping` body, wrong `X-Hub-Signature-256`)",
+    "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id)",
+}
+SERVERS = ["invitebot", "peer", "ceiling"]
+# What each server must answer for the run to count (wrk counts non-2xx answers).
+EXPECT_NON2XX = {("bad", "invitebot"): "all", ("bad", "peer"): "all"}
+
+
+def sh(command):
+    try:
+        return subprocess.run(command, shell=True, capture_output=True, text=True, timeout=20).stdout.strip()
+    except Exception:
+        return ""
+
+
+def read_tsv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def fmt_rps(x):
+    return f"{x:,.0f}"
+
+
+def fmt_ms(x):
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def main():
+    work = sys.argv[1]
+    env = os.environ
+    runs = read_tsv(os.path.join(work, "results.tsv"))
+    cells = {(c["scenario"], c["conns"]): c for c in read_tsv(os.path.join(work, "cells.tsv"))}
+    foot = read_tsv(os.path.join(work, "footprint.tsv"))
+    cargo_lines = []
+    if os.path.exists(os.path.join(work, "cargo-benches.txt")):
+        with open(os.path.join(work, "cargo-benches.txt")) as f:
+            cargo_lines = [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
+
+    by = defaultdict(list)  # (scenario, conns, server) -> runs
+    for r in runs:
+        by[(r["scenario"], int(r["conns"]), r["server"])].append(r)
+    scenarios = [s for s in SCENARIOS if any(k[0] == s for k in by)]
+    conns_list = sorted({k[1] for k in by})
+
+    def med(scenario, conns, server, field):
+        values = [float(r[field]) for r in by[(scenario, conns, server)]]
+        return median(values) if values else float("nan")
+
+    def ratios(scenario, conns, other):
+        mine = {r["run"]: float(r["rps"]) for r in by[(scenario, conns, "invitebot")]}
+        theirs = {r["run"]: float(r["rps"]) for r in by[(scenario, conns, other)]}
+        return [mine[k] / theirs[k] for k in sorted(mine) if k in theirs and theirs[k] > 0]
+
+    def valid(scenario, server, r):
+        non2xx, requests, errors = int(r["non2xx"]), int(r["requests"]), int(r["errors"])
+        if errors:
+            return False
+        if EXPECT_NON2XX.get((scenario, server)) == "all":
+            return non2xx == requests
+        return non2xx == 0
+
+    out = []
+    w = out.append
+    model = sh("lscpu | sed -n 's/^Model name: *//p'") or platform.processor()
+    w("# Benchmarks")
+    w("")
+    w("Written by `scripts/bench` (do not edit by hand; rerun it). "
+      f"Last run: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}.")
+    w("")
+    w("## Machine")
+    w("")
+    w(f"- CPU: {model}, `nproc` = {sh('nproc')}")
+    mem = sh("free -h | awk '/^Mem:/ {print $2\" total, \"$7\" available\"}'")
+    w(f"- Memory (`free -h`): {mem}")
+    w(f"- Kernel: {platform.release()}; {sh('rustc --version')}; node {sh('node --version')}; "
+      f"{sh('wrk -v 2>&1 | head -1').split(' [')[0]}; @octokit/webhooks {env.get('BENCH_PEER_VERSION', '?')}")
+    w(f"- Servers pinned to CPU {env.get('BENCH_SERVER_CPU', '0')}, wrk to CPU {env.get('BENCH_LOAD_CPU', '1')} "
+      "(`taskset -c`); loopback (127.0.0.1) only")
+    w("")
+    w("## Commands")
+    w("")
+    w("```sh")
+    w("scripts/bench                 # everything below; BENCH_RUNS, BENCH_SECONDS, ... see the script's header")
+    w("```")
+    w("")
+    w("What it runs, per cell (scenario x connections), after a "
+      f"{env.get('BENCH_WARMUP', '2')} s warm-up of each server, {env.get('BENCH_RUNS', '5')} runs of "
+      f"{env.get('BENCH_SECONDS', '10')} s, the three servers back to back within each run:")
+    w("")
+    w("```sh")
+    w("cargo build --release --locked --bin invitebot --example ceiling")
+    w("RUST_LOG=warn INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/invitebot --config $CELL/invitebot.toml serve  # fresh data dir per cell")
+    w("INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 node bench/node-peer/server.mjs 18082")
+    w("taskset -c 0 target/release/examples/ceiling 127.0.0.1:18083")
+    w("taskset -c 1 wrk -t1 -c$CONNS -d${SECONDS}s --timeout 10s --latency -s bench/webhook.lua \\")
+    w("    http://127.0.0.1:$PORT/webhook -- $BODY_FILE $EVENT $SIGNATURE $RUN_TAG")
+    w(f"BENCH_ROUNDS={env.get('BENCH_ROUNDS', '200')} cargo bench --bench delivery_to_smtp")
+    w(f"BENCH_MEMBERS={env.get('BENCH_MEMBERS', '10000')} cargo bench --bench series_update")
+    w("```")
+    w("")
+    w("invitebot's config for the ack benchmark: mail to `.eml` files, `[github] api_url` at a loopback "
+      "stub (`bench/github-stub.py`: `200 []` for GETs, on the load generator's CPU) and no token "
+      "(replies are only logged); the join requests are committed to SQLite "
+      "before the `202` and then worked on by the single worker on the same CPU, during the runs. "
+      "Every request carries a new `X-GitHub-Delivery` (invitebot answers a seen id with `200` and does nothing). "
+      "The Node peer is `@octokit/webhooks`' `createNodeMiddleware` (verify + parse; `202` for `issues`, "
+      "`401` for a bad signature, by rewriting the library's `200`/`400`); it stores nothing and does not "
+      "deduplicate. The ceiling reads the body and answers `202`, whatever the request.")
+    w("")
+
+    # --- part 1
+    w("## 1. Webhook ack")
+    w("")
+    w("Medians over the runs; latency from wrk's `--latency` (p50, p99), in ms. "
+      "\"ok\" is how many runs got the expected answers (2xx; 401 for (b) from invitebot and the peer) "
+      "with no socket errors.")
+    w("")
+    for s in scenarios:
+        w(f"### {SCENARIOS[s]}")
+        w("")
+        w("| conns | server | req/s | p50 ms | p99 ms | ok |")
+        w("|---:|---|---:|---:|---:|---:|")
+        for c in conns_list:
+            for srv in SERVERS:
+                rs = by[(s, c, srv)]
+                if not rs:
+                    continue
+                ok = sum(valid(s, srv, r) for r in rs)
+                w(f"| {c} | {srv} | {fmt_rps(med(s, c, srv, 'rps'))} | {fmt_ms(med(s, c, srv, 'p50_ms'))} "
+                  f"| {fmt_ms(med(s, c, srv, 'p99_ms'))} | {ok}/{len(rs)} |")
+        w("")
+    w("### Ratios")
+    w("")
+    w("invitebot's throughput divided by the other server's, per run (same run, back to back); "
+      "median and range over the runs.")
+    w("")
+    w("| scenario | conns | invitebot ÷ peer | invitebot ÷ ceiling | invitebot p99 ms |")
+    w("|---|---:|---:|---:|---:|")
+    for s in scenarios:
+        for c in conns_list:
+            cols = []
+            for other in ("peer", "ceiling"):
+                rs = ratios(s, c, other)
+                cols.append(f"{median(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})" if rs else "–")
+            w(f"| {s} | {c} | {cols[0]} | {cols[1]} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms'))} |")
+    w("")
+    if cells:
+        w("invitebot per cell (its own counters, read from `/metrics` after the runs, warm-up included; "
+          "peak RSS = `VmHWM`):")
+        w("")
+        w("| scenario | conns | peak RSS | deliveries (`invitebot_deliveries_total`) |")
+        w("|---|---:|---:|---|")
+        for (s, c), cell in sorted(cells.items(), key=lambda kv: (list(SCENARIOS).index(kv[0][0]), int(kv[0][1]))):
+            peak = cell["peak_rss_kib"]
+            peak = f"{int(peak) / 1024:.1f} MiB" if peak.isdigit() else peak
+            w(f"| {s} | {c} | {peak} | {cell['deliveries'].replace('|', '/')} |")
+        w("")
+
+    # --- parts 2 and 3
+    w("## 2. Issue → invite and 3. Series update at scale")
+    w("")
+    if cargo_lines:
+        w("The existing cargo benches' output (servers not pinned):")
+        w("")
+        w("```")
+        for name, line in cargo_lines:
+            w(f"{name}: {line}")
+        w("```")
+    elif env.get("BENCH_CARGO") == "0":
+        w("Skipped in this run (`BENCH_CARGO=0`).")
+    else:
+        w("No output: the cargo benches failed (see the script's log).")
+    w("")
+
+    # --- part 4
+    w("## 4. Footprint")
+    w("")
+    binary = env.get("BENCH_BINARY_BYTES", "")
+    stripped = env.get("BENCH_STRIPPED_BYTES", "")
+    if binary.isdigit():
+        line = f"- Release binary `target/release/invitebot`: {int(binary) / 1048576:.1f} MiB"
+        if stripped.isdigit():
+            line += f" ({int(stripped) / 1048576:.1f} MiB after `strip`)"
+        w(line)
+    if foot:
+        w("- Start-up to ready (process start until `/readyz`, or `/healthz` for the others, answers 200) "
+          "and idle RSS (`VmRSS` 2 s after ready), medians of 5 starts, on the server CPU:")
+        w("")
+        w("| server | start-up ms | idle RSS |")
+        w("|---|---:|---:|")
+        for srv in SERVERS + ["invitebot-github-down"]:
+            rs = [r for r in foot if r["server"] == srv]
+            if rs:
+                st = median(float(r["startup_ms"]) for r in rs)
+                rss = median(float(r["idle_rss_kib"]) for r in rs)
+                label = "invitebot, GitHub API unreachable" if srv == "invitebot-github-down" else srv
+                w(f"| {label} | {st:.0f} | {rss / 1024:.1f} MiB |")
+    w("")
+
+    # --- targets
+    w("## Targets")
+    w("")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+    for s in scenarios:
+        for c in conns_list:
+            rp = ratios(s, c, "peer")
+            rc = ratios(s, c, "ceiling")
+            if rp:
+                w(f"| {s} at {c}: ≥ 4× the peer's throughput | {median(rp):.2f}× | {'yes' if median(rp) >= 4 else 'no'} |")
+            if rc:
+                w(f"| {s} at {c}: ≥ 50% of the ceiling | {median(rc) * 100:.0f}% | {'yes' if median(rc) >= 0.5 else 'no'} |")
+    top = max(conns_list) if conns_list else None
+    for s in ("ping", "bad"):
+        if top == 64 and by[(s, 64, "invitebot")]:
+            p99 = med(s, 64, "invitebot", "p99_ms")
+            w(f"| {s} at 64: p99 < 5 ms | {fmt_ms(p99)} ms | {'yes' if p99 < 5 else 'no'} |")
+    for name, line in cargo_lines:
+        if name == "series_update":
+            m = re.search(r"series update ([\d.]+) s", line)
+            rss = re.search(r"peak RSS (\d+) KiB", line)
+            if m:
+                w(f"| series update, {env.get('BENCH_MEMBERS', '10000')} members: < 20 s | {m.group(1)} s | {'yes' if float(m.group(1)) < 20 else 'no'} |")
+            if rss:
+                mib = int(rss.group(1)) / 1024
+                w(f"| series update: peak RSS < 50 MB | {mib:.1f} MiB | {'yes' if int(rss.group(1)) * 1024 < 50e6 else 'no'} |")
+    w("")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()
