@@ -188,9 +188,11 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
         _ => (false, None),
     };
     match issues.action {
-        // GitHub sends `labeled` right after `opened` when a form applies the label: each issue is
-        // handled once; a label added later to an unhandled issue makes it a request.
-        IssueAction::Labeled if has_job || issue_state.is_some() => {
+        // Each issue is handled once: GitHub sends `labeled` right after `opened` when a form
+        // applies the label, and catch-up may have handled an issue whose `opened` delivery
+        // arrives (or is redelivered) later. A label added later to an unhandled issue makes it
+        // a request; `reopened` always does (the requester fixed something).
+        IssueAction::Opened | IssueAction::Labeled if has_job || issue_state.is_some() => {
             return Decision::Ignore(
                 "already-handled",
                 "ignored: this issue is handled already\n",
