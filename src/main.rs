@@ -422,6 +422,7 @@ fn replay(config: &Config, delivery_id: &str) -> anyhow::Result<()> {
             repo: &job.repo,
             issue: job.issue,
             request: &job.request,
+            once_per_issue: false,
         })?;
     }
     println!(

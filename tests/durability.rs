@@ -18,7 +18,8 @@
 //!   attempt at least 2 s later; 404 → failed, not retried forever, shown by `invitebot status`.
 //! - **SIGKILL** right after the `202`: after a restart the invitation and the reply are sent, once.
 //! - **Catch-up**: issues opened while the server was down are found (`GET .../issues?state=open
-//!   &since=...`, every page) and handled unless they carry the marker comment.
+//!   &since=...`, every page) and handled unless they carry the marker comment; a webhook for
+//!   an issue catch-up took (answered or still pending) does not answer it a second time.
 //! - **SIGTERM**: exit status 0 within 10 s, even with work in flight.
 //! - **Fault loop**: rounds of bursts, SIGKILLs and SMTP flapping; nothing lost, no comment
 //!   twice. [`fault_loop_small`] runs 2 rounds of 10 requests; the full loop is
@@ -1058,34 +1059,51 @@ async fn smtp_retries_start_within_5s_and_back_off() {
     rig.proxy.set_down(true);
     rig.deliver_accepted(&fixture(JOIN)).await;
 
-    // Attempts (connections closer than 250 ms together count as one): the first at once,
-    // the next within 5 s, the one after that later than the first gap (doubling, jitter).
-    let timeout = Duration::from_secs(22);
+    // Attempts: connections closer than 250 ms together count as one. The first comes at once,
+    // the next within 5 s (gap `g`).
+    let timeout = Duration::from_secs(10);
     let attempts = poll_until(timeout, || {
         let attempts = rig.proxy.attempts();
-        (attempts.len() >= 3).then_some(attempts)
+        (attempts.len() >= 2).then_some(attempts)
     })
     .await;
     let Some(attempts) = attempts else {
         fail!(
             rig,
-            "expected 3 SMTP attempts within {timeout:?} while the server is down, saw {}",
+            "expected a first attempt and a retry within {timeout:?} while the mail server is \
+             down, saw {} attempt(s)",
             rig.proxy.attempts().len()
         )
     };
-    let gap1 = attempts[1].duration_since(attempts[0]);
-    let gap2 = attempts[2].duration_since(attempts[1]);
-    if gap1 > Duration::from_millis(5500) || gap2 <= gap1 {
-        let offsets: Vec<Duration> = rig
-            .proxy
-            .attempts()
-            .iter()
-            .map(|a| a.duration_since(attempts[0]))
-            .collect();
+    let (first, g) = (attempts[0], attempts[1].duration_since(attempts[0]));
+    if g > Duration::from_millis(5500) {
         fail!(
             rig,
-            "retry gaps {gap1:?} then {gap2:?}: the first must be within 5 s, the second longer \
-             (doubling); SMTP attempts at {offsets:?} after the first"
+            "the first retry came {g:?} after the first attempt (at most 5 s)"
+        );
+    }
+
+    // Doubling: by 3.5 g after the first attempt (3 g is when the second retry is due) some gap
+    // after the first, or the time since the last attempt, is at least 1.5 g, and the mail
+    // server was not hammered meanwhile. A bounded wait, then the count.
+    let window = (g.mul_f64(3.5) + Duration::from_secs(1)).min(Duration::from_secs(22));
+    let end = first + window;
+    tokio::time::sleep(end.saturating_duration_since(Instant::now())).await;
+    let within: Vec<Instant> = rig
+        .proxy
+        .attempts()
+        .into_iter()
+        .filter(|a| *a <= end)
+        .collect();
+    let mut gaps: Vec<Duration> = within.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.push(end - *within.last().unwrap());
+    let longest_later = gaps[1..].iter().max().copied().unwrap_or_default();
+    if longest_later < g.mul_f64(1.5) || within.len() > 6 {
+        fail!(
+            rig,
+            "no back-off: {} attempts within {window:?}, gaps {gaps:?} (the last one open); \
+             expected a gap of at least 1.5 × {g:?} after the first and at most 6 attempts",
+            within.len()
         );
     }
     if !rig.comments_on(ADA_ISSUE).await.is_empty() {
@@ -1411,6 +1429,55 @@ async fn catch_up_reads_every_page_and_skips_issues_with_the_marker() {
     }
 }
 
+/// Stops the rig's server, opens Ada's join request on the repository while it is down, and
+/// starts it again (catch-up finds the issue). Returns the issue.
+async fn open_while_down(rig: &mut Rig) -> Value {
+    let status = rig.server.stop().await;
+    assert!(status.success(), "SIGTERM exit: {status}");
+    let ada = rig.repo.join_issue(ADA_ISSUE, OWNER, "Ada Lovelace", ADA);
+    rig.repo.open(ada.clone());
+    rig.server.restart().await;
+    ada
+}
+
+#[tokio::test]
+async fn a_delivery_after_catch_up_answered_the_issue_changes_nothing() {
+    // The webhook for an issue opened while the bot was down failed; catch-up answered the
+    // issue; then someone redelivers that delivery from GitHub's settings.
+    let mut rig = Rig::start().await;
+    let ada = open_while_down(&mut rig).await;
+    rig.wait_mail_to(ADA, 1, DEFAULT_WAIT).await;
+    rig.wait_github("the close", GitHubMock::is_close_call, 1, DEFAULT_WAIT)
+        .await;
+
+    let (status, text) = rig.server.deliver("issues", &opened_payload(&ada)).await;
+    if !status.is_success() {
+        fail!(rig, "the late delivery got {status}: {text}");
+    }
+    rig.settle(SETTLE).await;
+    assert_once(&rig, ADA, ADA_ISSUE).await;
+}
+
+#[tokio::test]
+async fn a_delivery_while_catch_up_work_is_pending_is_not_done_twice() {
+    // As above, but the delivery arrives while catch-up's job waits for the mail server.
+    let mut rig = Rig::start().await;
+    rig.proxy.set_down(true);
+    let ada = open_while_down(&mut rig).await;
+    rig.wait_connections(1, DEFAULT_WAIT).await;
+
+    let (status, text) = rig.server.deliver("issues", &opened_payload(&ada)).await;
+    if !status.is_success() {
+        fail!(rig, "the delivery got {status}: {text}");
+    }
+    rig.proxy.set_down(false);
+    rig.wait_mail_to(ADA, 1, Duration::from_secs(15)).await;
+    rig.wait_github("the close", GitHubMock::is_close_call, 1, DEFAULT_WAIT)
+        .await;
+    rig.settle(SETTLE).await;
+    assert_once(&rig, ADA, ADA_ISSUE).await;
+}
+
 // ---------------------------------------------------------------------------
 // SIGTERM
 // ---------------------------------------------------------------------------
@@ -1531,6 +1598,7 @@ impl FaultLoop {
 /// One join request of the loop.
 #[derive(Clone)]
 struct LoopRequest {
+    login: String,
     email: String,
     issue: u64,
     delivery: String,
@@ -1548,6 +1616,10 @@ struct LoopReport {
     duplicated_invites: usize,
     duplicated_comments: usize,
     duplicated_closes: usize,
+    /// Addresses that got more than one invitation.
+    duplicate_invite_addresses: Vec<String>,
+    /// Issues that got more than one comment.
+    duplicate_comment_issues: Vec<u64>,
     kills: usize,
     /// SMTP connections the proxy cut mid-way (each may cause one legitimate duplicate).
     cuts: usize,
@@ -1577,7 +1649,8 @@ impl LoopReport {
         format!(
             "seed {} (FAULT_LOOP_SEED), {:.1?}; {} kill(s), {} SMTP connection(s) cut by flapping, \
              {} redelivered, {} duplicated close(s); missing invitations: {:?}; missing comments \
-             on issues: {:?}; refused redeliveries: {:?}; bad stops: {:?}",
+             on issues: {:?}; invited more than once: {:?}; answered more than once: {:?}; \
+             refused redeliveries: {:?}; bad stops: {:?}",
             self.seed,
             self.elapsed,
             self.kills,
@@ -1586,6 +1659,8 @@ impl LoopReport {
             self.duplicated_closes,
             self.missing_invites,
             self.missing_comments,
+            self.duplicate_invite_addresses,
+            self.duplicate_comment_issues,
             self.refused,
             self.bad_stops
         )
@@ -1622,14 +1697,8 @@ async fn post_delivery(
         .map_err(|e| e.to_string())
 }
 
-/// Per address and per issue: invitations, comments and closes so far.
-async fn loop_counts(
-    rig: &Rig,
-) -> (
-    HashMap<String, usize>,
-    HashMap<u64, usize>,
-    HashMap<u64, usize>,
-) {
+/// Invitations per address and comments per issue so far (cheap: no JSON parsing).
+fn loop_counts(rig: &Rig) -> (HashMap<String, usize>, HashMap<u64, usize>) {
     let mut mails: HashMap<String, usize> = HashMap::new();
     for mail in rig.smtp.messages() {
         for to in mail.rcpt_to {
@@ -1642,26 +1711,29 @@ async fn loop_counts(
             *comments.entry(n).or_default() += 1;
         }
     }
-    let mut closes: HashMap<u64, usize> = HashMap::new();
-    for call in rig.github.close_calls().await {
-        *closes.entry(call.number).or_default() += 1;
-    }
-    (mails, comments, closes)
+    (mails, comments)
 }
+
+/// How often the loop looks whether the work is done: rarely enough that the test process
+/// does not take the CPU the server needs.
+const LOOP_POLL: Duration = Duration::from_millis(250);
 
 /// Waits until every request has an invitation and a comment, or `timeout`.
 async fn wait_done(rig: &Rig, requests: &[LoopRequest], timeout: Duration) -> bool {
-    let mut poll = Poll::new(timeout);
-    while poll.next().await {
-        let (mails, comments, _) = loop_counts(rig).await;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (mails, comments) = loop_counts(rig);
         if requests
             .iter()
             .all(|r| mails.contains_key(&r.email) && comments.contains_key(&r.issue))
         {
             return true;
         }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(LOOP_POLL.min(deadline - Instant::now())).await;
     }
-    false
 }
 
 /// Runs the loop (see the module docs and `scripts/fault-loop`) and returns what it counted.
@@ -1677,6 +1749,8 @@ async fn run_fault_loop(cfg: &FaultLoop) -> (LoopReport, String) {
     let mut all: Vec<LoopRequest> = Vec::new();
 
     for round in 0..cfg.rounds {
+        let round_started = Instant::now();
+        let redelivered_before = report.redelivered;
         if !rig.server.is_running() {
             rig.server.restart().await;
         }
@@ -1696,6 +1770,7 @@ async fn run_fault_loop(cfg: &FaultLoop) -> (LoopReport, String) {
                 );
                 rig.repo.open(issue.clone());
                 LoopRequest {
+                    login,
                     email,
                     issue: 10_000 + n as u64,
                     delivery: new_delivery_id(),
@@ -1775,7 +1850,19 @@ async fn run_fault_loop(cfg: &FaultLoop) -> (LoopReport, String) {
         tokio::time::sleep(Duration::from_millis(rng.between(0, 1500))).await;
         flapper.stop();
 
-        wait_done(&rig, &all, cfg.round_timeout).await;
+        let done = wait_done(&rig, &all, cfg.round_timeout).await;
+        eprintln!(
+            "fault loop: round {}/{}: SIGKILL after {kill_after} answer(s), {} redelivered, {} after {:.1?}",
+            round + 1,
+            cfg.rounds,
+            report.redelivered - redelivered_before,
+            if done {
+                "all done so far"
+            } else {
+                "NOT all done"
+            },
+            round_started.elapsed()
+        );
         let status = rig.server.stop().await;
         if !status.success() {
             report
@@ -1788,7 +1875,11 @@ async fn run_fault_loop(cfg: &FaultLoop) -> (LoopReport, String) {
     rig.server.restart().await;
     wait_done(&rig, &all, cfg.final_timeout).await;
     rig.settle(SETTLE).await;
-    let (mails, comments, closes) = loop_counts(&rig).await;
+    let (mails, comments) = loop_counts(&rig);
+    let mut closes: HashMap<u64, usize> = HashMap::new();
+    for call in rig.github.close_calls().await {
+        *closes.entry(call.number).or_default() += 1;
+    }
     for request in &all {
         let invites = mails.get(&request.email).copied().unwrap_or(0);
         let replies = comments.get(&request.issue).copied().unwrap_or(0);
@@ -1803,6 +1894,14 @@ async fn run_fault_loop(cfg: &FaultLoop) -> (LoopReport, String) {
         }
         report.duplicated_invites += invites.saturating_sub(1);
         report.duplicated_comments += replies.saturating_sub(1);
+        if invites > 1 {
+            report
+                .duplicate_invite_addresses
+                .push(request.email.clone());
+        }
+        if replies > 1 {
+            report.duplicate_comment_issues.push(request.issue);
+        }
         report.duplicated_closes += closes
             .get(&request.issue)
             .copied()
@@ -1818,17 +1917,57 @@ async fn run_fault_loop(cfg: &FaultLoop) -> (LoopReport, String) {
     report.cuts = rig.proxy.cut();
     report.elapsed = started.elapsed();
 
-    // The log's tail, for a failure message (the whole log of a long loop is very large).
+    // For a failure message (the whole log of a long loop is very large): the log lines about
+    // the requests that went wrong, and the log's tail.
     let lines = rig.server.log_lines();
-    let tail = lines[lines.len().saturating_sub(200)..].join("\n");
-    (report, tail)
+    let wrong: Vec<&LoopRequest> = all
+        .iter()
+        .filter(|r| {
+            report.missing_invites.contains(&r.email)
+                || report.missing_comments.contains(&r.issue)
+                || report.duplicate_invite_addresses.contains(&r.email)
+                || report.duplicate_comment_issues.contains(&r.issue)
+        })
+        .take(5)
+        .collect();
+    let mut diagnostics = String::new();
+    for request in wrong {
+        let needles = [
+            format!("issue={}", request.issue),
+            format!("#{}\"", request.issue),
+            format!("member={}", request.login.to_lowercase()),
+            request.delivery.clone(),
+        ];
+        let about: Vec<&str> = lines
+            .iter()
+            .filter(|l| {
+                needles.iter().any(|n| {
+                    l.match_indices(n.as_str())
+                        .any(|(at, _)| !l[at + n.len()..].starts_with(|c: char| c.is_ascii_digit()))
+                })
+            })
+            .map(String::as_str)
+            .collect();
+        diagnostics.push_str(&format!(
+            "--- server log lines about issue #{} ({}, first delivery {}) ---\n{}\n",
+            request.issue,
+            request.login,
+            request.delivery,
+            about.join("\n")
+        ));
+    }
+    diagnostics.push_str(&format!(
+        "--- last 200 server log lines ---\n{}",
+        lines[lines.len().saturating_sub(200)..].join("\n")
+    ));
+    (report, diagnostics)
 }
 
 async fn check_fault_loop(cfg: FaultLoop) {
-    let (report, log_tail) = run_fault_loop(&cfg).await;
+    let (report, diagnostics) = run_fault_loop(&cfg).await;
     assert!(
         report.ok(),
-        "{}\n{}\n(allowed duplicated invites: kills + cut SMTP connections = {})\n--- last 200 server log lines ---\n{log_tail}",
+        "{}\n{}\n(allowed duplicated invites: kills + cut SMTP connections = {})\n{diagnostics}",
         report.summary(),
         report.details(),
         report.kills + report.cuts

@@ -285,6 +285,7 @@ async fn leaving_by_issue_removes_cancels_and_answers() {
     let leave = fixture_with("issues.opened.join-request.json", |v| {
         v["issue"]["title"] = Value::from("Please leave me off the invite list");
         v["issue"]["labels"] = Value::Array(vec![]);
+        v["issue"]["number"] = Value::from(4);
     });
     let (status, _) = app.server.deliver("issues", &leave).await;
     assert_eq!(status, StatusCode::ACCEPTED);
@@ -368,9 +369,11 @@ async fn the_github_team_follows_the_roster() {
     app.wait_for_github(GitHubMock::is_close_call, 1).await;
 
     let leave = fixture_with("issues.opened.join-request.json", |v| {
-        v["issue"]["title"] = Value::from("Leave")
+        v["issue"]["title"] = Value::from("Leave");
+        v["issue"]["number"] = Value::from(5);
     });
-    app.server.deliver("issues", &leave).await;
+    let (status, _) = app.server.deliver("issues", &leave).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
     let delete = app
         .wait_for_github(|r| r.method.as_str() == "DELETE", 1)
         .await;

@@ -106,14 +106,19 @@ impl Pipeline {
             }
             let request = serde_json::to_string(&kind).expect("plain fields serialise");
             let delivery = format!("catch-up:{repo}#{}", listed.number);
-            self.store.add_job(&NewJob {
+            let added = self.store.add_job(&NewJob {
                 delivery_id: &delivery,
                 action: "catch-up",
                 series_id: &series.id,
                 repo: &repo.to_string(),
                 issue: listed.number,
                 request: &request,
+                once_per_issue: true,
             })?;
+            if added.is_none() {
+                // A webhook for it was accepted while we looked at its comments.
+                continue;
+            }
             tracing::info!(repo = %repo, issue = listed.number, series = %series.id, "catch-up: queued a request that arrived while the bot was away");
             queued += 1;
         }

@@ -17,6 +17,8 @@ pub enum Accepted {
     New,
     /// This delivery id was seen before: nothing recorded.
     Duplicate,
+    /// Recorded, but the issue is handled (or being handled) already: no job added.
+    AlreadyHandled,
 }
 
 /// A verified delivery, as recorded.
@@ -53,6 +55,9 @@ pub struct NewJob<'a> {
     pub issue: u64,
     /// The request, as JSON (the pipeline's `JobKind`).
     pub request: &'a str,
+    /// Add it only if the issue has no job and was never handled (`opened`, `labeled`,
+    /// catch-up: each issue is handled once); `false` for `reopened`, `edited`, replays.
+    pub once_per_issue: bool,
 }
 
 /// A stored job.
@@ -227,17 +232,27 @@ impl Store {
             if inserted == 0 {
                 return Ok(Accepted::Duplicate);
             }
-            if let Some(job) = job {
-                insert_job(&tx, job)?;
+            let mut accepted = Accepted::New;
+            if let Some(job) = job
+                && insert_job(&tx, job)?.is_none()
+            {
+                tx.execute("UPDATE deliveries SET outcome = 'already-handled' WHERE id = ?1", [&delivery.id])?;
+                accepted = Accepted::AlreadyHandled;
             }
             tx.commit()?;
-            Ok(Accepted::New)
+            Ok(accepted)
         })
     }
 
-    /// Adds a job that did not come with a delivery of its own (catch-up, replay).
-    pub fn add_job(&self, job: &NewJob<'_>) -> Result<i64, StoreError> {
-        self.with(|c| insert_job(c, job))
+    /// Adds a job that did not come with a delivery of its own (catch-up, replay); `None` when
+    /// `once_per_issue` found the issue handled already.
+    pub fn add_job(&self, job: &NewJob<'_>) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let id = insert_job(&tx, job)?;
+            tx.commit()?;
+            Ok(id)
+        })
     }
 
     /// The earliest pending job that is due at `at`.
@@ -609,14 +624,27 @@ impl Store {
     }
 }
 
-fn insert_job(c: &rusqlite::Connection, job: &NewJob<'_>) -> rusqlite::Result<i64> {
+/// Inserts a job (inside the caller's transaction, so the check and the insert are one step);
+/// `None` when `once_per_issue` finds the issue taken.
+fn insert_job(c: &rusqlite::Connection, job: &NewJob<'_>) -> rusqlite::Result<Option<i64>> {
+    if job.once_per_issue {
+        let taken: bool = c.query_row(
+            "SELECT EXISTS (SELECT 1 FROM jobs WHERE lower(repo) = lower(?1) AND issue = ?2)
+                 OR EXISTS (SELECT 1 FROM handled_issues WHERE repo = lower(?1) AND issue = ?2)",
+            params![job.repo, job.issue],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Ok(None);
+        }
+    }
     let now = now();
     c.execute(
         "INSERT INTO jobs (delivery_id, action, series_id, repo, issue, request, status, attempts, next_attempt_at, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)",
         params![job.delivery_id, job.action, job.series_id, job.repo, job.issue, job.request, now],
     )?;
-    Ok(c.last_insert_rowid())
+    Ok(Some(c.last_insert_rowid()))
 }
 
 #[cfg(test)]
@@ -643,6 +671,7 @@ mod tests {
             repo: "A/B",
             issue: 2,
             request: "{}",
+            once_per_issue: true,
         }
     }
 
@@ -662,9 +691,26 @@ mod tests {
                 .unwrap(),
             Accepted::Duplicate
         );
-        assert_eq!(store.open_jobs().unwrap().len(), 1);
+        // Another delivery for the same issue (catch-up took it, or GitHub sends `labeled`).
+        assert_eq!(
+            store
+                .accept_delivery(&delivery("d2"), Some(&job("d2")))
+                .unwrap(),
+            Accepted::AlreadyHandled
+        );
+        assert_eq!(store.add_job(&job("catch-up:a/b#2")).unwrap(), None);
+        let reopened = NewJob {
+            once_per_issue: false,
+            ..job("d3")
+        };
+        assert!(store.add_job(&reopened).unwrap().is_some());
+        assert_eq!(store.open_jobs().unwrap().len(), 2);
         assert!(store.has_job_for("a/b", 2).unwrap());
-        assert_eq!(store.recent_deliveries(10).unwrap().len(), 1);
+        assert_eq!(store.recent_deliveries(10).unwrap().len(), 2);
+        assert_eq!(
+            store.recent_deliveries(10).unwrap()[0].outcome,
+            "already-handled"
+        );
     }
 
     #[test]

@@ -118,14 +118,13 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         outcome: outcome.to_string(),
     };
     let accepted = accept(&state, record, job).await;
-    telemetry::delivery(
-        event_name,
-        if matches!(accepted, Ok(Accepted::Duplicate)) {
-            "duplicate"
-        } else {
-            outcome
-        },
-    );
+    let metric_outcome = match &accepted {
+        Ok(Accepted::Duplicate) => "duplicate",
+        Ok(Accepted::AlreadyHandled) => "already-handled",
+        Ok(Accepted::New) => outcome,
+        Err(_) => "refused",
+    };
+    telemetry::delivery(event_name, metric_outcome);
     let repo = repo.as_deref().unwrap_or("-");
     match (accepted, decision) {
         (Err(error), _) => {
@@ -135,6 +134,10 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
                 "cannot record the delivery now; try again later\n",
             )
                 .into_response()
+        }
+        (Ok(Accepted::AlreadyHandled), _) => {
+            tracing::info!(delivery = %id, event = event_name, action, repo, issue, outcome = "already-handled", "webhook received; the issue is handled already");
+            (StatusCode::OK, "ignored: this issue is handled already\n").into_response()
         }
         (Ok(Accepted::Duplicate), _) => {
             tracing::info!(delivery = %id, event = event_name, action, repo, outcome = "duplicate", "webhook received again; nothing to do");
@@ -228,6 +231,7 @@ async fn accept(
             repo: record.repo.as_deref().unwrap_or_default(),
             issue: record.issue.unwrap_or_default(),
             request,
+            once_per_issue: matches!(record.action.as_deref(), Some("opened" | "labeled")),
         });
         store
             .accept_delivery(&record, new_job.as_ref())
