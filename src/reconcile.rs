@@ -290,6 +290,21 @@ pub struct RunReport {
     pub rejected_logins: Vec<String>,
 }
 
+/// Where a member's calendar stands, as far as the bot knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberSync {
+    /// Holds the current event, sent to this address.
+    Invited(String),
+    /// Was cancelled.
+    Cancelled,
+    /// Their last message failed and waits for a retry, or they hold an older event.
+    Pending,
+    /// The mail server refused their address for good.
+    Refused,
+    /// Never got anything.
+    Unknown,
+}
+
 /// Sends plans and records what was sent.
 pub struct Reconciler {
     store: Arc<Store>,
@@ -370,6 +385,11 @@ impl Reconciler {
                 Ok(()) => {
                     self.store
                         .record_message(series_id, &record_of(action, &plan.record.fingerprint))?;
+                    self.store.clear_mail_failure(series_id, &action.github())?;
+                    crate::telemetry::send(
+                        crate::telemetry::SendKind::Mail,
+                        crate::telemetry::SendResult::Ok,
+                    );
                     report.sent.add(action);
                     if let Some(team) = team {
                         self.follow_team(series_id, team, action).await?;
@@ -396,6 +416,40 @@ impl Reconciler {
             self.store.delete_series(series_id)?;
         }
         Ok(report)
+    }
+
+    /// Where one member's calendar stands for the series as configured now; `email`, when
+    /// given, is the address they should have it at (a refusal of another address doesn't count).
+    pub fn member_sync(
+        &self,
+        series: &Series,
+        login: &str,
+        email: Option<&str>,
+    ) -> Result<MemberSync, ReconcileError> {
+        let failure = self
+            .store
+            .mail_failures(Some(&series.id))?
+            .into_iter()
+            .find(|f| f.github == login);
+        let record = self
+            .store
+            .members(&series.id)?
+            .into_iter()
+            .find(|m| m.github == login);
+        let refused = failure
+            .as_ref()
+            .is_some_and(|f| f.permanent && email.is_none_or(|e| e.eq_ignore_ascii_case(&f.email)));
+        if refused {
+            return Ok(MemberSync::Refused);
+        }
+        let current = SeriesEvent::of(series).snapshot().fingerprint();
+        Ok(match (record, failure) {
+            (_, Some(_)) => MemberSync::Pending,
+            (None, None) => MemberSync::Unknown,
+            (Some(r), None) if r.status == MemberStatus::Cancelled => MemberSync::Cancelled,
+            (Some(r), None) if r.fingerprint == current => MemberSync::Invited(r.email),
+            (Some(_), None) => MemberSync::Pending,
+        })
     }
 
     /// Plans a configured series for a reconciliation pass: like [`Reconciler::plan`], without

@@ -1995,3 +1995,35 @@ async fn fault_loop_small() {
 async fn fault_loop() {
     check_fault_loop(FaultLoop::from_env()).await;
 }
+
+#[tokio::test]
+async fn metrics_count_what_happened() {
+    let app = App::start().await;
+    app.server
+        .deliver("issues", &fixture("issues.opened.join-request.json"))
+        .await;
+    app.server.deliver("ping", &fixture("ping.json")).await;
+    app.server
+        .post_webhook("ping", &new_delivery_id(), b"{}", Some("sha256=00".into()))
+        .await;
+    app.wait_for_github(GitHubMock::is_close_call, 1).await;
+    let (status, metrics) = app.server.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    for line in [
+        "invitebot_deliveries_total{event=\"issues\",outcome=\"queued\"} 1",
+        "invitebot_deliveries_total{event=\"ping\",outcome=\"ignored\"} 1",
+        "invitebot_signature_failures_total 1",
+        "invitebot_sends_total{kind=\"mail\",result=\"ok\"} 1",
+        "invitebot_sends_total{kind=\"comment\",result=\"ok\"} 1",
+        "invitebot_sends_total{kind=\"close\",result=\"ok\"} 1",
+        "invitebot_jobs_total{outcome=\"invited\"} 1",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line:?} in\n{metrics}"
+        );
+    }
+    assert!(metrics.contains("invitebot_outbox_depth 0"), "{metrics}");
+    let (status, body) = app.server.get("/readyz").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
+}

@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Series};
 use crate::github::client::{Client, GitHubApiError, Profile};
-use crate::reconcile::{ReconcileError, Reconciler, RunReport};
+use crate::reconcile::{MemberSync, ReconcileError, Reconciler, RunReport};
 use crate::request::{self, EmailFinding, EmailSource, InviteRequest, LeaveRequest};
 use crate::roster::{self, AddOutcome, Member, RemoveOutcome, Roster, RosterError};
 use crate::store::{JobRecord, NewReply, Store, StoreError};
@@ -243,6 +243,7 @@ impl Pipeline {
                     .collect();
                 self.store
                     .finish_job(job, outcome.as_str(), outcome.issue_state(), &rows)?;
+                crate::telemetry::job(outcome.as_str());
                 log_job(context, outcome.as_str(), None);
             }
             Err(error) => {
@@ -356,6 +357,16 @@ impl Pipeline {
         let login = member.github.to_lowercase();
         let (report, acted) = self.reconcile_series(series).await?;
         check_sent(&report, &login)?;
+        let state = self
+            .reconciler
+            .member_sync(series, &login, Some(member.email.expose()))?;
+        match state {
+            MemberSync::Refused => return Err(PipelineError::MailRejected),
+            MemberSync::Invited(email) if email.eq_ignore_ascii_case(member.email.expose()) => {}
+            // Their message waits for its retry (on the mail failure's schedule, shared with the
+            // reconciliation passes): this request waits too.
+            _ => return Err(PipelineError::NotSent),
+        }
         if again && !acted.contains(&login) {
             match self.reconciler.resend(series, member).await? {
                 Some(report) => check_sent(&report, &login)?,
@@ -398,8 +409,14 @@ impl Pipeline {
                 replies(comment, &[], series.reply.close),
             ));
         }
+        let login = request.login.to_lowercase();
         let (report, _) = self.reconcile_series(series).await?;
-        check_sent(&report, &request.login.to_lowercase())?;
+        check_sent(&report, &login)?;
+        match self.reconciler.member_sync(series, &login, None)? {
+            MemberSync::Cancelled | MemberSync::Unknown => {}
+            MemberSync::Refused => return Err(PipelineError::MailRejected),
+            MemberSync::Invited(_) | MemberSync::Pending => return Err(PipelineError::NotSent),
+        }
         let comment = texts::left_comment(series, &request.login);
         Ok((Outcome::Left, replies(comment, &[], series.reply.close)))
     }
@@ -418,7 +435,10 @@ impl Pipeline {
         let path = series.roster.clone();
         let roster = blocking(move || Roster::load(&path)).await??;
         self.remember(&series.roster);
-        let plan = self.reconciler.plan(series, &roster)?;
+        // Members whose last message failed are retried on that failure's schedule only.
+        let plan = self
+            .reconciler
+            .plan_due(series, &roster, jiff::Timestamp::now())?;
         let acted = plan.actions.iter().map(|a| a.github()).collect();
         let report = self.reconciler.run(&plan, series.team.as_ref()).await?;
         Ok((report, acted))
