@@ -510,6 +510,20 @@ async fn without_a_token_replies_are_logged_not_sent() {
             .logs()
             .contains("no GitHub token configured: reply not sent")
     );
+    // Every reply is done (logged) at once: nothing is looked up or retried against GitHub.
+    app.server
+        .wait_for_log("reply=\"close\" outcome=\"sent\"", DEFAULT_WAIT)
+        .await;
+    let lookups = app
+        .github
+        .requests_matching(|r| r.url.path().ends_with("/comments"))
+        .await;
+    assert!(
+        lookups.is_empty(),
+        "{}",
+        app.github.describe_requests().await
+    );
+    app.server.assert_log_lacks("outcome=\"retry\"");
 }
 
 #[tokio::test]

@@ -90,8 +90,11 @@ impl Pipeline {
         match reply {
             Reply::Comment { body } => {
                 // Posted before a crash that lost the commit? Then it is on the issue already.
+                // (Without a token nothing is posted, only logged: there is nothing to look for.)
                 let key = body.lines().last().unwrap_or_default();
-                if self.github.has_comment_containing(repo, issue, key).await? {
+                if self.github.can_write()
+                    && self.github.has_comment_containing(repo, issue, key).await?
+                {
                     tracing::info!(repo = %repo, issue, "comment already on the issue; not posting it again");
                     return Ok(());
                 }
