@@ -322,11 +322,6 @@ impl Reconciler {
         }
     }
 
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Plans a configured series against the store.
     pub fn plan(&self, series: &Series, roster: &Roster) -> Result<SeriesPlan, ReconcileError> {
         let record = self.store.series(&series.id)?;

@@ -173,47 +173,32 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
         Triage::JoinRequest(series, request) => (series, JobKind::Join(request)),
         Triage::LeaveRequest(series, request) => (series, JobKind::Leave(request)),
     };
-    let repo = issues.repository.full_name.clone();
-    let number = issues.issue.number;
-    let store = state.store.clone();
-    let known = tokio::task::spawn_blocking(
-        move || -> Result<(bool, Option<String>), crate::store::StoreError> {
-            Ok((
-                store.has_job_for(&repo, number)?,
-                store.issue_state(&repo, number)?,
-            ))
-        },
-    )
-    .await;
-    let (has_job, issue_state) = match known {
-        Ok(Ok(known)) => known,
-        // The accept step reports store trouble; here, treat the issue as unknown.
-        _ => (false, None),
-    };
-    match issues.action {
-        // Each issue is handled once: GitHub sends `labeled` right after `opened` when a form
-        // applies the label, and catch-up may have handled an issue whose `opened` delivery
-        // arrives (or is redelivered) later. A label added later to an unhandled issue makes it
-        // a request; `reopened` always does (the requester fixed something).
-        IssueAction::Opened | IssueAction::Labeled if has_job || issue_state.is_some() => {
-            return Decision::Ignore(
-                "already-handled",
-                "ignored: this issue is handled already\n",
-            );
-        }
-        // An edit matters only to a request that waits for an email address.
-        IssueAction::Edited if issue_state.as_deref() != Some("needs-email") => {
-            return Decision::Ignore(
-                "not-waiting-for-email",
-                "ignored: nothing to do for this edit\n",
-            );
-        }
-        _ => {}
+    // `opened` and `labeled` are requests only for an issue never handled (GitHub sends
+    // `labeled` right after `opened` when a form applies the label; catch-up may have handled an
+    // issue whose `opened` delivery comes later): that check is part of the commit in `accept`.
+    // An edit matters only to a request that waits for an email address.
+    if issues.action == IssueAction::Edited && !waits_for_email(state, issues).await {
+        return Decision::Ignore(
+            "not-waiting-for-email",
+            "ignored: nothing to do for this edit\n",
+        );
     }
     Decision::Queue {
         series_id: series.id.clone(),
         request: serde_json::to_string(&kind).expect("plain fields serialise"),
     }
+}
+
+/// Whether the bot asked on this issue for an email address (and got none since).
+async fn waits_for_email(state: &AppState, issues: &IssuesEvent) -> bool {
+    let (store, repo, number) = (
+        state.store.clone(),
+        issues.repository.full_name.clone(),
+        issues.issue.number,
+    );
+    let issue_state = tokio::task::spawn_blocking(move || store.issue_state(&repo, number)).await;
+    // Store trouble surfaces in `accept`; here it counts as "not waiting".
+    matches!(issue_state, Ok(Ok(Some(state))) if state == "needs-email")
 }
 
 /// Records the delivery (and its job) in the store: the answer is sent only after this commit.
