@@ -10,6 +10,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use lettre::message::Mailbox;
 use regex::Regex;
@@ -19,6 +20,7 @@ use toml::Spanned;
 
 use crate::calendar::{Person, Schedule};
 use crate::email::EmailAddress;
+use crate::github::auth::AppCredentials;
 
 /// Where the configuration is read from when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/invitebot.toml";
@@ -26,12 +28,18 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/invitebot.toml";
 pub const DEFAULT_CATCH_UP_DAYS: u32 = 7;
 /// The default limit on a webhook body (GitHub caps payloads at 25 MB; ours are ~15 KB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// How many requests are handled at once by default.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// How long a request may take by default (GitHub gives up after 10 s).
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 10;
+/// Failed signatures allowed per source address and minute by default.
+pub const DEFAULT_FAILED_SIGNATURE_LIMIT: u32 = 60;
 
 /// Environment variables that override or complete the file.
 pub mod env {
     /// `[server] listen`.
     pub const LISTEN: &str = "INVITEBOT_LISTEN";
-    /// The webhook secret (instead of `[webhook] secret_file`).
+    /// The webhook secrets, comma-separated (instead of `[webhook] secret_file`).
     pub const WEBHOOK_SECRET: &str = "INVITEBOT_WEBHOOK_SECRET";
     /// `[github] api_url`.
     pub const GITHUB_API_URL: &str = "INVITEBOT_GITHUB_API_URL";
@@ -39,6 +47,10 @@ pub mod env {
     pub const GITHUB_TOKEN: &str = "INVITEBOT_GITHUB_TOKEN";
     /// The GitHub token, as GitHub Actions and many tools name it (used when the above is unset).
     pub const GITHUB_TOKEN_FALLBACK: &str = "GITHUB_TOKEN";
+    /// `[github] app_id`: authenticate as this GitHub App (with the key below).
+    pub const GITHUB_APP_ID: &str = "INVITEBOT_GITHUB_APP_ID";
+    /// `[github] app_key_file`: the GitHub App's private key (PEM).
+    pub const GITHUB_APP_KEY_FILE: &str = "INVITEBOT_GITHUB_APP_KEY_FILE";
     /// `[mail] transport`.
     pub const MAIL_TRANSPORT: &str = "INVITEBOT_MAIL_TRANSPORT";
     /// `[mail] url` (may hold the SMTP password).
@@ -111,8 +123,8 @@ pub struct Config {
     pub path: PathBuf,
     /// HTTP listener settings.
     pub server: ServerConfig,
-    /// The webhook secret, if one was given (`serve` requires it).
-    pub webhook_secret: Option<WebhookSecret>,
+    /// The `[webhook]` settings: secrets and the failed-signature limit.
+    pub webhook: WebhookConfig,
     /// GitHub API settings.
     pub github: GitHubConfig,
     /// Outgoing mail.
@@ -121,6 +133,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The meeting series, in file order.
     pub series: Vec<Series>,
+    /// Links in mails and comments (confirm, leave, private email form).
+    pub links: LinksConfig,
 }
 
 /// HTTP listener settings.
@@ -130,6 +144,20 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Largest accepted webhook body, in bytes.
     pub max_body_bytes: usize,
+    /// Requests handled at once; more get `503` at once.
+    pub max_in_flight: usize,
+    /// How long one request may take (reading the body included) before it gets `408`.
+    pub request_timeout: Duration,
+}
+
+/// The `[webhook]` settings.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// The secrets a delivery may be signed with, if any were given (`serve` requires them).
+    pub secrets: Option<WebhookSecrets>,
+    /// Failed signatures allowed per source address and minute; past it the address gets `429`
+    /// for the rest of the minute. `0` turns the limit off.
+    pub failed_signature_limit: u32,
 }
 
 /// The shared secret GitHub signs deliveries with.
@@ -155,13 +183,67 @@ impl fmt::Debug for WebhookSecret {
     }
 }
 
+/// The webhook secrets in force: one, or several while a secret is rotated (a delivery signed
+/// with any of them is accepted). Never empty.
+#[derive(Clone, Debug)]
+pub struct WebhookSecrets(Vec<WebhookSecret>);
+
+impl WebhookSecrets {
+    /// The most secrets accepted at once: each one costs an HMAC of every rejected body.
+    pub const MAX: usize = 10;
+
+    /// The secrets of a comma-separated list (`INVITEBOT_WEBHOOK_SECRET`); blank items are
+    /// skipped. `None` when the list names no secret.
+    pub fn from_list(text: &str) -> Option<Self> {
+        Self::collect(text.split(','))
+    }
+
+    /// The secrets of a file's text, one per line; blank lines and lines starting with `#`
+    /// are skipped. `None` when the text names no secret.
+    pub fn from_lines(text: &str) -> Option<Self> {
+        Self::collect(
+            text.lines()
+                .filter(|line| !line.trim_start().starts_with('#')),
+        )
+    }
+
+    fn collect<'a>(items: impl Iterator<Item = &'a str>) -> Option<Self> {
+        let secrets: Vec<WebhookSecret> = items.filter_map(WebhookSecret::new).collect();
+        (!secrets.is_empty()).then_some(Self(secrets))
+    }
+
+    /// The secrets, in the order given.
+    pub fn iter(&self) -> impl Iterator<Item = &WebhookSecret> {
+        self.0.iter()
+    }
+
+    /// How many secrets there are (at least one).
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Always `false`: there is at least one secret.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<WebhookSecret> for WebhookSecrets {
+    fn from(secret: WebhookSecret) -> Self {
+        Self(vec![secret])
+    }
+}
+
 /// GitHub API settings.
 #[derive(Debug, Clone)]
 pub struct GitHubConfig {
     /// Base URL of the REST API.
     pub api_url: String,
-    /// Token for comments, labels and closing; without one, replies are only logged.
+    /// Token for comments, labels and closing; without it or an App, replies are only logged.
+    /// `None` when an App is configured.
     pub token: Option<SecretString>,
+    /// The GitHub App to authenticate as (instead of a token), with its checked private key.
+    pub app: Option<AppCredentials>,
     /// How far back the first catch-up on a fresh store looks for unanswered requests.
     pub catch_up_days: u32,
 }
@@ -254,6 +336,8 @@ pub struct Series {
     pub reply: ReplyConfig,
     /// The GitHub team whose membership follows the roster, if any.
     pub team: Option<TeamName>,
+    /// Limits and consent: when a request waits for a maintainer or for the requester.
+    pub guard: Guard,
 }
 
 /// A GitHub team, `org/team-slug`.
@@ -345,18 +429,25 @@ struct RawConfig {
 struct RawServer {
     listen: Option<Spanned<String>>,
     max_body_bytes: Option<Spanned<usize>>,
+    max_in_flight: Option<Spanned<usize>>,
+    request_timeout_secs: Option<Spanned<u64>>,
+    public_url: Option<Spanned<String>>,
+    link_secret_file: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawWebhook {
     secret_file: Option<Spanned<String>>,
+    failed_signature_limit: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawGitHub {
     api_url: Option<Spanned<String>>,
+    app_id: Option<Spanned<u64>>,
+    app_key_file: Option<Spanned<String>>,
     catch_up_days: Option<u32>,
 }
 
@@ -395,6 +486,14 @@ struct RawSeries {
     roster: Spanned<String>,
     uid: Option<Spanned<String>>,
     github_team: Option<Spanned<String>>,
+    max_new_per_day: Option<u32>,
+    max_requests_per_person_per_day: Option<u32>,
+    #[serde(default)]
+    min_account_age_days: u32,
+    #[serde(default)]
+    confirm_email: bool,
+    approval_label: Option<String>,
+    approved_label: Option<String>,
     #[serde(rename = "match", default)]
     matcher: RawMatch,
     #[serde(default)]
@@ -565,11 +664,13 @@ impl Checker<'_> {
                 "no [[series]] is configured; add one (see the README)",
             ));
         }
+        let links = self.links(&raw.server, &series)?;
         Ok(Config {
             path: self.path.to_path_buf(),
+            links,
             server: self.server(raw.server)?,
-            webhook_secret: self.webhook_secret(raw.webhook)?,
-            github: self.github(raw.github),
+            webhook: self.webhook(raw.webhook)?,
+            github: self.github(raw.github)?,
             mail: self.mail(raw.mail, &data_dir)?,
             data_dir,
             series,
@@ -588,26 +689,80 @@ impl Checker<'_> {
                 None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             },
         };
-        let max_body_bytes = match raw.max_body_bytes {
-            Some(n) if *n.get_ref() < 1024 => {
-                return Err(self.err(n.span(), "`max_body_bytes` must be at least 1024"));
-            }
-            Some(n) => n.into_inner(),
-            None => DEFAULT_MAX_BODY_BYTES,
-        };
+        let max_body_bytes = self.at_least(raw.max_body_bytes, 1024, "max_body_bytes")?;
+        let max_in_flight = self.at_least(raw.max_in_flight, 1, "max_in_flight")?;
+        let timeout = self.at_least(raw.request_timeout_secs, 1, "request_timeout_secs")?;
         Ok(ServerConfig {
             listen,
-            max_body_bytes,
+            max_body_bytes: max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            max_in_flight: max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            request_timeout: Duration::from_secs(timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)),
         })
     }
 
-    fn webhook_secret(&self, raw: RawWebhook) -> Result<Option<WebhookSecret>, ConfigError> {
-        if let Some(secret) = self.env.var(env::WEBHOOK_SECRET) {
-            return Ok(WebhookSecret::new(&secret));
+    /// The value of the optional number `key`, which must be at least `min`.
+    fn at_least<T: PartialOrd + fmt::Display>(
+        &self,
+        value: Option<Spanned<T>>,
+        min: T,
+        key: &str,
+    ) -> Result<Option<T>, ConfigError> {
+        match value {
+            Some(n) if *n.get_ref() < min => {
+                Err(self.err(n.span(), format!("`{key}` must be at least {min}")))
+            }
+            other => Ok(other.map(Spanned::into_inner)),
         }
-        let Some(file) = raw.secret_file else {
-            return Ok(None);
+    }
+
+    fn webhook(&self, raw: RawWebhook) -> Result<WebhookConfig, ConfigError> {
+        Ok(WebhookConfig {
+            failed_signature_limit: raw
+                .failed_signature_limit
+                .unwrap_or(DEFAULT_FAILED_SIGNATURE_LIMIT),
+            secrets: self.webhook_secrets(raw.secret_file)?,
+        })
+    }
+
+    /// The secrets from `INVITEBOT_WEBHOOK_SECRET` (comma-separated) or else from the
+    /// `secret_file` (one per line); at most [`WebhookSecrets::MAX`].
+    fn webhook_secrets(
+        &self,
+        file: Option<Spanned<String>>,
+    ) -> Result<Option<WebhookSecrets>, ConfigError> {
+        let listed = self
+            .env
+            .var(env::WEBHOOK_SECRET)
+            .and_then(|list| WebhookSecrets::from_list(&list));
+        let (secrets, source, span) = match (listed, file) {
+            (Some(secrets), _) => (secrets, env::WEBHOOK_SECRET.to_string(), None),
+            (None, Some(file)) => {
+                let (secrets, path) = self.secrets_from_file(&file)?;
+                let source = format!("the webhook secret file {}", path.display());
+                (secrets, source, Some(file.span()))
+            }
+            (None, None) => return Ok(None),
         };
+        if secrets.len() > WebhookSecrets::MAX {
+            return Err(ConfigError::at(
+                self.path,
+                self.source,
+                span,
+                format!(
+                    "{source} holds {} secrets; at most {} are accepted (remove retired ones)",
+                    secrets.len(),
+                    WebhookSecrets::MAX
+                ),
+            ));
+        }
+        Ok(Some(secrets))
+    }
+
+    /// The secrets in the file `file` names, and its resolved path.
+    fn secrets_from_file(
+        &self,
+        file: &Spanned<String>,
+    ) -> Result<(WebhookSecrets, PathBuf), ConfigError> {
         let path = self.resolve(file.get_ref());
         let text = std::fs::read_to_string(&path).map_err(|e| {
             self.err(
@@ -618,29 +773,105 @@ impl Checker<'_> {
                 ),
             )
         })?;
-        WebhookSecret::new(&text).map(Some).ok_or_else(|| {
+        let secrets = WebhookSecrets::from_lines(&text).ok_or_else(|| {
             self.err(
                 file.span(),
-                format!("the webhook secret file {} is empty", path.display()),
+                format!(
+                    "the webhook secret file {} holds no secret (one per line; lines starting with # are comments)",
+                    path.display()
+                ),
             )
-        })
+        })?;
+        Ok((secrets, path))
     }
 
-    fn github(&self, raw: RawGitHub) -> GitHubConfig {
+    fn github(&self, raw: RawGitHub) -> Result<GitHubConfig, ConfigError> {
+        let app = self.github_app(&raw)?;
+        if app.is_some() && self.env.var(env::GITHUB_TOKEN).is_some() {
+            return Err(ConfigError::file(
+                self.path,
+                format!(
+                    "both {} and a GitHub App (app_id, app_key_file) are configured; keep one of them",
+                    env::GITHUB_TOKEN
+                ),
+            ));
+        }
         let api_url = self
             .env
             .var(env::GITHUB_API_URL)
             .or_else(|| raw.api_url.map(Spanned::into_inner))
             .unwrap_or_else(|| "https://api.github.com".to_string());
+        // An App wins over the generic GITHUB_TOKEN, which CI and other tools set on their own.
         let token = self
             .env
             .var(env::GITHUB_TOKEN)
             .or_else(|| self.env.var(env::GITHUB_TOKEN_FALLBACK))
+            .filter(|_| app.is_none())
             .map(|t| SecretString::from(t.trim().to_string()));
-        GitHubConfig {
+        Ok(GitHubConfig {
             api_url,
             token,
+            app,
             catch_up_days: raw.catch_up_days.unwrap_or(DEFAULT_CATCH_UP_DAYS),
+        })
+    }
+
+    /// The GitHub App: `app_id` and `app_key_file` (or their environment variables) together,
+    /// the key file read and checked.
+    fn github_app(&self, raw: &RawGitHub) -> Result<Option<AppCredentials>, ConfigError> {
+        let id = self.github_app_id(raw)?;
+        let key_file = match self.env.var(env::GITHUB_APP_KEY_FILE) {
+            Some(file) => Some((PathBuf::from(file.trim()), None)),
+            None => raw
+                .app_key_file
+                .as_ref()
+                .map(|f| (self.resolve(f.get_ref()), Some(f.span()))),
+        };
+        let (id, (key_file, span)) = match (id, key_file) {
+            (None, None) => return Ok(None),
+            (Some(id), Some(file)) => (id, file),
+            (id, _) => {
+                let missing = if id.is_none() {
+                    "app_id"
+                } else {
+                    "app_key_file"
+                };
+                return Err(ConfigError::file(
+                    self.path,
+                    format!(
+                        "a GitHub App needs both `app_id` and `app_key_file` in [github] (or {} and {}); `{missing}` is missing",
+                        env::GITHUB_APP_ID,
+                        env::GITHUB_APP_KEY_FILE
+                    ),
+                ));
+            }
+        };
+        AppCredentials::load(id, &key_file).map(Some).map_err(|e| {
+            let message = format!("the GitHub App key file {}: {e}", key_file.display());
+            match span {
+                Some(span) => self.err(span, message),
+                None => ConfigError::file(
+                    self.path,
+                    format!("{} = {message}", env::GITHUB_APP_KEY_FILE),
+                ),
+            }
+        })
+    }
+
+    fn github_app_id(&self, raw: &RawGitHub) -> Result<Option<u64>, ConfigError> {
+        const WHAT: &str = "must be the App's numeric id (the App's settings page shows it)";
+        if let Some(text) = self.env.var(env::GITHUB_APP_ID) {
+            return match text.trim().parse::<u64>() {
+                Ok(id) if id > 0 => Ok(Some(id)),
+                _ => Err(ConfigError::file(
+                    self.path,
+                    format!("{} = {text:?} {WHAT}", env::GITHUB_APP_ID),
+                )),
+            };
+        }
+        match &raw.app_id {
+            Some(id) if *id.get_ref() == 0 => Err(self.err(id.span(), format!("`app_id` {WHAT}"))),
+            id => Ok(id.as_ref().map(|id| *id.get_ref())),
         }
     }
 
@@ -763,6 +994,16 @@ impl Checker<'_> {
                 needs_email_label: raw.reply.needs_email_label.filter(|l| !l.is_empty()),
             },
             team,
+            guard: Guard {
+                max_new_per_day: raw.max_new_per_day.unwrap_or(DEFAULT_MAX_NEW_PER_DAY),
+                max_requests_per_person_per_day: raw
+                    .max_requests_per_person_per_day
+                    .unwrap_or(DEFAULT_MAX_REQUESTS_PER_PERSON_PER_DAY),
+                min_account_age_days: raw.min_account_age_days,
+                confirm_email: raw.confirm_email,
+                approval_label: label_or(raw.approval_label, DEFAULT_APPROVAL_LABEL),
+                approved_label: label_or(raw.approved_label, DEFAULT_APPROVED_LABEL),
+            },
         })
     }
 
@@ -847,3 +1088,10 @@ pub fn default_uid(id: &str, repo: &RepoName) -> String {
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;
+
+mod links;
+use links::label_or;
+pub use links::{
+    DEFAULT_APPROVAL_LABEL, DEFAULT_APPROVED_LABEL, DEFAULT_MAX_NEW_PER_DAY,
+    DEFAULT_MAX_REQUESTS_PER_PERSON_PER_DAY, Guard, LINK_SECRET_ENV, LinksConfig, PUBLIC_URL_ENV,
+};

@@ -11,6 +11,8 @@ pub mod config;
 pub mod email;
 pub mod event;
 pub mod github;
+pub mod healthcheck;
+pub mod links;
 pub mod mail;
 pub mod pipeline;
 pub mod reconcile;

@@ -1,6 +1,6 @@
 //! The `invitebot` command line: `serve`, `check`, `ics`, `roster`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -14,7 +14,7 @@ use invitebot::event::SeriesEvent;
 use invitebot::reconcile::{Counts, plan_series};
 use invitebot::roster::{self, AddOutcome, Member, RemoveOutcome, Roster};
 use invitebot::store::Store;
-use invitebot::{server, texts};
+use invitebot::{healthcheck, server, texts};
 
 /// The version and the commit the binary was built from.
 const VERSION: &str = concat!(
@@ -86,6 +86,19 @@ enum Command {
         #[command(subcommand)]
         command: RosterCommand,
     },
+    /// Asks a running server's GET /healthz; exits 0 when it answers 200, 1 otherwise.
+    ///
+    /// For container health checks (needs no shell or curl). Does not read the config when
+    /// --url or INVITEBOT_LISTEN is given.
+    Healthcheck {
+        /// The URL to ask (default: http://<listen address>/healthz, the listen address from
+        /// INVITEBOT_LISTEN or the config; 0.0.0.0 and :: become the loopback address).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+        /// Give up after this many seconds (1 to 60).
+        #[arg(long, default_value_t = 3, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=60))]
+        timeout: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -123,6 +136,48 @@ enum RosterCommand {
         #[arg(long, value_name = "LOGIN")]
         github: String,
     },
+    /// Prints the members with everything the rosters hold about them (login, name, email,
+    /// added, via): an answer to "what do you hold about me" and a portable copy.
+    ///
+    /// Personal data: mind where the output goes.
+    Export {
+        /// Only this series (default: all).
+        #[arg(long, value_name = "ID")]
+        series: Option<String>,
+        /// Only this person.
+        #[arg(long, value_name = "LOGIN")]
+        github: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
+    /// Erases a person: removes them from every roster and deletes what the state store holds
+    /// about them (right to erasure).
+    ///
+    /// Their calendar keeps the meetings unless they got the cancellation first: run `roster
+    /// remove`, let the running server send the cancellation (`invitebot status` shows nothing
+    /// waiting), then `roster forget`. Refuses while the store says their calendar still holds
+    /// an invitation, unless --skip-cancel.
+    Forget {
+        /// Their GitHub login.
+        login: String,
+        /// Only this series (default: all).
+        #[arg(long, value_name = "ID")]
+        series: Option<String>,
+        /// Erase even though no cancellation was sent (their calendar keeps the meetings). Best
+        /// with the server stopped.
+        #[arg(long)]
+        skip_cancel: bool,
+    },
+}
+
+/// How `roster export` prints.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    /// JSON.
+    Json,
+    /// TOML, in the roster files' own layout (one `[[series.member]]` per member).
+    Toml,
 }
 
 fn main() -> ExitCode {
@@ -142,6 +197,9 @@ fn init_logging(serving: bool) {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Healthcheck { url, timeout } = &cli.command {
+        return healthcheck(&cli.config, url.as_deref(), *timeout);
+    }
     let config = Config::load(&cli.config)?;
     match cli.command {
         Command::Serve => serve(config),
@@ -154,12 +212,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Roster { command } => roster_command(&config, command),
         Command::Status { deliveries } => status(&config, deliveries),
         Command::Replay { delivery_id } => replay(&config, &delivery_id),
+        Command::Healthcheck { .. } => unreachable!("handled before the config is loaded"),
+    }
+}
+
+/// `invitebot healthcheck`: the URL from `--url`, else from INVITEBOT_LISTEN, else from the
+/// config's `[server] listen` (the config is read only then, so a config being edited does not
+/// make a running server look unhealthy).
+fn healthcheck(config_path: &Path, url: Option<&str>, timeout: u64) -> anyhow::Result<()> {
+    let url = match url {
+        Some(url) => url.to_string(),
+        None => healthcheck::default_url(listen_address(config_path)?),
+    };
+    healthcheck::probe(&url, std::time::Duration::from_secs(timeout))?;
+    println!("ok: {url}");
+    Ok(())
+}
+
+fn listen_address(config_path: &Path) -> anyhow::Result<std::net::SocketAddr> {
+    match std::env::var(invitebot::config::env::LISTEN) {
+        Ok(text) => text.parse().with_context(|| {
+            format!(
+                "{} = {text:?} is not an address like 0.0.0.0:8080",
+                invitebot::config::env::LISTEN
+            )
+        }),
+        Err(_) => Ok(Config::load(config_path)?.server.listen),
     }
 }
 
 fn serve(config: Config) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(server::run(config, server::shutdown_signal()))?;
+    // The signal handlers are installed inside the runtime, before the server starts.
+    runtime.block_on(async { server::run(config, server::shutdown_signal()).await })?;
     Ok(())
 }
 
@@ -186,7 +271,7 @@ fn check(config: &Config) -> anyhow::Result<()> {
             }
         }
     }
-    if config.webhook_secret.is_none() {
+    if config.webhook.secrets.is_none() {
         println!(
             "\nnote: no webhook secret is set; `serve` needs INVITEBOT_WEBHOOK_SECRET or [webhook] secret_file"
         );
@@ -435,11 +520,7 @@ fn replay(config: &Config, delivery_id: &str) -> anyhow::Result<()> {
 fn roster_command(config: &Config, command: RosterCommand) -> anyhow::Result<()> {
     match command {
         RosterCommand::List { series, show_email } => {
-            let chosen: Vec<&Series> = match series {
-                Some(id) => vec![find_series(config, Some(&id))?],
-                None => config.series.iter().collect(),
-            };
-            for series in chosen {
+            for series in chosen_series(config, series.as_deref())? {
                 let roster = Roster::load(&series.roster)?;
                 println!(
                     "{} ({} member(s), {})",
@@ -507,6 +588,214 @@ fn roster_command(config: &Config, command: RosterCommand) -> anyhow::Result<()>
                 }
             }
         }
+        RosterCommand::Export {
+            series,
+            github,
+            format,
+        } => export(config, series.as_deref(), github.as_deref(), format)?,
+        RosterCommand::Forget {
+            login,
+            series,
+            skip_cancel,
+        } => forget(config, &login, series.as_deref(), skip_cancel)?,
     }
     Ok(())
+}
+
+/// The series a `roster` command works on: one, or all.
+fn chosen_series<'c>(config: &'c Config, id: Option<&str>) -> anyhow::Result<Vec<&'c Series>> {
+    Ok(match id {
+        Some(id) => vec![find_series(config, Some(id))?],
+        None => config.series.iter().collect(),
+    })
+}
+
+/// `roster export`'s document: the series, each with its members as the roster holds them.
+#[derive(serde::Serialize)]
+struct Export {
+    series: Vec<ExportedSeries>,
+}
+
+#[derive(serde::Serialize)]
+struct ExportedSeries {
+    id: String,
+    roster: String,
+    member: Vec<ExportedMember>,
+}
+
+#[derive(serde::Serialize)]
+struct ExportedMember {
+    github: String,
+    name: String,
+    email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    added: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    via: Option<String>,
+}
+
+impl From<&Member> for ExportedMember {
+    fn from(member: &Member) -> Self {
+        ExportedMember {
+            github: member.github.clone(),
+            name: member.name.clone(),
+            email: member.email.expose().to_string(),
+            added: member.added.map(|d| d.to_string()),
+            via: member.via.clone(),
+        }
+    }
+}
+
+fn export(
+    config: &Config,
+    series: Option<&str>,
+    login: Option<&str>,
+    format: ExportFormat,
+) -> anyhow::Result<()> {
+    let mut document = Export { series: Vec::new() };
+    for series in chosen_series(config, series)? {
+        let roster = Roster::load(&series.roster)?;
+        let member = roster
+            .members()
+            .iter()
+            .filter(|m| login.is_none_or(|l| m.github.eq_ignore_ascii_case(l)))
+            .map(ExportedMember::from)
+            .collect();
+        document.series.push(ExportedSeries {
+            id: series.id.clone(),
+            roster: series.roster.display().to_string(),
+            member,
+        });
+    }
+    let text = match format {
+        ExportFormat::Json => serde_json::to_string_pretty(&document)? + "\n",
+        ExportFormat::Toml => toml::to_string(&document)?,
+    };
+    print!("{text}");
+    Ok(())
+}
+
+/// `roster forget`: refuses while a calendar still holds the invitation (unless told), then
+/// takes the person off the rosters, erases them from the state store and deletes the mail
+/// files addressed to them. Prints what it did, never an address.
+fn forget(
+    config: &Config,
+    login: &str,
+    series_id: Option<&str>,
+    skip_cancel: bool,
+) -> anyhow::Result<()> {
+    let chosen = chosen_series(config, series_id)?;
+    let store_file = config.data_dir.join(invitebot::store::FILE_NAME);
+    let store = if store_file.exists() {
+        Some(Store::open(&config.data_dir).context("opening the state store")?)
+    } else {
+        None
+    };
+    let mut addresses = Vec::new();
+    if let Some(store) = &store {
+        if !skip_cancel {
+            ensure_no_invitation_held(store, login, series_id)?;
+        }
+        addresses = stored_addresses(store, &chosen, login)?;
+    }
+    for series in &chosen {
+        match roster::remove(&series.roster, login)? {
+            RemoveOutcome::Removed(member) => {
+                println!(
+                    "removed {} from {} ({})",
+                    member.github,
+                    series.id,
+                    series.roster.display()
+                );
+                addresses.push(member.email.expose().to_lowercase());
+            }
+            RemoveOutcome::NotAMember => println!("{login} is not on {}", series.id),
+        }
+    }
+    if let Some(store) = &store {
+        let target = invitebot::store::ErasureTarget {
+            login,
+            addresses: &addresses,
+            series_id,
+        };
+        let erased = store.forget_member(&target)?;
+        println!(
+            "state store {}: {} sent record(s) and {} mail failure(s) deleted, {} request(s) erased, {} pending confirmation(s) deleted",
+            store.path().display(),
+            erased.sent_records,
+            erased.mail_failures,
+            erased.requests_redacted,
+            erased.requests_deleted
+        );
+    }
+    if let (None, invitebot::config::MailTransport::File { dir }) =
+        (series_id, &config.mail.transport)
+    {
+        let deleted = delete_mail_files(dir, &addresses)?;
+        println!(
+            "{deleted} mail file(s) addressed to them deleted from {}",
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Fails, changing nothing, while the store says the person's calendar still holds an
+/// invitation: once their address is erased no cancellation can be sent.
+fn ensure_no_invitation_held(
+    store: &Store,
+    login: &str,
+    series_id: Option<&str>,
+) -> anyhow::Result<()> {
+    let held = store.held_invitations(login, series_id)?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = held.iter().map(|h| h.series_id.as_str()).collect();
+    anyhow::bail!(
+        "{login}'s calendar still holds the invitation to {}; nothing changed.\n\
+         Erasing the address now means no cancellation can be sent. Either run \
+         `invitebot roster remove --series ID --github {login}` for each, let the running \
+         server send the cancellation (`invitebot status` shows nothing waiting), then \
+         forget; or pass --skip-cancel to erase at once (best with the server stopped).",
+        ids.join(", ")
+    )
+}
+
+/// The addresses the store has for `login` in these series (lowercased; personal data).
+fn stored_addresses(store: &Store, series: &[&Series], login: &str) -> anyhow::Result<Vec<String>> {
+    let mut addresses = Vec::new();
+    for series in series {
+        let sent = store
+            .members(&series.id)?
+            .into_iter()
+            .filter(|m| m.github.eq_ignore_ascii_case(login))
+            .map(|m| m.email);
+        let failed = store
+            .mail_failures(Some(&series.id))?
+            .into_iter()
+            .filter(|f| f.github.eq_ignore_ascii_case(login))
+            .map(|f| f.email);
+        addresses.extend(sent.chain(failed).map(|a| a.to_lowercase()));
+    }
+    Ok(addresses)
+}
+
+/// Deletes the `.eml` files of the file transport that mention one of `addresses`.
+fn delete_mail_files(dir: &Path, addresses: &[String]) -> anyhow::Result<usize> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut deleted = 0;
+    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+        if path.extension().is_none_or(|x| x != "eml") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&std::fs::read(&path)?).to_lowercase();
+        if addresses.iter().any(|a| text.contains(a.as_str())) {
+            std::fs::remove_file(&path).with_context(|| format!("deleting {}", path.display()))?;
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }

@@ -21,6 +21,7 @@ use crate::config::{Series, TeamName};
 use crate::email::EmailAddress;
 use crate::event::{EventSnapshot, SeriesEvent};
 use crate::github::client::Client;
+use crate::links::LinkMaker;
 use crate::mail::{CalendarMail, Mailer};
 use crate::roster::{Member, Roster};
 use crate::store::{MemberRecord, MemberStatus, SeriesRecord, Store, StoreError};
@@ -310,16 +311,23 @@ pub struct Reconciler {
     store: Arc<Store>,
     mailer: Arc<Mailer>,
     github: Client,
+    links: LinkMaker,
 }
 
 impl Reconciler {
-    /// Puts a reconciler together.
-    pub fn new(store: Arc<Store>, mailer: Arc<Mailer>, github: Client) -> Self {
+    /// Puts a reconciler together; `links` makes each invitation's one-click leave link.
+    pub fn new(store: Arc<Store>, mailer: Arc<Mailer>, github: Client, links: LinkMaker) -> Self {
         Self {
             store,
             mailer,
             github,
+            links,
         }
+    }
+
+    /// The mailer, for mails that are not calendar messages (confirmations).
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
     }
 
     /// Plans a configured series against the store.
@@ -549,6 +557,7 @@ impl Reconciler {
         action: &Action,
     ) -> Result<(), crate::mail::MailError> {
         let now = Timestamp::now();
+        let mut leave_url = None;
         let (person, method, sequence, subject, text) = match action {
             Action::Request {
                 member,
@@ -560,12 +569,18 @@ impl Reconciler {
                     email: member.email.clone(),
                 };
                 let upcoming = event.schedule.next_occurrences(now, 3);
-                let text = texts::invite_text(
+                let mut text = texts::invite_text(
                     event,
                     &member.name,
                     &upcoming,
                     *reason == RequestReason::Update,
                 );
+                leave_url =
+                    self.links
+                        .leave_url(&event.series_id, &member.github, member.email.expose());
+                if let Some(url) = &leave_url {
+                    text.push_str(&texts::leave_link_line(url));
+                }
                 (
                     person,
                     Method::Request,
@@ -602,7 +617,9 @@ impl Reconciler {
             ics: &ics,
             method,
         };
-        let message = self.mailer.build(&mail)?;
+        let message = self
+            .mailer
+            .build_with_leave_link(&mail, leave_url.as_deref())?;
         self.mailer.send(&message).await?;
         tracing::info!(series = %event.series_id, member = %action.github(), method = method.as_str(), sequence, kind = ?kind_of(action), "calendar message sent");
         Ok(())

@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::calendar::is_hidden_format;
 use crate::config::Series;
 use crate::email::EmailAddress;
 use crate::github::event::IssuesEvent;
@@ -55,6 +56,8 @@ pub enum EmailSource {
     Body,
     /// The public email of the author's GitHub profile.
     Profile,
+    /// The private form linked from the bot's question (never shown on GitHub).
+    PrivateForm,
 }
 
 impl EmailSource {
@@ -64,6 +67,7 @@ impl EmailSource {
             EmailSource::Form => "form",
             EmailSource::Body => "body",
             EmailSource::Profile => "profile",
+            EmailSource::PrivateForm => "private-form",
         }
     }
 }
@@ -231,14 +235,31 @@ fn form_name(form: &[FormSection]) -> Option<String> {
         .and_then(clean_name)
 }
 
-/// A display name from untrusted text: the first line, control characters removed, white space
-/// folded, at most 100 characters. `None` if nothing is left.
+/// The longest display name kept, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A display name from untrusted text (an issue form, a GitHub profile): the first non-blank
+/// line; control characters, bidirectional controls and invisible characters
+/// ([`is_hidden_format`]) removed; white space (U+2028/U+2029 included) folded to single
+/// spaces; at most [`MAX_NAME_CHARS`] characters. `None` if nothing is left.
+///
+/// What is left is plain text that still needs the escaping of each place it goes to: the
+/// calendar's `CN` parameter quotes it, lettre encodes the `To:` display name, and comments on
+/// issues never contain it (see [`crate::texts`]).
 pub fn clean_name(text: &str) -> Option<String> {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
-    let cleaned: String = line.chars().filter(|c| !c.is_control()).collect();
+    let line = text
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c.is_whitespace() || is_unwanted_in_name(c)))
+        .find(|l| !l.is_empty())?;
+    let cleaned: String = line.chars().filter(|&c| !is_unwanted_in_name(c)).collect();
     let folded = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
-    let short: String = folded.chars().take(100).collect();
-    (!short.is_empty()).then_some(short)
+    let short: String = folded.chars().take(MAX_NAME_CHARS).collect();
+    let short = short.trim_end();
+    (!short.is_empty()).then(|| short.to_string())
+}
+
+fn is_unwanted_in_name(c: char) -> bool {
+    c.is_control() || is_hidden_format(c)
 }
 
 #[cfg(test)]

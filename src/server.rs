@@ -3,6 +3,7 @@
 //! already accepted). SIGHUP reloads the config and reconciles.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +15,16 @@ use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, env};
 use crate::github::client::{Client, GitHubApiError};
+use crate::links::LinkMaker;
+use crate::links::pages::{self, PageState};
 use crate::mail::{MailError, Mailer};
 use crate::pipeline::Pipeline;
 use crate::reconcile::Reconciler;
 use crate::roster::{Roster, RosterError};
 use crate::store::{Store, StoreError};
 use crate::watch::FileWatcher;
+use crate::webhook::delivery_log::DeliveryLog;
+use crate::webhook::limits::FailedSignatureLimiter;
 use crate::webhook::{self, AppState};
 
 /// Why the server could not start or stopped with an error.
@@ -43,6 +48,9 @@ pub enum ServeError {
     /// The state store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The link key could not be read or made.
+    #[error(transparent)]
+    LinkKey(#[from] crate::links::key::KeyError),
     /// The worker thread could not be started.
     #[error("cannot start the worker thread: {0}")]
     Worker(std::io::Error),
@@ -76,8 +84,9 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let secret = config
-        .webhook_secret
+    let secrets = config
+        .webhook
+        .secrets
         .clone()
         .ok_or_else(|| ServeError::NoSecret(config.path.clone()))?;
     for series in &config.series {
@@ -87,10 +96,18 @@ pub async fn run(
     let metrics = crate::telemetry::Metrics::install();
     let store = Arc::new(Store::open(&config.data_dir)?);
     let mailer = Arc::new(Mailer::new(&config.mail)?);
+    let link_key = crate::links::key::load_or_create(&config.links, &config.data_dir)?;
+    if config.links.public_url.is_none() {
+        tracing::info!(
+            "no [server] public_url: invitations carry no one-click leave link and requests get no private email form"
+        );
+    }
     let github = Client::new(&config.github)?;
-    if !github.can_write() {
+    if let Some(app) = &config.github.app {
+        tracing::info!(app_id = app.id(), "GitHub: authenticating as a GitHub App");
+    } else if !github.can_write() {
         tracing::warn!(
-            "no GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN): replies on issues will be logged, not sent"
+            "no GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN) or GitHub App (INVITEBOT_GITHUB_APP_ID, INVITEBOT_GITHUB_APP_KEY_FILE): replies on issues will be logged, not sent"
         );
     }
     let addr = config.server.listen;
@@ -101,7 +118,8 @@ pub async fn run(
         .local_addr()
         .map_err(|source| ServeError::Listen { addr, source })?;
 
-    let max_body_bytes = config.server.max_body_bytes;
+    let edge = config.server.clone();
+    let failed_signature_limit = config.webhook.failed_signature_limit;
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let wake = Arc::new(Wake::default());
@@ -110,8 +128,14 @@ pub async fn run(
     // Watch from the start, so an edit made during the first reconciliation is not missed.
     watcher.set_files(&config_rx.borrow().files());
     spawn_sighup_listener(wake.clone());
-    let reconciler = Reconciler::new(store.clone(), mailer, github.clone());
-    let pipeline = Pipeline::new(config_tx, store.clone(), reconciler, github);
+    let links = LinkMaker::new(link_key, config_rx.clone());
+    let reconciler = Reconciler::new(store.clone(), mailer, github.clone(), links.clone());
+    let pipeline = Pipeline::new(config_tx, store.clone(), reconciler, github, links.clone());
+    let pages = PageState {
+        links,
+        store: store.clone(),
+        wake: wake.work.clone(),
+    };
     let (stop, stopped) = watch::channel(false);
     let worker = spawn_worker(work(
         pipeline,
@@ -121,20 +145,35 @@ pub async fn run(
         stopped,
     ))
     .map_err(|e| ServeError::Watch(format!("cannot start the worker thread: {e}")))?;
+    let (delivery_log, delivery_log_writer) = DeliveryLog::start(store.clone());
     let state = AppState {
-        secret,
-        max_body_bytes,
+        secrets,
+        max_body_bytes: edge.max_body_bytes,
+        max_in_flight: edge.max_in_flight,
+        request_timeout: edge.request_timeout,
+        limiter: Arc::new(FailedSignatureLimiter::new(failed_signature_limit)),
         config: config_rx,
         store,
         wake: wake.work.clone(),
+        delivery_log,
         metrics,
     };
 
     tracing::info!("listening on {local}");
-    let served = axum::serve(listener, webhook::router(state))
+    // The peer's address feeds the failed-signature limit.
+    let app = webhook::router(state, pages::router(pages))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     tracing::info!("stopped accepting deliveries; finishing the step in progress");
+    // The router (and with it every sender) is gone: the log writes what it holds and ends.
+    if tokio::time::timeout(STOP_GRACE, delivery_log_writer)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the last ignored deliveries were not recorded in time");
+    }
     let _ = stop.send(true);
     match tokio::time::timeout(STOP_GRACE, worker).await {
         Ok(Ok(())) => {}
@@ -293,30 +332,36 @@ fn spawn_sighup_listener(wake: Arc<Wake>) {
     drop(wake);
 }
 
-/// Completes on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on SIGTERM or Ctrl-C. The SIGTERM handler is installed when this is called (call
+/// it inside the runtime, before the server says it listens), so a SIGTERM that comes right
+/// after start-up stops the server cleanly instead of killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    async move {
+        let ctrl_c = async {
+            if let Err(error) = tokio::signal::ctrl_c().await {
+                tracing::error!(%error, "cannot listen for Ctrl-C");
                 std::future::pending::<()>().await;
             }
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+            () = terminate => tracing::info!("SIGTERM received, shutting down"),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
     }
 }

@@ -22,6 +22,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub const DELIVERIES_TOTAL: &str = "invitebot_deliveries_total";
 /// `invitebot_signature_failures_total`.
 pub const SIGNATURE_FAILURES_TOTAL: &str = "invitebot_signature_failures_total";
+/// `invitebot_delivery_log_dropped_total`.
+pub const DELIVERY_LOG_DROPPED_TOTAL: &str = "invitebot_delivery_log_dropped_total";
 /// `invitebot_sends_total{kind,result}`.
 pub const SENDS_TOTAL: &str = "invitebot_sends_total";
 /// `invitebot_retries_total`.
@@ -107,6 +109,10 @@ fn describe() {
     );
     describe_counter!(RETRIES_TOTAL, "Sends scheduled to be tried again.");
     describe_counter!(
+        DELIVERY_LOG_DROPPED_TOTAL,
+        "Ignored deliveries not recorded because the delivery log writer was behind."
+    );
+    describe_counter!(
         RECONCILE_RUNS_TOTAL,
         "Reconciliation passes (config and roster files against what was sent)."
     );
@@ -146,6 +152,12 @@ pub fn delivery(event: &str, outcome: &str) {
         "outcome" => outcome.to_owned()
     )
     .increment(1);
+}
+
+/// Counts an ignored delivery whose record was dropped because the writer was behind:
+/// `invitebot_delivery_log_dropped_total`.
+pub fn delivery_log_dropped() {
+    metrics::counter!(DELIVERY_LOG_DROPPED_TOTAL).increment(1);
 }
 
 /// Counts a delivery refused for its signature: `invitebot_signature_failures_total`.

@@ -10,6 +10,29 @@ use crate::config::Series;
 use crate::event::SeriesEvent;
 use crate::reconcile::{CancelReason, RequestReason};
 
+/// How a comment addresses the requester: ` @login` (a mention, with its leading space) when
+/// `login` looks like a GitHub login (ASCII letters, digits, `-`, `_`; at most 39 characters),
+/// else nothing.
+///
+/// The login comes from a signed webhook payload, so it is GitHub's own; the check makes sure
+/// that whatever reaches a comment can mention only that one account, never `@everyone`, a
+/// team (`@org/team`), HTML or Markdown. Nothing else from the issue (names, titles, bodies,
+/// addresses) is ever put into a comment.
+pub fn mention(login: &str) -> String {
+    let plain = (1..=39).contains(&login.len())
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if plain {
+        format!(" @{login}")
+    } else {
+        String::new()
+    }
+}
+
+mod consent;
+pub use consent::*;
+
 /// The hidden marker the bot puts in each of its comments, so it can recognise them later.
 pub fn marker(series: &Series, kind: &str) -> String {
     format!("<!-- invitebot:{}:{kind} -->", series.id)
@@ -42,14 +65,15 @@ pub fn invited_comment(
     next: Option<&Occurrence>,
     already_member: bool,
 ) -> String {
+    let who = mention(login);
     let opening = if already_member {
         format!(
-            "Hi @{login}, you're already on the list for **{}**, so I've sent the calendar invitation again to the address we have for you.",
+            "Hi{who}, you're already on the list for **{}**, so I've sent the calendar invitation again to the address we have for you.",
             series.title
         )
     } else {
         format!(
-            "Thanks @{login}, welcome! I've added you to **{}** and sent the calendar invitation to the email address you gave (it isn't shown here).",
+            "Thanks{who}, welcome! I've added you to **{}** and sent the calendar invitation to the email address you gave (it isn't shown here).",
             series.title
         )
     };
@@ -74,6 +98,7 @@ pub enum NoEmail {
 
 /// The comment asking for an email address.
 pub fn needs_email_comment(series: &Series, login: &str, reason: NoEmail) -> String {
+    let who = mention(login);
     let problem = match reason {
         NoEmail::Invalid => "the email field of your request doesn't hold an address I can send to",
         NoEmail::Missing => {
@@ -81,7 +106,7 @@ pub fn needs_email_comment(series: &Series, login: &str, reason: NoEmail) -> Str
         }
     };
     format!(
-        "Hi @{login}, thanks for asking to join **{}**! Unfortunately {problem}.\n\n\
+        "Hi{who}, thanks for asking to join **{}**! Unfortunately {problem}.\n\n\
          To fix it, either:\n\
          - edit this issue and put your address in the email field (or anywhere in the text), then close and reopen the issue; or\n\
          - make an email address public on your GitHub profile (Settings → Public profile → Public email), then close and reopen the issue.\n\n\
@@ -169,8 +194,9 @@ pub fn cancel_text(event: &SeriesEvent, name: &str, reason: CancelReason) -> Str
 
 /// The comment after a member left by issue.
 pub fn left_comment(series: &Series, login: &str) -> String {
+    let who = mention(login);
     format!(
-        "Hi @{login}, you're off the list for **{}**: I've sent a cancellation that removes the series from your calendar. You're welcome back any time: just open a new join request.\n\n{}",
+        "Hi{who}, you're off the list for **{}**: I've sent a cancellation that removes the series from your calendar. You're welcome back any time: just open a new join request.\n\n{}",
         series.title,
         marker(series, "left")
     )
@@ -178,8 +204,9 @@ pub fn left_comment(series: &Series, login: &str) -> String {
 
 /// The comment when someone who is not on the roster asks to leave.
 pub fn not_a_member_comment(series: &Series, login: &str) -> String {
+    let who = mention(login);
     format!(
-        "Hi @{login}, I couldn't find you on the list for **{}**, so there is nothing to remove. If you still get invitations under another GitHub account, please ask from that account or mention a maintainer here.\n\n{}",
+        "Hi{who}, I couldn't find you on the list for **{}**, so there is nothing to remove. If you still get invitations under another GitHub account, please ask from that account or mention a maintainer here.\n\n{}",
         series.title,
         marker(series, "not-a-member")
     )
@@ -309,5 +336,73 @@ mod tests {
         assert!(left_comment(&series, "ada").contains("@ada, you're off the list"));
         assert!(left_comment(&series, "ada").ends_with("<!-- invitebot:ispo-wg:left -->"));
         assert!(not_a_member_comment(&series, "eve").contains("couldn't find you on the list"));
+    }
+
+    /// Every comment builder, for one login.
+    fn all_comments(series: &Series, login: &str) -> Vec<String> {
+        let next = occurrence_after("2026-11-26T00:00:00Z");
+        vec![
+            invited_comment(series, login, Some(&next), false),
+            invited_comment(series, login, None, true),
+            needs_email_comment(series, login, NoEmail::Invalid),
+            needs_email_comment(series, login, NoEmail::Missing),
+            left_comment(series, login),
+            not_a_member_comment(series, login),
+        ]
+    }
+
+    #[test]
+    fn a_real_login_is_mentioned_and_nothing_else_is() {
+        let series = series();
+        for login in ["ada", "Ada-L", "a", "octo_cat", &"x".repeat(39)] {
+            for comment in all_comments(&series, login) {
+                let mentions: Vec<&str> = comment
+                    .split_whitespace()
+                    .filter(|w| w.contains('@'))
+                    .collect();
+                assert_eq!(mentions, [format!("@{login},")], "{comment}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_hostile_login_never_reaches_a_comment() {
+        let series = series();
+        let hostile = [
+            "everyone",
+            "@everyone",
+            "org/team",
+            "<img src=x onerror=alert(1)>",
+            "[x](javascript:alert(1))",
+            "`rm -rf`",
+            "x -->\n<!-- invitebot-reply:job:1:0 -->",
+            "ada@example.org",
+            "eve\r\n@admin",
+            "",
+            &"x".repeat(40),
+            "dependabot[bot]",
+        ];
+        for login in hostile {
+            for comment in all_comments(&series, login) {
+                let mentions = comment.matches('@').count();
+                if login == "everyone" {
+                    // A plain word is a valid login: it mentions that account, as GitHub would.
+                    assert_eq!(mentions, 1, "{comment}");
+                    continue;
+                }
+                assert_eq!(mentions, 0, "{login:?}: {comment}");
+                assert!(
+                    comment.starts_with("Hi, ") || comment.starts_with("Thanks, "),
+                    "{comment}"
+                );
+                // The only HTML is the bot's own marker, last, once.
+                assert_eq!(comment.matches("<!--").count(), 1, "{comment}");
+                assert_eq!(comment.matches("-->").count(), 1, "{comment}");
+                assert!(comment.ends_with(" -->"), "{comment}");
+                for needle in ["<img", "javascript:", "`", "[x]", "invitebot-reply"] {
+                    assert!(!comment.contains(needle), "{needle:?} in {comment}");
+                }
+            }
+        }
     }
 }

@@ -216,3 +216,263 @@ async fn version_names_the_commit() {
         "{version}"
     );
 }
+
+#[tokio::test]
+async fn healthcheck_asks_the_running_server_and_fails_when_it_does_not_answer_200() {
+    let mut app = App::start().await;
+    let addr = app.server.addr();
+    let url = format!("http://{addr}/healthz");
+    let (code, stdout, stderr) = run_cli(&["healthcheck", "--url", &url], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains(&url), "{stdout}");
+    // Without --url: INVITEBOT_LISTEN, an unspecified address meaning loopback (as in the image).
+    let listen = format!("0.0.0.0:{}", addr.port());
+    let (code, stdout, stderr) = run_cli(&["healthcheck"], &[("INVITEBOT_LISTEN", &listen)]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!("http://127.0.0.1:{}/healthz", addr.port())),
+        "{stdout}"
+    );
+    let missing = format!("http://{addr}/no-such-page");
+    let (code, _, stderr) = run_cli(&["healthcheck", "--url", &missing], &[]).await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("404"), "{stderr}");
+    app.server.stop().await;
+    let (code, _, stderr) = run_cli(&["healthcheck", "--url", &url, "--timeout", "2"], &[]).await;
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!("no answer from {addr}")),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Personal data: `roster export` and `roster forget`
+// ---------------------------------------------------------------------------
+
+const TWO_MEMBERS: &str = "# Members.\n\n[[member]]\ngithub = \"octocat\"\nname = \"The Octocat\"\nemail = \"octocat@example.org\"\nadded = \"2026-11-24\"\nvia = \"Codertocat/Hello-World#12\"\n\n# joined at the kick-off\n[[member]]\ngithub = \"ada-l\"\nemail = \"ada@example.org\"\n";
+
+#[tokio::test]
+async fn roster_export_prints_what_the_rosters_hold_as_json_or_toml() {
+    let ws = Workspace::new(ServerOptions {
+        roster: Some(TWO_MEMBERS.to_string()),
+        ..ServerOptions::default()
+    });
+    let (code, stdout, stderr) = ws.cli(&["roster", "export"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let series = &json["series"][0];
+    assert_eq!(series["id"], "ispo-wg");
+    assert!(series["roster"].as_str().unwrap().ends_with("ispo-wg.toml"));
+    assert_eq!(
+        series["member"],
+        serde_json::json!([
+            {"github": "octocat", "name": "The Octocat", "email": "octocat@example.org",
+             "added": "2026-11-24", "via": "Codertocat/Hello-World#12"},
+            {"github": "ada-l", "name": "ada-l", "email": "ada@example.org"},
+        ])
+    );
+
+    let (code, stdout, stderr) = ws
+        .cli(
+            &["roster", "export", "--format", "toml", "--github", "ADA-L"],
+            &[],
+        )
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let toml: toml::Value = toml::from_str(&stdout).unwrap_or_else(|e| panic!("{e}\n{stdout}"));
+    let members = toml["series"][0]["member"].as_array().unwrap();
+    assert_eq!(members.len(), 1, "{stdout}");
+    assert_eq!(members[0]["email"].as_str(), Some("ada@example.org"));
+
+    let (code, _, stderr) = ws.cli(&["roster", "export", "--series", "nope"], &[]).await;
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no series `nope`"), "{stderr}");
+}
+
+/// Every text value of every table of the state store, lowercased.
+fn store_texts(data_dir: &std::path::Path) -> Vec<(String, String)> {
+    let db = rusqlite::Connection::open_with_flags(
+        data_dir.join("invitebot.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut texts = Vec::new();
+    for table in tables {
+        let mut statement = db.prepare(&format!("SELECT * FROM \"{table}\"")).unwrap();
+        let columns = statement.column_count();
+        let mut rows = statement.query([]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            for i in 0..columns {
+                if let rusqlite::types::ValueRef::Text(text) = row.get_ref(i).unwrap() {
+                    texts.push((table.clone(), String::from_utf8_lossy(text).to_lowercase()));
+                }
+            }
+        }
+    }
+    texts
+}
+
+/// The store's rows holding `needle` (as `table: value`).
+fn store_rows_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
+    store_texts(data_dir)
+        .into_iter()
+        .filter(|(_, text)| text.contains(needle))
+        .map(|(table, text)| format!("{table}: {text}"))
+        .collect()
+}
+
+/// Whether a file of the data folder (the database, its log) still holds `needle`'s bytes.
+fn data_files_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
+    std::fs::read_dir(data_dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let bytes = std::fs::read(p).unwrap_or_default().to_ascii_lowercase();
+            bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+        })
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn roster_forget_waits_for_the_cancellation_then_erases_the_person() {
+    let mut app = App::start().await;
+    let data = app.server.data_dir();
+    app.server
+        .deliver("issues", &fixture("issues.opened.join-request.json"))
+        .await;
+    app.wait_for_mail(1).await;
+    app.wait_for_github(GitHubMock::is_close_call, 1).await;
+    assert!(!store_rows_with(&data, "ada@example.org").is_empty());
+
+    // Their calendar holds the invitation: forget refuses and says what to do.
+    let ws = app.server.workspace();
+    let (code, stdout, stderr) = ws.cli(&["roster", "forget", "Codertocat"], &[]).await;
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stderr.contains("still holds the invitation to ispo-wg")
+            && stderr.contains("roster remove")
+            && stderr.contains("--skip-cancel"),
+        "{stderr}"
+    );
+    assert!(app.server.roster_text().contains("ada@example.org"));
+
+    // The recommended way: remove, let the server cancel, then forget.
+    let (code, _, stderr) = ws
+        .cli(
+            &[
+                "roster",
+                "remove",
+                "--series",
+                "ispo-wg",
+                "--github",
+                "Codertocat",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    let mails = app.wait_for_mail(2).await;
+    assert_eq!(mails[1].calendar_method().as_deref(), Some("CANCEL"));
+    app.server
+        .wait_until("the cancellation recorded", DEFAULT_WAIT, || {
+            let texts = store_texts(&data);
+            texts
+                .iter()
+                .any(|(table, text)| table == "member_state" && text == "cancelled")
+                .then_some(())
+        })
+        .await;
+    let (code, stdout, stderr) = ws.cli(&["roster", "forget", "codertocat"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("codertocat is not on ispo-wg"), "{stdout}");
+    assert!(
+        stdout.contains("1 sent record(s)") && stdout.contains("1 request(s) erased"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("ada@example.org"), "{stdout}");
+
+    // Nothing in the store holds the address or the name any more; after the server's last
+    // checkpoint, neither do the files.
+    assert_eq!(
+        store_rows_with(&data, "ada@example.org"),
+        Vec::<String>::new()
+    );
+    assert_eq!(store_rows_with(&data, "ada lovelace"), Vec::<String>::new());
+    assert!(!app.server.roster_text().contains("ada@example.org"));
+    app.server.stop().await;
+    assert_eq!(
+        data_files_with(&data, "ada@example.org"),
+        Vec::<String>::new()
+    );
+}
+
+#[tokio::test]
+async fn roster_forget_skip_cancel_erases_at_once_mail_files_included() {
+    let mut app = App::start_with(|o| o.transport = Transport::File).await;
+    app.server
+        .deliver("issues", &fixture("issues.opened.join-request.json"))
+        .await;
+    app.server.wait_for_mail_files(1, DEFAULT_WAIT).await;
+    app.wait_for_github(GitHubMock::is_close_call, 1).await;
+    app.server.stop().await;
+
+    let ws = app.server.workspace();
+    let (code, stdout, stderr) = ws
+        .cli(&["roster", "forget", "Codertocat", "--skip-cancel"], &[])
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("removed Codertocat from ispo-wg"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 mail file(s) addressed to them deleted"),
+        "{stdout}"
+    );
+    assert!(ws.mail_files().is_empty());
+    let data = app.server.data_dir();
+    assert_eq!(
+        store_rows_with(&data, "ada@example.org"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        data_files_with(&data, "ada@example.org"),
+        Vec::<String>::new()
+    );
+    assert!(!app.server.roster_text().contains("ada@example.org"));
+
+    // A second time finds nothing and changes nothing.
+    let (code, stdout, stderr) = ws.cli(&["roster", "forget", "Codertocat"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("0 sent record(s)"), "{stdout}");
+}
+
+#[tokio::test]
+async fn roster_export_and_forget_explain_themselves() {
+    let (code, stdout, stderr) = run_cli(&["roster", "--help"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("export") && stdout.contains("forget"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = run_cli(&["roster", "forget", "--help"], &[]).await;
+    assert_eq!(code, 0);
+    for words in ["<LOGIN>", "roster remove", "--skip-cancel", "--series <ID>"] {
+        assert!(stdout.contains(words), "{words} missing:\n{stdout}");
+    }
+    let (code, stdout, _) = run_cli(&["roster", "export", "--help"], &[]).await;
+    assert_eq!(code, 0);
+    for words in ["json", "toml", "--github <LOGIN>", "Personal data"] {
+        assert!(stdout.contains(words), "{words} missing:\n{stdout}");
+    }
+}

@@ -15,20 +15,6 @@ fn join_with_body(body: &str) -> Vec<u8> {
     fixture_with(JOIN, |v| v["issue"]["body"] = Value::from(body))
 }
 
-/// The server log and every comment must be free of these (addresses, secrets).
-async fn assert_private(app: &App, addresses: &[&str]) {
-    for needle in addresses.iter().chain(&[TEST_SECRET, TEST_TOKEN]) {
-        app.server.assert_log_lacks(needle);
-        for comment in app.github.comments().await {
-            assert!(
-                !comment.text().contains(needle),
-                "a public comment contains {needle:?}:\n{}",
-                comment.text()
-            );
-        }
-    }
-}
-
 #[tokio::test]
 async fn a_join_request_becomes_an_invite_a_roster_entry_and_a_reply() {
     let app = App::start().await;
@@ -141,7 +127,7 @@ async fn a_join_request_becomes_an_invite_a_roster_entry_and_a_reply() {
     app.server
         .wait_for_log("outcome=\"invited\"", DEFAULT_WAIT)
         .await;
-    assert_private(&app, &[ADA]).await;
+    app.assert_private(&[ADA]).await;
 }
 
 #[tokio::test]
@@ -333,7 +319,7 @@ async fn the_profile_gives_the_email_when_the_issue_has_none() {
             && roster.contains("name = \"Grace Hopper\""),
         "{roster}"
     );
-    assert_private(&app, &["grace@example.org"]).await;
+    app.assert_private(&["grace@example.org"]).await;
 }
 
 #[tokio::test]
@@ -477,7 +463,7 @@ async fn a_roster_broken_while_running_holds_the_request_until_it_is_fixed() {
     to.sort();
     assert_eq!(to, [ADA, "grace@example.org"]);
     app.wait_for_github(GitHubMock::is_close_call, 1).await;
-    assert_private(&app, &[ADA, "grace@example.org"]).await;
+    app.assert_private(&[ADA, "grace@example.org"]).await;
 }
 
 #[tokio::test]

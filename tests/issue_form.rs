@@ -68,6 +68,7 @@ fn opened(form: &Value, body: String) -> IssuesEvent {
         },
         sender: user,
         installation_id: None,
+        label: None,
     }
 }
 

@@ -15,4 +15,5 @@ pub mod vtimezone;
 
 pub use ics::{Invitation, Method, PRODID, Person};
 pub use schedule::{DstNote, DstNoteEdge, DstNoteKind, Occurrence, Schedule, ScheduleError};
+pub use text::is_hidden_format;
 pub use vtimezone::vtimezone;

@@ -32,17 +32,40 @@ pub(crate) fn escape_text(input: &str) -> String {
 
 /// A parameter value, always in double quotes (RFC 5545 §3.2: a quoted-string may hold `:` `;`
 /// `,` but not `"` nor control characters, and has no escape mechanism). `"` and control
-/// characters are removed; U+2028/U+2029 too, as some readers treat them as line breaks.
+/// characters are removed; U+2028/U+2029 too, as some readers treat them as line breaks, and
+/// the characters of [`is_hidden_format`] (a name is one line of display text: a bidi override
+/// in it could make a calendar show the rest of the line reversed).
 pub(crate) fn param_value(input: &str) -> String {
-    let mut out = String::with_capacity(input.len() + 2);
-    out.push('"');
-    out.extend(
-        input
-            .chars()
-            .filter(|&c| c != '"' && !c.is_control() && c != '\u{2028}' && c != '\u{2029}'),
-    );
-    out.push('"');
-    out
+    let kept: String = input
+        .chars()
+        .filter(|&c| {
+            c != '"'
+                && !c.is_control()
+                && c != '\u{2028}'
+                && c != '\u{2029}'
+                && !is_hidden_format(c)
+        })
+        .collect();
+    // Trimmed after filtering, so removed characters can't leave white space at the ends.
+    format!("\"{}\"", kept.trim())
+}
+
+/// Whether `c` is an invisible formatting character that has no place in a display name: the
+/// bidirectional controls (marks, embeddings, overrides and isolates, which can make text show
+/// in another order than it is stored: "Trojan Source"), the zero-width space, word joiner and
+/// byte-order mark. The zero-width (non-)joiners stay: scripts and emoji need them.
+pub fn is_hidden_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}'
+            | '\u{200B}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
 }
 
 /// A value that is not TEXT but must still not break the line (e.g. the address of a `mailto:`
@@ -205,10 +228,42 @@ mod tests {
             ("x\";ROLE=CHAIR;X=\"", "\"x;ROLE=CHAIR;X=\""),
             ("", "\"\""),
             ("Zoë 李", "\"Zoë 李\""),
+            ("a,b;c:d", "\"a,b;c:d\""),
+            ("Eve\rATTENDEE:x", "\"EveATTENDEE:x\""),
+            ("Eve\nATTENDEE:x", "\"EveATTENDEE:x\""),
+            (
+                "nul\u{0}esc\u{1b}[31mdel\u{7f}nel\u{85}",
+                "\"nulesc[31mdelnel\"",
+            ),
+            ("ls\u{2028}ps\u{2029}", "\"lsps\""),
+            // Bidi controls ("Trojan Source") and invisible characters go; joiners stay.
+            ("\u{202E}evE\u{202C}", "\"evE\""),
+            ("a\u{2066}b\u{2069}c\u{200F}d\u{061C}", "\"abcd\""),
+            ("zero\u{200B}width\u{FEFF}\u{2060}", "\"zerowidth\""),
+            ("👩\u{200D}💻 ک\u{200C}ه", "\"👩\u{200D}💻 ک\u{200C}ه\""),
         ];
         for (input, expected) in cases {
             assert_eq!(param_value(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_long_hostile_parameter_folds_and_reads_back_as_one_parameter() {
+        let name = format!("{}\";ROLE=CHAIR:mailto:x@evil.org", "Ada,;:\"".repeat(40));
+        let line = format!(
+            "ATTENDEE;CN={};ROLE=REQ-PARTICIPANT:mailto:ada@example.org",
+            param_value(&name)
+        );
+        let folded = fold(&line);
+        let unfolded = check_folded(&folded);
+        assert_eq!(unfolded, line);
+        // Inside the quotes: no `"`, so the quoted string ends only where we end it.
+        let inner = &line["ATTENDEE;CN=\"".len()..];
+        let end = inner.find('"').unwrap();
+        assert_eq!(
+            &inner[end..],
+            "\";ROLE=REQ-PARTICIPANT:mailto:ada@example.org"
+        );
     }
 
     #[test]

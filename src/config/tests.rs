@@ -12,7 +12,7 @@ fn the_shipped_config_loads() {
     let config = Config::load_with_env(&path, &no_env).unwrap();
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(config.github.api_url, "https://api.github.com");
-    assert!(config.webhook_secret.is_none());
+    assert!(config.webhook.secrets.is_none());
     assert!(
         matches!(&config.mail.transport, MailTransport::File { dir } if dir.ends_with("config/../data/mail"))
     );
@@ -82,7 +82,7 @@ fn environment_overrides_the_file() {
     };
     let config = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &env).unwrap();
     assert_eq!(config.server.listen.to_string(), "0.0.0.0:9000");
-    assert_eq!(config.webhook_secret.unwrap().expose_bytes(), b"s3cret");
+    assert_eq!(secret_bytes(&config), [b"s3cret".to_vec()]);
     assert_eq!(config.github.api_url, "http://127.0.0.1:1234");
     assert_eq!(config.github.token.unwrap().expose_secret(), "ghp_fallback");
     assert!(
@@ -102,24 +102,133 @@ fn the_primary_token_variable_wins() {
     assert_eq!(config.github.token.unwrap().expose_secret(), "primary");
 }
 
+/// The configured webhook secrets' bytes, in order.
+fn secret_bytes(config: &Config) -> Vec<Vec<u8>> {
+    let secrets = config.webhook.secrets.as_ref().expect("secrets configured");
+    secrets.iter().map(|s| s.expose_bytes().to_vec()).collect()
+}
+
+/// Loads [`MINIMAL`] with `[webhook] secret_file = "secret"`, the file holding `secret_file`.
+fn with_secret_file(secret_file: &str) -> (tempfile::TempDir, Result<Config, ConfigError>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret"), secret_file).unwrap();
+    let text = minimal_with("[mail]", "[webhook]\nsecret_file = \"secret\"\n\n[mail]");
+    let config = Config::from_source(&dir.path().join("invitebot.toml"), &text, &no_env);
+    (dir, config)
+}
+
 #[test]
 fn secret_file_is_read_and_trimmed() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("secret"), "from-file\n").unwrap();
-    let text = minimal_with("[mail]", "[webhook]\nsecret_file = \"secret\"\n\n[mail]");
-    let config = Config::from_source(&dir.path().join("invitebot.toml"), &text, &no_env).unwrap();
-    assert_eq!(config.webhook_secret.unwrap().expose_bytes(), b"from-file");
-    let err = Config::from_source(
-        &dir.path().join("invitebot.toml"),
-        &text.replace("\"secret\"", "\"missing\""),
-        &no_env,
-    )
-    .unwrap_err()
-    .to_string();
+    let (dir, config) = with_secret_file("from-file\n");
+    assert_eq!(secret_bytes(&config.unwrap()), [b"from-file".to_vec()]);
+    let text = minimal_with("[mail]", "[webhook]\nsecret_file = \"missing\"\n\n[mail]");
+    let err = Config::from_source(&dir.path().join("invitebot.toml"), &text, &no_env)
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("invitebot.toml:2:15: cannot read the webhook secret file"),
         "{err}"
     );
+}
+
+#[test]
+fn a_secret_file_holds_one_secret_per_line_with_comments() {
+    let (_dir, config) = with_secret_file(
+        "# new secret, since 2026-11-20\r\n  new-secret  \n\n\t# old one, remove after the rotation\nold # secret\n",
+    );
+    assert_eq!(
+        secret_bytes(&config.unwrap()),
+        [b"new-secret".to_vec(), b"old # secret".to_vec()]
+    );
+}
+
+#[test]
+fn a_secret_file_without_secrets_or_with_too_many_is_an_error() {
+    let many: String = (0..=WebhookSecrets::MAX)
+        .map(|i| format!("s{i}\n"))
+        .collect();
+    for (text, expected) in [
+        ("", "holds no secret"),
+        ("# only a comment\n\n   \n", "holds no secret"),
+        (many.as_str(), "holds 11 secrets; at most 10 are accepted"),
+    ] {
+        let (_dir, config) = with_secret_file(text);
+        let err = config.unwrap_err().to_string();
+        assert!(
+            err.contains("invitebot.toml:2:15: the webhook secret file"),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
+#[test]
+fn the_secret_variable_is_a_comma_separated_list_and_wins_over_the_file() {
+    let text = minimal_with("[mail]", "[webhook]\nsecret_file = \"missing\"\n\n[mail]");
+    let load_with = |value: &str| {
+        let value = value.to_string();
+        let env = move |name: &str| (name == env::WEBHOOK_SECRET).then(|| value.clone());
+        Config::from_source(Path::new("/c/invitebot.toml"), &text, &env)
+    };
+    let config = load_with(" new-secret , ,old-secret,").unwrap();
+    assert_eq!(
+        secret_bytes(&config),
+        [b"new-secret".to_vec(), b"old-secret".to_vec()]
+    );
+    let err = load_with(" , ").unwrap_err().to_string();
+    assert!(
+        err.contains("cannot read the webhook secret file"),
+        "a list without secrets falls back to the file: {err}"
+    );
+    let many = ["s"; WebhookSecrets::MAX + 1].join(",");
+    let err = load_with(&many).unwrap_err().to_string();
+    assert!(
+        err.contains("INVITEBOT_WEBHOOK_SECRET holds 11 secrets; at most 10 are accepted"),
+        "{err}"
+    );
+    assert!(
+        !err.contains(":2:"),
+        "an environment variable has no place in the file: {err}"
+    );
+}
+
+#[test]
+fn edge_limits_have_defaults_and_lower_bounds() {
+    let config = load(MINIMAL).unwrap();
+    assert_eq!(config.server.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+    assert_eq!(config.server.request_timeout, Duration::from_secs(10));
+    assert_eq!(
+        config.webhook.failed_signature_limit,
+        DEFAULT_FAILED_SIGNATURE_LIMIT
+    );
+    let config = load(&minimal_with(
+        "[mail]",
+        "[server]\nmax_in_flight = 4\nrequest_timeout_secs = 2\n\n[webhook]\nfailed_signature_limit = 0\n\n[mail]",
+    ))
+    .unwrap();
+    assert_eq!(config.server.max_in_flight, 4);
+    assert_eq!(config.server.request_timeout, Duration::from_secs(2));
+    assert_eq!(config.webhook.failed_signature_limit, 0);
+    for (key, message) in [
+        (
+            "max_in_flight = 0",
+            ":2:17: `max_in_flight` must be at least 1",
+        ),
+        (
+            "request_timeout_secs = 0",
+            ":2:24: `request_timeout_secs` must be at least 1",
+        ),
+        (
+            "max_body_bytes = 10",
+            ":2:18: `max_body_bytes` must be at least 1024",
+        ),
+    ] {
+        let err = error(&minimal_with(
+            "[mail]",
+            &format!("[server]\n{key}\n\n[mail]"),
+        ));
+        assert!(err.contains(message), "{err}");
+    }
 }
 
 #[test]

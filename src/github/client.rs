@@ -4,7 +4,11 @@
 //! close) are never retried by the HTTP layer: octocrab's default retry repeats a POST after a
 //! 5xx, which can post the same comment twice. Responses to writes are checked for their status
 //! only, so a change in GitHub's response shape can't turn a done write into a failure.
+//!
+//! It authenticates with a token, or as a GitHub App: then each call uses the token of the App's
+//! installation on the repository or organisation it acts on ([`super::auth`]).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use octocrab::Octocrab;
@@ -12,6 +16,9 @@ use octocrab::service::middleware::retry::RetryConfig;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::auth::{Installations, Target, is_refused};
+
+mod permission;
 use crate::config::{GitHubConfig, RepoName, TeamName};
 
 /// A failed GitHub API call.
@@ -110,20 +117,44 @@ pub struct Profile {
     /// The public email, if the user made one public.
     #[serde(default)]
     pub email: Option<String>,
+    /// When the account was made (RFC 3339), for the account-age rule.
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
-/// The GitHub API, or (without a token) a stand-in that logs the replies it would send.
+/// The GitHub API, or (without credentials) a stand-in that logs the replies it would send.
 #[derive(Clone)]
 pub struct Client {
-    crab: Octocrab,
-    can_write: bool,
+    auth: Auth,
+}
+
+/// octocrab's builder once configured: `app` and `personal_token` keep its type.
+type Builder = octocrab::OctocrabBuilder<
+    octocrab::NoSvc,
+    octocrab::DefaultOctocrabBuilderConfig,
+    octocrab::NoAuth,
+    octocrab::NotLayerReady,
+>;
+
+/// How calls are authenticated.
+#[derive(Clone)]
+enum Auth {
+    /// One client for every call: with a token, or anonymous (then replies are only logged).
+    Fixed {
+        crab: Arc<Octocrab>,
+        can_write: bool,
+    },
+    /// As a GitHub App: each call uses its installation's client.
+    App(Arc<Installations>),
 }
 
 impl Client {
-    /// Builds the client from the config. Without a token, profile lookups still work
-    /// (unauthenticated, rate-limited by GitHub) and replies are logged instead of sent.
+    /// Builds the client from the config: as the GitHub App if one is configured, else with the
+    /// token. Without either, profile lookups still work (unauthenticated, rate-limited by
+    /// GitHub) and replies are logged instead of sent. Every client, the App's token requests
+    /// included, talks to `api_url`.
     pub fn new(config: &GitHubConfig) -> Result<Self, GitHubApiError> {
-        let mut builder = Octocrab::builder()
+        let builder = Octocrab::builder()
             .base_uri(config.api_url.as_str())
             .map_err(|e| {
                 GitHubApiError::Setup(format!("api_url {:?}: {}", config.api_url, error_chain(&e)))
@@ -132,30 +163,68 @@ impl Client {
             .set_connect_timeout(Some(Duration::from_secs(10)))
             .set_read_timeout(Some(Duration::from_secs(20)))
             .set_write_timeout(Some(Duration::from_secs(20)));
-        if let Some(token) = &config.token {
-            builder = builder.personal_token(SecretString::from(token.expose_secret().to_string()));
-        }
-        let crab = builder
-            .build()
-            .map_err(|e| GitHubApiError::Setup(error_chain(&e)))?;
-        Ok(Self {
-            crab,
-            can_write: config.token.is_some(),
-        })
+        let build = |builder: Builder| {
+            builder
+                .build()
+                .map_err(|e| GitHubApiError::Setup(error_chain(&e)))
+        };
+        let auth = if let Some(app) = &config.app {
+            let (id, key) = app.octocrab_parts();
+            Auth::App(Arc::new(Installations::new(build(builder.app(id, key))?)))
+        } else if let Some(token) = &config.token {
+            let token = SecretString::from(token.expose_secret().to_string());
+            Auth::Fixed {
+                crab: Arc::new(build(builder.personal_token(token))?),
+                can_write: true,
+            }
+        } else {
+            Auth::Fixed {
+                crab: Arc::new(build(builder)?),
+                can_write: false,
+            }
+        };
+        Ok(Self { auth })
     }
 
-    /// Whether replies are really sent (a token is configured).
+    /// Whether replies are really sent (a token or a GitHub App is configured).
     pub fn can_write(&self) -> bool {
-        self.can_write
+        match &self.auth {
+            Auth::Fixed { can_write, .. } => *can_write,
+            Auth::App(_) => true,
+        }
+    }
+
+    /// Runs `call` with the client for `target`. As a GitHub App, a call refused with `401` or
+    /// `404` makes the installation be looked up again next time.
+    async fn with_crab<T>(
+        &self,
+        target: Target<'_>,
+        call: impl AsyncFnOnce(&Octocrab) -> Result<T, GitHubApiError>,
+    ) -> Result<T, GitHubApiError> {
+        match &self.auth {
+            Auth::Fixed { crab, .. } => call(crab).await,
+            Auth::App(installations) => {
+                let crab = installations.client(target).await?;
+                let result = call(&crab).await;
+                if let Err(error) = &result
+                    && is_refused(error)
+                {
+                    installations.forget(target);
+                }
+                result
+            }
+        }
     }
 
     /// `GET /users/{login}`: the public profile.
     pub async fn profile(&self, login: &str) -> Result<Profile, GitHubApiError> {
-        let what = format!("GET /users/{login}");
-        self.crab
-            .get(format!("/users/{login}"), None::<&()>)
-            .await
-            .map_err(|e| api_error(what, e))
+        let route = format!("/users/{login}");
+        self.with_crab(Target::Any, async |crab| {
+            crab.get(&route, None::<&()>)
+                .await
+                .map_err(|e| api_error(format!("GET {route}"), e))
+        })
+        .await
     }
 
     /// Whether any comment on the issue contains `marker` (the bot's hidden marker), reading
@@ -166,25 +235,28 @@ impl Client {
         issue: u64,
         marker: &str,
     ) -> Result<bool, GitHubApiError> {
-        for page in 1..=MAX_PAGES {
-            let route =
-                format!("/repos/{repo}/issues/{issue}/comments?per_page={PER_PAGE}&page={page}");
-            let comments: Vec<ListedComment> = self
-                .crab
-                .get(&route, None::<&()>)
-                .await
-                .map_err(|e| api_error(format!("GET {route}"), e))?;
-            if comments
-                .iter()
-                .any(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
-            {
-                return Ok(true);
+        self.with_crab(Target::Repo(repo), async |crab| {
+            for page in 1..=MAX_PAGES {
+                let route = format!(
+                    "/repos/{repo}/issues/{issue}/comments?per_page={PER_PAGE}&page={page}"
+                );
+                let comments: Vec<ListedComment> = crab
+                    .get(&route, None::<&()>)
+                    .await
+                    .map_err(|e| api_error(format!("GET {route}"), e))?;
+                if comments
+                    .iter()
+                    .any(|c| c.body.as_deref().is_some_and(|b| b.contains(marker)))
+                {
+                    return Ok(true);
+                }
+                if comments.len() < PER_PAGE {
+                    break;
+                }
             }
-            if comments.len() < PER_PAGE {
-                break;
-            }
-        }
-        Ok(false)
+            Ok(false)
+        })
+        .await
     }
 
     /// The open issues (not pull requests) of a repository updated at or after `since`, every
@@ -194,24 +266,26 @@ impl Client {
         repo: &RepoName,
         since: jiff::Timestamp,
     ) -> Result<Vec<ListedIssue>, GitHubApiError> {
-        let mut issues = Vec::new();
-        let since = since.strftime("%Y-%m-%dT%H:%M:%SZ");
-        for page in 1..=MAX_PAGES {
-            let route = format!(
-                "/repos/{repo}/issues?state=open&since={since}&sort=updated&direction=asc&per_page={PER_PAGE}&page={page}"
-            );
-            let listed: Vec<ListedIssue> = self
-                .crab
-                .get(&route, None::<&()>)
-                .await
-                .map_err(|e| api_error(format!("GET {route}"), e))?;
-            let full = listed.len() == PER_PAGE;
-            issues.extend(listed.into_iter().filter(|i| i.pull_request.is_none()));
-            if !full {
-                break;
+        let since = since.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        self.with_crab(Target::Repo(repo), async |crab| {
+            let mut issues = Vec::new();
+            for page in 1..=MAX_PAGES {
+                let route = format!(
+                    "/repos/{repo}/issues?state=open&since={since}&sort=updated&direction=asc&per_page={PER_PAGE}&page={page}"
+                );
+                let listed: Vec<ListedIssue> = crab
+                    .get(&route, None::<&()>)
+                    .await
+                    .map_err(|e| api_error(format!("GET {route}"), e))?;
+                let full = listed.len() == PER_PAGE;
+                issues.extend(listed.into_iter().filter(|i| i.pull_request.is_none()));
+                if !full {
+                    break;
+                }
             }
-        }
-        Ok(issues)
+            Ok(issues)
+        })
+        .await
     }
 
     /// Posts a comment on an issue.
@@ -226,7 +300,8 @@ impl Client {
             body: &'a str,
         }
         let route = format!("/repos/{repo}/issues/{issue}/comments");
-        self.write(Method::Post, route, &Body { body }).await
+        self.write(Target::Repo(repo), Method::Post, route, &Body { body })
+            .await
     }
 
     /// Adds labels to an issue (labels that don't exist yet are created by GitHub).
@@ -244,7 +319,8 @@ impl Client {
             return Ok(());
         }
         let route = format!("/repos/{repo}/issues/{issue}/labels");
-        self.write(Method::Post, route, &Body { labels }).await
+        self.write(Target::Repo(repo), Method::Post, route, &Body { labels })
+            .await
     }
 
     /// Closes an issue as completed.
@@ -256,6 +332,7 @@ impl Client {
         }
         let route = format!("/repos/{repo}/issues/{issue}");
         self.write(
+            Target::Repo(repo),
             Method::Patch,
             route,
             &Body {
@@ -278,8 +355,13 @@ impl Client {
             role: &'static str,
         }
         let route = format!("/orgs/{}/teams/{}/memberships/{login}", team.org, team.slug);
-        self.write(Method::Put, route, &Body { role: "member" })
-            .await
+        self.write(
+            Target::Org(&team.org),
+            Method::Put,
+            route,
+            &Body { role: "member" },
+        )
+        .await
     }
 
     /// Removes a user from a team (`DELETE` on the same route).
@@ -289,32 +371,37 @@ impl Client {
         login: &str,
     ) -> Result<(), GitHubApiError> {
         let route = format!("/orgs/{}/teams/{}/memberships/{login}", team.org, team.slug);
-        self.write(Method::Delete, route, &()).await
+        self.write(Target::Org(&team.org), Method::Delete, route, &())
+            .await
     }
 
     async fn write<B: Serialize>(
         &self,
+        target: Target<'_>,
         method: Method,
         route: String,
         body: &B,
     ) -> Result<(), GitHubApiError> {
         let what = format!("{} {route}", method.as_str());
-        if !self.can_write {
+        if !self.can_write() {
             tracing::info!(request = %what, "no GitHub token configured: reply not sent");
             return Ok(());
         }
-        // A path without scheme and host: octocrab's base-URI layer joins it to `api_url`.
-        let response = match method {
-            Method::Post => self.crab._post(route.as_str(), Some(body)).await,
-            Method::Patch => self.crab._patch(route.as_str(), Some(body)).await,
-            Method::Put => self.crab._put(route.as_str(), Some(body)).await,
-            Method::Delete => self.crab._delete(route.as_str(), None::<&()>).await,
-        };
-        let response = response.map_err(|e| api_error(what.clone(), e))?;
-        octocrab::map_github_error(response)
-            .await
-            .map(drop)
-            .map_err(|e| api_error(what, e))
+        self.with_crab(target, async |crab| {
+            // A path without scheme and host: octocrab's base-URI layer joins it to `api_url`.
+            let response = match method {
+                Method::Post => crab._post(route.as_str(), Some(body)).await,
+                Method::Patch => crab._patch(route.as_str(), Some(body)).await,
+                Method::Put => crab._put(route.as_str(), Some(body)).await,
+                Method::Delete => crab._delete(route.as_str(), None::<&()>).await,
+            };
+            let response = response.map_err(|e| api_error(what.clone(), e))?;
+            octocrab::map_github_error(response)
+                .await
+                .map(drop)
+                .map_err(|e| api_error(what, e))
+        })
+        .await
     }
 }
 
@@ -360,7 +447,8 @@ impl Method {
     }
 }
 
-fn api_error(what: String, error: octocrab::Error) -> GitHubApiError {
+/// The [`GitHubApiError`] for a failed call described by `what`.
+pub(super) fn api_error(what: String, error: octocrab::Error) -> GitHubApiError {
     match error {
         octocrab::Error::GitHub { source, .. } => GitHubApiError::Status {
             what,

@@ -61,6 +61,8 @@ pub struct IssuesEvent {
     pub sender: Account,
     /// The GitHub App installation the delivery came through, if any.
     pub installation_id: Option<u64>,
+    /// `labeled`: the label that was added.
+    pub label: Option<Label>,
 }
 
 /// The parts of an issue the pipeline reads.
@@ -149,11 +151,37 @@ struct Envelope<'a> {
     sender: Option<&'a RawValue>,
     #[serde(default)]
     installation: Option<Installation>,
+    /// `labeled`: the label just added.
+    #[serde(default)]
+    label: Option<Label>,
 }
 
 #[derive(Deserialize)]
 struct Installation {
     id: u64,
+}
+
+/// The top level of a payload invitebot doesn't act on: only its action is read (the rest is
+/// skipped, which still checks it is JSON).
+#[derive(Deserialize)]
+struct ActionOnly<'a> {
+    #[serde(default, borrow)]
+    action: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The action of an ignored event, in one pass over the body. A verified body that isn't JSON
+/// is a broken sender, worth a 400; JSON of an odd shape (no object, a non-text action) is
+/// still JSON, and ignored like any other.
+fn ignored_action(body: &[u8]) -> Result<Option<String>, EventError> {
+    match serde_json::from_slice::<ActionOnly>(body) {
+        Ok(top) => Ok(top.action.map(String::from)),
+        // Not an object of that shape (an array reads as a sequence of fields and fails
+        // oddly): whether it is JSON at all is the question.
+        Err(_) => {
+            serde_json::from_slice::<IgnoredAny>(body).map_err(not_json)?;
+            Ok(None)
+        }
+    }
 }
 
 /// Reads a verified body. `event` is the `X-GitHub-Event` header.
@@ -163,12 +191,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
         action,
     };
     if event != "issues" {
-        // Still require JSON: a verified body that isn't JSON is a broken sender, worth a 400.
-        serde_json::from_slice::<IgnoredAny>(body).map_err(not_json)?;
-        let action = serde_json::from_slice::<Envelope>(body)
-            .ok()
-            .and_then(|e| e.action.map(String::from));
-        return Ok(ignored(action));
+        return ignored_action(body).map(ignored);
     }
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| classify(event, e))?;
     let action = match envelope.action.as_deref() {
@@ -189,6 +212,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
         repository: serde_json::from_str(field(envelope.repository)).map_err(shape)?,
         sender: serde_json::from_str(field(envelope.sender)).map_err(shape)?,
         installation_id: envelope.installation.map(|i| i.id),
+        label: envelope.label,
     }))
 }
 
@@ -341,5 +365,38 @@ mod tests {
         assert!(!err.to_string().contains("ada@"));
         let err = parse("issues", br#"{"action":"opened"}"#).unwrap_err();
         assert!(matches!(err, EventError::BadShape { .. }), "{err}");
+    }
+
+    #[test]
+    fn other_events_are_read_in_one_pass_and_must_be_json() {
+        let ignored = |action: Option<&str>| GitHubEvent::Ignored {
+            event: "ping".into(),
+            action: action.map(String::from),
+        };
+        assert_eq!(parse("ping", &fixture("ping.json")).unwrap(), ignored(None));
+        assert_eq!(
+            parse("ping", br#"{"action":"created","x":[1,{"y":null}]}"#).unwrap(),
+            ignored(Some("created"))
+        );
+        // Odd shapes are still JSON: ignored, not errors.
+        for body in [
+            &br#"[1,2]"#[..],
+            br#"{"action":5}"#,
+            br#""text""#,
+            br#"["",0]"#,
+            br#"[null,2]"#,
+        ] {
+            assert_eq!(parse("ping", body).unwrap(), ignored(None), "{body:?}");
+        }
+        // Broken JSON anywhere is an error, also after a readable action.
+        for body in [
+            &br#"{"action":"created","x":[1,}"#[..],
+            br#"{"action":5,"x":}"#,
+        ] {
+            assert!(
+                matches!(parse("ping", body), Err(EventError::NotJson { .. })),
+                "{body:?}"
+            );
+        }
     }
 }

@@ -125,27 +125,29 @@ impl Mailer {
 
     /// Builds the message for one recipient.
     pub fn build(&self, mail: &CalendarMail<'_>) -> Result<Message, MailError> {
-        let to = Mailbox::new(
-            Some(mail.to.name.clone()),
-            mail.to.email.as_lettre().clone(),
-        );
+        self.build_with_leave_link(mail, None)
+    }
+
+    /// Builds the message for one recipient, with a one-click leave link (RFC 8058:
+    /// `List-Unsubscribe` and `List-Unsubscribe-Post`) when one is given.
+    pub fn build_with_leave_link(
+        &self,
+        mail: &CalendarMail<'_>,
+        leave_url: Option<&str>,
+    ) -> Result<Message, MailError> {
         let calendar_type = format!(
             "text/calendar; method={}; charset=UTF-8",
             mail.method.as_str()
         );
         let calendar_type =
             ContentType::parse(&calendar_type).map_err(|e| MailError::Build(e.to_string()))?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject)
-            .date_now()
-            .message_id(Some(format!(
-                "<{}@{}>",
-                uuid::Uuid::new_v4().simple(),
-                self.from.email.domain()
-            )))
-            .header(AutoSubmitted)
+        let mut builder = self.headers(mail.to, mail.subject);
+        if let Some(url) = leave_url {
+            builder = builder
+                .header(ListUnsubscribe(format!("<{url}>")))
+                .header(ListUnsubscribePost);
+        }
+        builder
             .multipart(
                 MultiPart::alternative()
                     .singlepart(
@@ -160,6 +162,38 @@ impl Mailer {
                     ),
             )
             .map_err(|e| MailError::Build(e.to_string()))
+    }
+
+    /// A plain-text mail to one person (the confirmation of an address).
+    pub fn build_notice(
+        &self,
+        to: &Person,
+        subject: &str,
+        text: &str,
+    ) -> Result<Message, MailError> {
+        self.headers(to, subject)
+            .singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(text.to_string()),
+            )
+            .map_err(|e| MailError::Build(e.to_string()))
+    }
+
+    /// The headers every mail has: From, To, Subject, Date, Message-ID, Auto-Submitted.
+    fn headers(&self, to: &Person, subject: &str) -> lettre::message::MessageBuilder {
+        let to = Mailbox::new(display_name(&to.name), to.email.as_lettre().clone());
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .date_now()
+            .message_id(Some(format!(
+                "<{}@{}>",
+                uuid::Uuid::new_v4().simple(),
+                self.from.email.domain()
+            )))
+            .header(AutoSubmitted)
     }
 
     /// Hands the message to the transport; returns once the SMTP server accepted it (or the
@@ -183,10 +217,43 @@ impl Mailer {
         };
         result.map_err(|(detail, permanent)| MailError::Send {
             transport: self.transport_name(),
-            detail,
+            detail: redact_addresses(&detail),
             permanent,
         })
     }
+}
+
+/// The display name of a `To:` mailbox: control characters and hidden formatting characters
+/// ([`crate::calendar::is_hidden_format`]) removed, white space folded; `None` when nothing is
+/// left. Names from issues are cleaned already ([`crate::request::clean_name`]); names typed
+/// into a roster file are not, and may hold a line break. lettre then quotes the name or
+/// encodes it (RFC 2047) as needed, so `"`, `<`, `,` or non-ASCII text can't end the mailbox
+/// early or start another header.
+fn display_name(name: &str) -> Option<String> {
+    let visible: String = name
+        .chars()
+        .filter(|&c| !c.is_control() && !crate::calendar::is_hidden_format(c))
+        .collect();
+    let folded = visible.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!folded.is_empty()).then_some(folded)
+}
+
+/// Mail servers often quote the recipient in a refusal (`550 5.1.1 <ada@example.org>: Recipient
+/// address rejected`). That text becomes an error kept in the state store, logged and shown by
+/// `invitebot status`, so every address in it is redacted the way [`EmailAddress`] prints one
+/// (`a***@example.org`).
+///
+/// [`EmailAddress`]: crate::email::EmailAddress
+fn redact_addresses(text: &str) -> String {
+    static LOCAL_PART: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"[^\s<>()\[\]:;,@\x22']+@").expect("valid regex")
+    });
+    LOCAL_PART
+        .replace_all(text, |caps: &regex::Captures<'_>| {
+            let first: String = caps[0].chars().take(1).collect();
+            format!("{first}***@")
+        })
+        .into_owned()
 }
 
 /// `Auto-Submitted: auto-generated` (RFC 3834).
@@ -204,6 +271,42 @@ impl Header for AutoSubmitted {
 
     fn display(&self) -> HeaderValue {
         HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
+}
+
+/// `List-Unsubscribe: <url>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(text.to_string()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_string())
     }
 }
 
@@ -279,5 +382,126 @@ mod tests {
         assert_eq!(files[0].extension().unwrap(), "eml");
         let text = std::fs::read_to_string(&files[0]).unwrap();
         assert!(text.contains("method=CANCEL"));
+    }
+
+    /// The header names of a formatted message, in order (folded lines joined).
+    fn header_names(message: &[u8]) -> Vec<String> {
+        let text = String::from_utf8_lossy(message);
+        let head = text.split("\r\n\r\n").next().unwrap();
+        for line in head.split("\r\n") {
+            assert!(line.len() <= 998, "header line too long: {line:?}");
+            assert!(!line.contains(['\r', '\n']), "bare CR or LF in {line:?}");
+        }
+        head.replace("\r\n ", " ")
+            .replace("\r\n\t", " ")
+            .split("\r\n")
+            .map(|l| l.split(':').next().unwrap().to_ascii_lowercase())
+            .collect()
+    }
+
+    #[test]
+    fn hostile_names_and_subjects_cannot_add_headers_or_recipients() {
+        let dir = tempfile::tempdir().unwrap();
+        let mailer = mailer(dir.path());
+        let long = "Lovelace ".repeat(60);
+        let names = [
+            "Eve\r\nBcc: x@evil.org",
+            "Eve\nBcc: x@evil.org",
+            "Eve\rBcc: x@evil.org",
+            "Lovelace, Ada <x@evil.org>",
+            "\"Ada\" <x@evil.org>, y@evil.org",
+            "back\\slash \"quote",
+            "=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=",
+            "\u{202E}gro.live@x\u{202C}",
+            "Zoë 李 👩\u{200D}💻",
+            "",
+            "\u{7}\u{0}",
+            long.as_str(),
+        ];
+        let subjects = [
+            "Invitation: ISPO",
+            "Invitation\r\nBcc: x@evil.org",
+            "Zoë\nX-Evil: 1",
+        ];
+        let expected_headers = [
+            "from",
+            "to",
+            "subject",
+            "date",
+            "message-id",
+            "auto-submitted",
+            "mime-version",
+            "content-type",
+        ];
+        for name in names {
+            for subject in subjects {
+                let person = Person {
+                    name: name.into(),
+                    email: EmailAddress::parse("ada@example.org").unwrap(),
+                };
+                let mail = CalendarMail {
+                    to: &person,
+                    subject,
+                    text: "Hello",
+                    ics: "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                    method: Method::Request,
+                };
+                let message = mailer.build(&mail).unwrap();
+                let formatted = message.formatted();
+                let mut names_seen = header_names(&formatted);
+                names_seen.sort();
+                let mut expected = expected_headers.map(String::from).to_vec();
+                expected.sort();
+                assert_eq!(names_seen, expected, "{name:?} / {subject:?}");
+                assert_eq!(message.envelope().to().len(), 1);
+                assert_eq!(message.envelope().to()[0].to_string(), "ada@example.org");
+
+                let parsed = mail_parser::MessageParser::default()
+                    .parse(&formatted)
+                    .unwrap();
+                let to: Vec<_> = parsed.to().unwrap().iter().collect();
+                assert_eq!(to.len(), 1, "{name:?}");
+                assert_eq!(to[0].address(), Some("ada@example.org"), "{name:?}");
+                let shown = to[0].name().map(str::to_string);
+                assert_eq!(shown, display_name(name), "{name:?}");
+                assert!(parsed.bcc().is_none() && parsed.cc().is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn display_names_lose_controls_and_hidden_characters() {
+        assert_eq!(
+            display_name("  Ada \r\n Lovelace "),
+            Some("Ada Lovelace".into())
+        );
+        assert_eq!(display_name("\u{202E}Eve\u{200B}"), Some("Eve".into()));
+        assert_eq!(display_name("\u{7}\t "), None);
+    }
+
+    #[test]
+    fn refusals_quoting_the_recipient_are_redacted() {
+        let cases = [
+            (
+                "permanent error (550): 5.1.1 <ada.lovelace@example.org>: Recipient address rejected",
+                "permanent error (550): 5.1.1 <a***@example.org>: Recipient address rejected",
+            ),
+            (
+                "user unknown: ada@example.org",
+                "user unknown: a***@example.org",
+            ),
+            ("to=ada+wg@example.org,", "t***@example.org,"),
+            (
+                "Connection error: smtp://user:secret@mail.example.org",
+                "Connection error: smtp://user:s***@mail.example.org",
+            ),
+            (
+                "network error: connection refused",
+                "network error: connection refused",
+            ),
+        ];
+        for (detail, expected) in cases {
+            assert_eq!(redact_addresses(detail), expected);
+        }
     }
 }

@@ -77,6 +77,7 @@ impl Pipeline {
                 },
                 sender: listed.user.clone(),
                 installation_id: None,
+                label: None,
                 issue: crate::github::event::Issue {
                     number: listed.number,
                     title: listed.title,

@@ -13,6 +13,7 @@
 
 mod catch_up;
 mod files;
+mod guard;
 mod outbox;
 
 use std::collections::{HashMap, HashSet};
@@ -25,12 +26,14 @@ use tokio::sync::watch;
 
 use crate::config::{Config, Series};
 use crate::github::client::{Client, GitHubApiError, Profile};
+use crate::links::LinkMaker;
 use crate::reconcile::{MemberSync, ReconcileError, Reconciler, RunReport};
 use crate::request::{self, EmailFinding, EmailSource, InviteRequest, LeaveRequest};
 use crate::roster::{self, AddOutcome, Member, RemoveOutcome, Roster, RosterError};
 use crate::store::{JobRecord, NewReply, Store, StoreError};
 use crate::texts::{self, NoEmail};
 
+pub use guard::Hold;
 pub use outbox::Reply;
 
 /// What a job asks (stored as JSON in the job row).
@@ -40,16 +43,50 @@ pub enum JobKind {
     Join(InviteRequest),
     /// To leave.
     Leave(LeaveRequest),
+    /// A join request that waited for a maintainer, released by `maintainer` adding the
+    /// approval label (their permission is checked before anything happens).
+    Approved {
+        /// The request, as the issue reads now.
+        request: InviteRequest,
+        /// Who added the label.
+        maintainer: String,
+    },
+    /// A join request whose requester confirmed the address by the link in the mail.
+    Confirmed(InviteRequest),
+    /// To leave, by the one-click link in an invitation (no issue to answer on).
+    LeaveByLink {
+        /// The member's login.
+        login: String,
+    },
 }
 
 impl JobKind {
-    /// The issue it came from.
+    /// The issue it came from (0: a link, not an issue).
     pub fn issue_number(&self) -> u64 {
         match self {
-            JobKind::Join(r) => r.issue_number,
+            JobKind::Join(r) | JobKind::Confirmed(r) | JobKind::Approved { request: r, .. } => {
+                r.issue_number
+            }
             JobKind::Leave(r) => r.issue_number,
+            JobKind::LeaveByLink { .. } => 0,
         }
     }
+
+    /// The JSON stored in the job row.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain fields serialise")
+    }
+}
+
+/// What a join request has been cleared of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Clearance {
+    /// Nothing yet: limits apply, and confirmation if the series asks for it.
+    None,
+    /// A maintainer approved it: limits don't apply.
+    Approved,
+    /// The requester confirmed the address (the limits were passed before the mail was sent).
+    Confirmed,
 }
 
 /// Steps of a job already done, saved so a retry neither redoes nor misreports them.
@@ -61,6 +98,9 @@ struct Progress {
     /// Leave: whether the roster step removed the member (`false`: they weren't on it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     removed: Option<bool>,
+    /// Join with confirmation: the confirmation made (so a retry doesn't make a second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    confirmation: Option<i64>,
 }
 
 /// How a request ended.
@@ -76,6 +116,12 @@ pub enum Outcome {
     Left,
     /// Asked to leave but not on the roster.
     NotAMember,
+    /// Over a limit or from a new account: waits for a maintainer's approval label.
+    NeedsApproval(guard::Hold),
+    /// Someone without write access added the approval label: nothing changed.
+    ApprovalIgnored,
+    /// The confirmation mail went out; the invitation waits for the click.
+    AwaitingConfirmation,
 }
 
 impl Outcome {
@@ -88,6 +134,9 @@ impl Outcome {
             Outcome::NeedsEmail(NoEmail::Missing) => "needs-email-missing",
             Outcome::Left => "left",
             Outcome::NotAMember => "not-a-member",
+            Outcome::NeedsApproval(_) => "needs-approval",
+            Outcome::ApprovalIgnored => "approval-ignored",
+            Outcome::AwaitingConfirmation => "awaiting-confirmation",
         }
     }
 
@@ -98,6 +147,8 @@ impl Outcome {
             Outcome::NeedsEmail(_) => "needs-email",
             Outcome::Left => "left",
             Outcome::NotAMember => "not-a-member",
+            Outcome::NeedsApproval(_) | Outcome::ApprovalIgnored => "needs-approval",
+            Outcome::AwaitingConfirmation => "awaiting-confirmation",
         }
     }
 }
@@ -108,6 +159,15 @@ pub enum PipelineError {
     /// Reading the profile failed.
     #[error("looking up the profile: {0}")]
     Profile(GitHubApiError),
+    /// Checking the approver's permission failed.
+    #[error("checking who approved the request: {0}")]
+    Approval(GitHubApiError),
+    /// A mail to the requester (confirmation) was refused for good.
+    #[error("the mail server refused the confirmation mail for good: {0}")]
+    NoticeRejected(String),
+    /// A link is needed but `[server] public_url` is not set.
+    #[error("the series asks for confirmation but [server] public_url is not set")]
+    NoPublicUrl,
     /// The roster could not be read or written.
     #[error("roster: {0}")]
     Roster(#[from] RosterError),
@@ -139,9 +199,11 @@ impl PipelineError {
     fn is_permanent(&self) -> bool {
         match self {
             PipelineError::MailRejected
+            | PipelineError::NoticeRejected(_)
+            | PipelineError::NoPublicUrl
             | PipelineError::BadRequest(_)
             | PipelineError::NoSuchSeries(_) => true,
-            PipelineError::Profile(e) => e.is_permanent(),
+            PipelineError::Profile(e) | PipelineError::Approval(e) => e.is_permanent(),
             _ => false,
         }
     }
@@ -149,7 +211,7 @@ impl PipelineError {
     /// How long the other side asked us to wait.
     fn asked_wait(&self) -> Option<Duration> {
         match self {
-            PipelineError::Profile(e) => e.retry_after(),
+            PipelineError::Profile(e) | PipelineError::Approval(e) => e.retry_after(),
             _ => None,
         }
     }
@@ -170,6 +232,7 @@ pub struct Pipeline {
     store: Arc<Store>,
     reconciler: Reconciler,
     github: Client,
+    links: LinkMaker,
     /// Content digests of the config and rosters at the last reconciliation.
     seen: HashMap<PathBuf, [u8; 32]>,
 }
@@ -181,12 +244,14 @@ impl Pipeline {
         store: Arc<Store>,
         reconciler: Reconciler,
         github: Client,
+        links: LinkMaker,
     ) -> Self {
         Self {
             config,
             store,
             reconciler,
             github,
+            links,
             seen: HashMap::new(),
         }
     }
@@ -215,8 +280,28 @@ impl Pipeline {
             .series_by_id(&job.series_id)
             .ok_or_else(|| PipelineError::NoSuchSeries(job.series_id.clone()))?;
         match &kind {
-            JobKind::Join(request) => self.join(job.id, series, request, progress).await,
-            JobKind::Leave(request) => self.leave(job.id, series, request, progress).await,
+            JobKind::Join(request) => {
+                self.join(job, series, request, progress, Clearance::None)
+                    .await
+            }
+            JobKind::Confirmed(request) => {
+                self.join(job, series, request, progress, Clearance::Confirmed)
+                    .await
+            }
+            JobKind::Approved {
+                request,
+                maintainer,
+            } => {
+                self.approved(job, series, request, maintainer, progress)
+                    .await
+            }
+            JobKind::Leave(request) => {
+                self.leave(job.id, series, &request.login, true, progress)
+                    .await
+            }
+            JobKind::LeaveByLink { login } => {
+                self.leave(job.id, series, login, false, progress).await
+            }
         }
     }
 
@@ -277,15 +362,20 @@ impl Pipeline {
 
     async fn join(
         &mut self,
-        job_id: i64,
+        job: &JobRecord,
         series: &Series,
         request: &InviteRequest,
         progress: Progress,
+        clearance: Clearance,
     ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
-        let mut profile = LazyProfile::new(&self.github, &request.login);
+        let job_id = job.id;
+        let github = self.github.clone();
+        let mut profile = LazyProfile::new(&github, &request.login);
         let (email, source) = match &request.email {
             EmailFinding::Found(email, source) => (email.clone(), *source),
-            EmailFinding::Invalid => return Ok(ask_for_email(series, request, NoEmail::Invalid)),
+            EmailFinding::Invalid => {
+                return Ok(self.ask_for_email(job, series, request, NoEmail::Invalid));
+            }
             EmailFinding::Missing => match profile
                 .get()
                 .await?
@@ -294,7 +384,7 @@ impl Pipeline {
                 .and_then(request::first_email)
             {
                 Some(email) => (email, EmailSource::Profile),
-                None => return Ok(ask_for_email(series, request, NoEmail::Missing)),
+                None => return Ok(self.ask_for_email(job, series, request, NoEmail::Missing)),
             },
         };
         let name = match &request.name {
@@ -307,6 +397,20 @@ impl Pipeline {
                 .and_then(request::clean_name)
                 .unwrap_or_else(|| request.login.clone()),
         };
+        if progress.added.is_none() {
+            let candidate = guard::Candidate {
+                request,
+                email: &email,
+                source,
+                name: &name,
+            };
+            if let Some(step) = self
+                .guard(job, series, &candidate, &mut profile, progress, clearance)
+                .await?
+            {
+                return Ok(step);
+            }
+        }
         let member = Member {
             github: request.login.clone(),
             name,
@@ -376,18 +480,28 @@ impl Pipeline {
         Ok(())
     }
 
+    /// Removes `login` from the series; `on_issue`: the request came from an issue, which gets
+    /// the replies (a leave link has no issue to answer on).
     async fn leave(
         &mut self,
         job_id: i64,
         series: &Series,
-        request: &LeaveRequest,
+        login: &str,
+        on_issue: bool,
         progress: Progress,
     ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let reply = |comment: String| {
+            if on_issue {
+                replies(comment, &[], series.reply.close)
+            } else {
+                Vec::new()
+            }
+        };
         let removed = match progress.removed {
             Some(removed) => removed,
             None => {
                 let path = series.roster.clone();
-                let login = request.login.clone();
+                let login = login.to_string();
                 let removed = matches!(
                     blocking(move || roster::remove(&path, &login)).await??,
                     RemoveOutcome::Removed(_)
@@ -403,13 +517,11 @@ impl Pipeline {
             }
         };
         if !removed {
-            let comment = texts::not_a_member_comment(series, &request.login);
-            return Ok((
-                Outcome::NotAMember,
-                replies(comment, &[], series.reply.close),
-            ));
+            let comment = texts::not_a_member_comment(series, login);
+            return Ok((Outcome::NotAMember, reply(comment)));
         }
-        let login = request.login.to_lowercase();
+        let display_login = login;
+        let login = login.to_lowercase();
         let (report, _) = self.reconcile_series(series).await?;
         check_sent(&report, &login)?;
         match self.reconciler.member_sync(series, &login, None)? {
@@ -417,8 +529,8 @@ impl Pipeline {
             MemberSync::Refused => return Err(PipelineError::MailRejected),
             MemberSync::Invited(_) | MemberSync::Pending => return Err(PipelineError::NotSent),
         }
-        let comment = texts::left_comment(series, &request.login);
-        Ok((Outcome::Left, replies(comment, &[], series.reply.close)))
+        let comment = texts::left_comment(series, display_login);
+        Ok((Outcome::Left, reply(comment)))
     }
 
     fn save_progress(&self, job_id: i64, progress: Progress) -> Result<(), PipelineError> {
@@ -468,19 +580,6 @@ fn replies(comment: String, labels: &[String], close: bool) -> Vec<Reply> {
         replies.push(Reply::Close);
     }
     replies
-}
-
-fn ask_for_email(
-    series: &Series,
-    request: &InviteRequest,
-    reason: NoEmail,
-) -> (Outcome, Vec<Reply>) {
-    let comment = texts::needs_email_comment(series, &request.login, reason);
-    let labels: Vec<String> = series.reply.needs_email_label.iter().cloned().collect();
-    (
-        Outcome::NeedsEmail(reason),
-        replies(comment, &labels, false),
-    )
 }
 
 /// One line per job attempt: delivery, event, action, repository, issue, series and result.

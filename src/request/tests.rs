@@ -41,6 +41,7 @@ fn event(repo: &str, title: &str, labels: &[&str], body: Option<&str>) -> Issues
         },
         sender: user,
         installation_id: None,
+        label: None,
     }
 }
 
@@ -280,5 +281,73 @@ fn the_join_request_fixture_reads_as_expected() {
             name: Some("Ada Lovelace".into()),
             email: EmailFinding::Found(email("ada@example.org"), EmailSource::Form),
         }
+    );
+}
+
+#[test]
+fn hostile_names_are_cleaned_to_one_line_of_visible_text() {
+    let cases: Vec<(&str, Option<&str>)> = vec![
+        // Line breaks: only the first non-blank line counts, whatever the line ending.
+        ("Eve\r\nATTENDEE:mailto:x@evil.org", Some("Eve")),
+        ("\r\n\r\n  Eve\rBcc: x@evil.org", Some("EveBcc: x@evil.org")),
+        ("Eve\u{2028}Bcc: x@evil.org", Some("Eve Bcc: x@evil.org")),
+        // Control characters (C0, DEL, C1, escape sequences) are dropped.
+        ("E\u{0}v\u{7}e\u{7f}\u{85}\u{1b}[2J", Some("Eve[2J")),
+        // Bidi overrides and isolates ("Trojan Source"), zero-width space, BOM.
+        ("\u{202E}gnp.exe\u{202C}", Some("gnp.exe")),
+        (
+            "Ada\u{2066}\u{2067}\u{2068}\u{2069}\u{200E}\u{200F}\u{061C}",
+            Some("Ada"),
+        ),
+        ("\u{FEFF}\u{200B}Ada\u{2060}", Some("Ada")),
+        ("\u{202E}\u{200B}\n\u{FEFF}Grace", Some("Grace")),
+        // Joiners stay (emoji, Persian).
+        ("👩\u{200D}💻 Ada", Some("👩\u{200D}💻 Ada")),
+        // Nothing visible left.
+        ("\u{202E}\u{200B} \u{7}\t", None),
+        // Everything else is kept as text: escaping is each sink's job.
+        ("\"x\";ROLE=CHAIR;X=\"y\"", Some("\"x\";ROLE=CHAIR;X=\"y\"")),
+        ("a;b:c,d\\e", Some("a;b:c,d\\e")),
+        (
+            "@everyone <img src=x onerror=alert(1)> [x](javascript:alert(1))",
+            Some("@everyone <img src=x onerror=alert(1)> [x](javascript:alert(1))"),
+        ),
+        (
+            "<!-- invitebot-reply:job:1:0 -->",
+            Some("<!-- invitebot-reply:job:1:0 -->"),
+        ),
+        ("`code` **bold**", Some("`code` **bold**")),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(clean_name(input).as_deref(), expected, "{input:?}");
+    }
+}
+
+#[test]
+fn long_names_are_cut_at_the_limit_without_trailing_space() {
+    let long = "長".repeat(MAX_NAME_CHARS * 10);
+    assert_eq!(clean_name(&long).unwrap().chars().count(), MAX_NAME_CHARS);
+    let spaced = format!("{} tail", "x".repeat(MAX_NAME_CHARS - 1));
+    let cut = clean_name(&spaced).unwrap();
+    assert_eq!(cut, "x".repeat(MAX_NAME_CHARS - 1), "{cut:?}");
+    // Hidden characters don't count toward the limit.
+    let hidden = format!("{}Ada", "\u{200B}".repeat(500));
+    assert_eq!(clean_name(&hidden).as_deref(), Some("Ada"));
+}
+
+#[test]
+fn the_form_name_is_cleaned_and_the_title_is_never_read() {
+    let body = "### Your name\n\n\u{202E}Eve\u{202C} <b>x</b>\r\nATTENDEE:mailto:x@evil.org\n\n### Email\n\neve@example.org\n";
+    let hostile_title = "Join \r\nBcc: x@evil.org <script>alert(1)</script> @everyone";
+    let request = read_request(&event(
+        "Codertocat/Hello-World",
+        hostile_title,
+        &[],
+        Some(body),
+    ));
+    assert_eq!(request.name.as_deref(), Some("Eve <b>x</b>"));
+    assert_eq!(
+        request.email,
+        EmailFinding::Found(email("eve@example.org"), EmailSource::Form)
     );
 }

@@ -20,7 +20,11 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+mod consent;
+mod erase;
 mod queue;
+pub use consent::*;
+pub use erase::{ERASED, Erasure, ErasureTarget, HeldInvitation};
 pub use queue::*;
 
 /// The file name inside the data folder.
@@ -116,6 +120,18 @@ const MIGRATIONS: &[&str] = &[
         last_error      TEXT NOT NULL,
         permanent       INTEGER NOT NULL,
         PRIMARY KEY (series_id, github)
+    );",
+    // 3: addresses waiting for their owner's confirmation (double opt-in).
+    "CREATE TABLE confirmations (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        series_id    TEXT NOT NULL,
+        repo         TEXT NOT NULL,
+        issue        INTEGER NOT NULL,
+        login        TEXT NOT NULL,
+        request      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        confirmed_at TEXT
     );",
 ];
 

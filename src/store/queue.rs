@@ -244,6 +244,23 @@ impl Store {
         })
     }
 
+    /// Records deliveries that need nothing, in one transaction (ids seen before are skipped).
+    pub fn record_deliveries(&self, deliveries: &[DeliveryRecord]) -> Result<(), StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO deliveries (id, event, action, repo, issue, received_at, outcome)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for d in deliveries {
+                    insert.execute(params![d.id, d.event, d.action, d.repo, d.issue, d.received_at, d.outcome])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
     /// Adds a job that did not come with a delivery of its own (catch-up, replay); `None` when
     /// `once_per_issue` found the issue handled already.
     pub fn add_job(&self, job: &NewJob<'_>) -> Result<Option<i64>, StoreError> {
@@ -295,11 +312,14 @@ impl Store {
                 params![job.id, outcome, now],
             )?;
             tx.execute("UPDATE deliveries SET outcome = ?2 WHERE id = ?1", params![job.delivery_id, outcome])?;
-            tx.execute(
-                "INSERT INTO handled_issues (repo, issue, series_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT (repo, issue) DO UPDATE SET series_id = ?3, state = ?4, at = ?5",
-                params![job.repo.to_lowercase(), job.issue, job.series_id, issue_state, now],
-            )?;
+            // Issue 0: a request from a link (leave), not from an issue.
+            if job.issue != 0 {
+                tx.execute(
+                    "INSERT INTO handled_issues (repo, issue, series_id, state, at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (repo, issue) DO UPDATE SET series_id = ?3, state = ?4, at = ?5",
+                    params![job.repo.to_lowercase(), job.issue, job.series_id, issue_state, now],
+                )?;
+            }
             for reply in replies {
                 tx.execute(
                     "INSERT OR IGNORE INTO outbox (key, kind, repo, issue, payload, status, attempts, next_attempt_at, created_at)
@@ -626,7 +646,10 @@ impl Store {
 
 /// Inserts a job (inside the caller's transaction, so the check and the insert are one step);
 /// `None` when `once_per_issue` finds the issue taken.
-fn insert_job(c: &rusqlite::Connection, job: &NewJob<'_>) -> rusqlite::Result<Option<i64>> {
+pub(super) fn insert_job(
+    c: &rusqlite::Connection,
+    job: &NewJob<'_>,
+) -> rusqlite::Result<Option<i64>> {
     if job.once_per_issue {
         let taken: bool = c.query_row(
             "SELECT EXISTS (SELECT 1 FROM jobs WHERE lower(repo) = lower(?1) AND issue = ?2)

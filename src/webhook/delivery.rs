@@ -1,9 +1,13 @@
-//! The [`VerifiedDelivery`] extractor: a request becomes a delivery only if its body fits the
-//! limit and its signature matches. Nothing is parsed before the signature is checked.
+//! The [`VerifiedDelivery`] extractor: a request becomes a delivery only if its source has not
+//! used up its failed signatures, its body fits the limit and its signature matches. Nothing is
+//! parsed before the signature is checked, and a rejected request never reaches the store.
+
+use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
@@ -23,6 +27,11 @@ pub struct VerifiedDelivery {
 /// Why a request is not a verified delivery; each becomes a short plain-text answer.
 #[derive(Debug)]
 pub enum Rejection {
+    /// The source sent too many bad signatures lately; it may try again after `retry_after`.
+    Blocked {
+        delivery_id: String,
+        retry_after: Duration,
+    },
     /// The body is larger than the limit.
     TooLarge { delivery_id: String },
     /// The body could not be read.
@@ -39,9 +48,33 @@ pub enum Rejection {
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let (status, text) = match &self {
+            Rejection::Blocked {
+                delivery_id,
+                retry_after,
+            } => {
+                tracing::debug!(delivery = %delivery_id, outcome = "rejected", reason = "too many failed signatures", "webhook rejected");
+                // Whole seconds, rounded up: never `0`, which would invite an immediate retry.
+                let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                // The body is not read: the connection can't be used again.
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [
+                        (header::RETRY_AFTER, HeaderValue::from(seconds.max(1))),
+                        (header::CONNECTION, HeaderValue::from_static("close")),
+                    ],
+                    "too many failed signatures from this address; try again later\n",
+                )
+                    .into_response();
+            }
             Rejection::TooLarge { delivery_id } => {
                 tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = "body too large", "webhook rejected");
-                (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n")
+                // The rest of the body is not read: the connection can't be used again.
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    [(header::CONNECTION, HeaderValue::from_static("close"))],
+                    "body too large\n",
+                )
+                    .into_response();
             }
             Rejection::Unreadable { delivery_id } => {
                 tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = "body unreadable", "webhook rejected");
@@ -89,6 +122,17 @@ impl FromRequest<AppState> for VerifiedDelivery {
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let headers = request.headers().clone();
         let delivery_id = delivery_id(&headers);
+        // Only the TCP peer counts: forwarding headers are the client's to invent.
+        let source = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        if let Some(retry_after) = source.and_then(|ip| state.limiter.blocked(ip)) {
+            return Err(Rejection::Blocked {
+                delivery_id,
+                retry_after,
+            });
+        }
         let declared = header_text(&headers, header::CONTENT_LENGTH.as_str())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
@@ -106,7 +150,12 @@ impl FromRequest<AppState> for VerifiedDelivery {
                 },
             })?;
         let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-        signature::verify(&state.secret, &body, signature).map_err(|error| {
+        signature::verify(&state.secrets, &body, signature).map_err(|error| {
+            if let Some(ip) = source
+                && state.limiter.record_failure(ip)
+            {
+                tracing::warn!(source = %ip, window_seconds = super::limits::WINDOW.as_secs(), "too many failed signatures: this address gets 429 until its window ends");
+            }
             Rejection::Signature {
                 delivery_id: delivery_id.clone(),
                 error,

@@ -5,9 +5,12 @@
 //! (GitHub waits at most 10 s). Everything else is answered and logged here.
 
 pub mod delivery;
+pub mod delivery_log;
+pub mod limits;
 pub mod signature;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -16,41 +19,62 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{Notify, watch};
 
-use crate::config::{Config, WebhookSecret};
+use crate::config::{Config, Series, WebhookSecrets};
 use crate::github::event::{self, GitHubEvent, IssueAction, IssuesEvent};
 use crate::pipeline::JobKind;
-use crate::request::{Triage, triage};
+use crate::request::{InviteRequest, Triage, triage};
 use crate::store::{Accepted, DeliveryRecord, NewJob, Store};
 use crate::telemetry::{self, Metrics};
 use delivery::VerifiedDelivery;
+use delivery_log::DeliveryLog;
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The webhook secret.
-    pub secret: WebhookSecret,
+    /// The webhook secrets a delivery may be signed with.
+    pub secrets: WebhookSecrets,
     /// The body limit.
     pub max_body_bytes: usize,
+    /// Requests handled at once (more get `503`).
+    pub max_in_flight: usize,
+    /// The time one request may take (then `408`).
+    pub request_timeout: Duration,
+    /// Failed signatures per source address.
+    pub limiter: Arc<limits::FailedSignatureLimiter>,
     /// The configuration (reloaded by the pipeline when the file changes).
     pub config: watch::Receiver<Arc<Config>>,
     /// The state store: requests are committed here before the answer.
     pub store: Arc<Store>,
     /// Wakes the worker when a request was queued.
     pub wake: Arc<Notify>,
+    /// Records the deliveries that need nothing, after the answer.
+    pub delivery_log: DeliveryLog,
     /// The Prometheus registry.
     pub metrics: Metrics,
 }
 
-/// The router with all endpoints.
-pub fn router(state: AppState) -> Router {
-    let limit = state.max_body_bytes;
-    Router::new()
+/// The router with all endpoints and the edge limits (see [`limits`]). Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the failed-signature limit needs the
+/// peer's address (without it, that limit is off).
+///
+/// `pages` (the link pages, with their own body limit) share the edge's concurrency limit,
+/// timeout and plain-text error answers.
+pub fn router(state: AppState, pages: Router) -> Router {
+    let (max_in_flight, timeout) = (state.max_in_flight, state.request_timeout);
+    let routes = Router::new()
         .route("/webhook", post(receive))
         .route("/healthz", get(telemetry::healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(limit))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
+        .merge(pages);
+    limits::apply(routes, max_in_flight, timeout)
+}
+
+async fn not_found() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_FOUND, "not found\n")
 }
 
 /// Ready when the store answers (the config was loaded at start and is only ever replaced by a
@@ -89,66 +113,86 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         }
         GitHubEvent::Issues(issues) => decide(&state, issues).await,
     };
-    let (event_name, action) = match &event {
-        GitHubEvent::Ignored { event, action } => {
-            (event.as_str(), action.as_deref().unwrap_or("-"))
-        }
-        GitHubEvent::Issues(issues) => ("issues", issues.action.as_str()),
-    };
-    let (repo, issue) = match &event {
+    let record = delivery_record(id, &event, decision.outcome());
+    match decision {
+        Decision::Ignore(_, answer) => ignore(&state, record, answer),
+        Decision::Queue {
+            series_id,
+            request,
+            once_per_issue,
+        } => queue(&state, record, (series_id, request, once_per_issue)).await,
+    }
+}
+
+/// The record of a delivery: which event, action, repository and issue, and the outcome.
+fn delivery_record(id: String, event: &GitHubEvent, outcome: &str) -> DeliveryRecord {
+    let (event_name, action, repo, issue) = match event {
+        GitHubEvent::Ignored { event, action } => (
+            event.clone(),
+            action.clone().unwrap_or_else(|| "-".into()),
+            None,
+            None,
+        ),
         GitHubEvent::Issues(issues) => (
+            "issues".into(),
+            issues.action.as_str().into(),
             Some(issues.repository.full_name.clone()),
             Some(issues.issue.number),
         ),
-        GitHubEvent::Ignored { .. } => (None, None),
     };
-    let (outcome, job) = match &decision {
-        Decision::Ignore(outcome, _) => (*outcome, None),
-        Decision::Queue { series_id, request } => {
-            ("queued", Some((series_id.clone(), request.clone())))
-        }
-    };
-    let record = DeliveryRecord {
-        id: id.clone(),
-        event: event_name.to_string(),
-        action: Some(action.to_string()),
-        repo: repo.clone(),
+    DeliveryRecord {
+        id,
+        event: event_name,
+        action: Some(action),
+        repo,
         issue,
         received_at: crate::store::now(),
         outcome: outcome.to_string(),
-    };
-    let accepted = accept(&state, record, job).await;
+    }
+}
+
+/// A delivery that needs nothing: answered at once, recorded after the answer by the
+/// [`DeliveryLog`] (no store round-trip; a redelivered one is simply ignored again).
+fn ignore(state: &AppState, record: DeliveryRecord, answer: &'static str) -> Response {
+    telemetry::delivery(&record.event, &record.outcome);
+    tracing::info!(delivery = %record.id, event = %record.event, action = record.action.as_deref(), repo = record.repo.as_deref().unwrap_or("-"), issue = record.issue, outcome = %record.outcome, "webhook received");
+    state.delivery_log.record(record);
+    (StatusCode::OK, answer).into_response()
+}
+
+/// A request to act on: committed with its job before the answer.
+async fn queue(state: &AppState, record: DeliveryRecord, job: (String, String, bool)) -> Response {
+    let (id, event_name, issue) = (record.id.clone(), record.event.clone(), record.issue);
+    let action = record.action.clone().unwrap_or_default();
+    let repo = record.repo.clone().unwrap_or_else(|| "-".into());
+    let series_id = job.0.clone();
+    let accepted = accept(state, record, job).await;
     let metric_outcome = match &accepted {
         Ok(Accepted::Duplicate) => "duplicate",
         Ok(Accepted::AlreadyHandled) => "already-handled",
-        Ok(Accepted::New) => outcome,
+        Ok(Accepted::New) => "queued",
         Err(_) => "refused",
     };
-    telemetry::delivery(event_name, metric_outcome);
-    let repo = repo.as_deref().unwrap_or("-");
-    match (accepted, decision) {
-        (Err(error), _) => {
-            tracing::error!(delivery = %id, event = event_name, action, repo, outcome = "refused", %error, "cannot record the delivery; GitHub shows it as failed, redeliver it later");
+    telemetry::delivery(&event_name, metric_outcome);
+    match accepted {
+        Err(error) => {
+            tracing::error!(delivery = %id, event = %event_name, action, repo, outcome = "refused", %error, "cannot record the delivery; GitHub shows it as failed, redeliver it later");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "cannot record the delivery now; try again later\n",
             )
                 .into_response()
         }
-        (Ok(Accepted::AlreadyHandled), _) => {
-            tracing::info!(delivery = %id, event = event_name, action, repo, issue, outcome = "already-handled", "webhook received; the issue is handled already");
+        Ok(Accepted::AlreadyHandled) => {
+            tracing::info!(delivery = %id, event = %event_name, action, repo, issue, outcome = "already-handled", "webhook received; the issue is handled already");
             (StatusCode::OK, "ignored: this issue is handled already\n").into_response()
         }
-        (Ok(Accepted::Duplicate), _) => {
-            tracing::info!(delivery = %id, event = event_name, action, repo, outcome = "duplicate", "webhook received again; nothing to do");
+        Ok(Accepted::Duplicate) => {
+            tracing::info!(delivery = %id, event = %event_name, action, repo, outcome = "duplicate", "webhook received again; nothing to do");
             (StatusCode::OK, "already received\n").into_response()
         }
-        (Ok(Accepted::New), Decision::Ignore(outcome, answer)) => {
-            tracing::info!(delivery = %id, event = event_name, action, repo, issue, outcome, "webhook received");
-            (StatusCode::OK, answer).into_response()
-        }
-        (Ok(Accepted::New), Decision::Queue { series_id, .. }) => {
-            tracing::info!(delivery = %id, event = event_name, action, repo, issue, series = %series_id, outcome = "queued", "webhook received");
+        Ok(Accepted::New) => {
+            tracing::info!(delivery = %id, event = %event_name, action, repo, issue, series = %series_id, outcome = "queued", "webhook received");
             state.wake.notify_one();
             (StatusCode::ACCEPTED, "accepted: request queued\n").into_response()
         }
@@ -159,8 +203,23 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
 enum Decision {
     /// Nothing: the outcome word and the answer's text.
     Ignore(&'static str, &'static str),
-    /// Queue a job for this series with this request (JSON of `JobKind`).
-    Queue { series_id: String, request: String },
+    /// Queue a job for this series with this request (JSON of `JobKind`); `once_per_issue`:
+    /// only if the issue was never handled.
+    Queue {
+        series_id: String,
+        request: String,
+        once_per_issue: bool,
+    },
+}
+
+impl Decision {
+    /// The outcome word recorded for the delivery.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Decision::Ignore(outcome, _) => outcome,
+            Decision::Queue { .. } => "queued",
+        }
+    }
 }
 
 async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
@@ -170,6 +229,9 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
             return Decision::Ignore("not-a-join-request", "ignored: not a join request\n");
         }
         Triage::FromBot => return Decision::Ignore("ignored-bot", "ignored: opened by a bot\n"),
+        Triage::JoinRequest(series, request) if is_approval(series, issues) => {
+            return approval(state, issues, series, request).await;
+        }
         Triage::JoinRequest(series, request) => (series, JobKind::Join(request)),
         Triage::LeaveRequest(series, request) => (series, JobKind::Leave(request)),
     };
@@ -177,7 +239,7 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
     // `labeled` right after `opened` when a form applies the label; catch-up may have handled an
     // issue whose `opened` delivery comes later): that check is part of the commit in `accept`.
     // An edit matters only to a request that waits for an email address.
-    if issues.action == IssueAction::Edited && !waits_for_email(state, issues).await {
+    if issues.action == IssueAction::Edited && !issue_is(state, issues, "needs-email").await {
         return Decision::Ignore(
             "not-waiting-for-email",
             "ignored: nothing to do for this edit\n",
@@ -185,12 +247,48 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
     }
     Decision::Queue {
         series_id: series.id.clone(),
-        request: serde_json::to_string(&kind).expect("plain fields serialise"),
+        request: kind.to_json(),
+        once_per_issue: matches!(issues.action, IssueAction::Opened | IssueAction::Labeled),
     }
 }
 
-/// Whether the bot asked on this issue for an email address (and got none since).
-async fn waits_for_email(state: &AppState, issues: &IssuesEvent) -> bool {
+/// Whether the delivery is the series' approval label being added.
+fn is_approval(series: &Series, issues: &IssuesEvent) -> bool {
+    issues.action == IssueAction::Labeled
+        && issues
+            .label
+            .as_ref()
+            .is_some_and(|l| l.name.eq_ignore_ascii_case(&series.guard.approved_label))
+}
+
+/// The approval label was added: a request that waits for it is queued again (the worker
+/// checks the sender may approve); anything else is ignored.
+async fn approval(
+    state: &AppState,
+    issues: &IssuesEvent,
+    series: &Series,
+    request: InviteRequest,
+) -> Decision {
+    if !issue_is(state, issues, "needs-approval").await {
+        return Decision::Ignore(
+            "not-waiting-for-approval",
+            "ignored: this issue doesn't wait for approval\n",
+        );
+    }
+    let kind = JobKind::Approved {
+        request,
+        maintainer: issues.sender.login.clone(),
+    };
+    Decision::Queue {
+        series_id: series.id.clone(),
+        request: kind.to_json(),
+        once_per_issue: false,
+    }
+}
+
+/// Whether the issue was last handled with this outcome state (`needs-email`: the bot asked
+/// for an address and got none since; `needs-approval`: it waits for a maintainer).
+async fn issue_is(state: &AppState, issues: &IssuesEvent, wanted: &'static str) -> bool {
     let (store, repo, number) = (
         state.store.clone(),
         issues.repository.full_name.clone(),
@@ -198,28 +296,28 @@ async fn waits_for_email(state: &AppState, issues: &IssuesEvent) -> bool {
     );
     let issue_state = tokio::task::spawn_blocking(move || store.issue_state(&repo, number)).await;
     // Store trouble surfaces in `accept`; here it counts as "not waiting".
-    matches!(issue_state, Ok(Ok(Some(state))) if state == "needs-email")
+    matches!(issue_state, Ok(Ok(Some(state))) if state == wanted)
 }
 
 /// Records the delivery (and its job) in the store: the answer is sent only after this commit.
 async fn accept(
     state: &AppState,
     record: DeliveryRecord,
-    job: Option<(String, String)>,
+    (series_id, request, once_per_issue): (String, String, bool),
 ) -> Result<Accepted, String> {
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
-        let new_job = job.as_ref().map(|(series_id, request)| NewJob {
+        let job = NewJob {
             delivery_id: &record.id,
             action: record.action.as_deref().unwrap_or("-"),
-            series_id,
+            series_id: &series_id,
             repo: record.repo.as_deref().unwrap_or_default(),
             issue: record.issue.unwrap_or_default(),
-            request,
-            once_per_issue: matches!(record.action.as_deref(), Some("opened" | "labeled")),
-        });
+            request: &request,
+            once_per_issue,
+        };
         store
-            .accept_delivery(&record, new_job.as_ref())
+            .accept_delivery(&record, Some(&job))
             .map_err(|e| e.to_string())
     })
     .await

@@ -1,9 +1,10 @@
-//! `X-Hub-Signature-256`: HMAC-SHA256 of the raw body, keyed with the webhook secret.
+//! `X-Hub-Signature-256`: HMAC-SHA256 of the raw body, keyed with the webhook secret (any of
+//! the configured ones, so that a secret can be rotated without losing deliveries).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::WebhookSecret;
+use crate::config::{WebhookSecret, WebhookSecrets};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -16,17 +17,35 @@ pub enum SignatureError {
     /// The header is not `sha256=` followed by 64 hex digits.
     #[error("the X-Hub-Signature-256 header is not of the form sha256=<64 hex digits>")]
     Malformed,
-    /// The signature does not match the body and the configured secret.
+    /// The signature does not match the body and any configured secret.
     #[error("the signature does not match the body (check the webhook secret)")]
     Mismatch,
 }
 
-/// Checks `header` (the `X-Hub-Signature-256` value) against `body`, in constant time.
+/// Checks `header` (the `X-Hub-Signature-256` value) against `body` and each of `secrets`.
+///
+/// Each comparison runs in constant time, and every secret is tried whatever the outcome of
+/// the others, so the time taken says nothing about which secret matched or how close a
+/// guess came.
 pub fn verify(
-    secret: &WebhookSecret,
+    secrets: &WebhookSecrets,
     body: &[u8],
     header: Option<&[u8]>,
 ) -> Result<(), SignatureError> {
+    let expected = parse(header)?;
+    let matched = secrets
+        .iter()
+        .map(|secret| mac(secret, body).verify_slice(&expected).is_ok())
+        .fold(false, |any, this| any | this);
+    if matched {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch)
+    }
+}
+
+/// The digest in a header of the form `sha256=<64 hex digits>`.
+fn parse(header: Option<&[u8]>) -> Result<Vec<u8>, SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let hex_digest = header
         .strip_prefix(b"sha256=")
@@ -34,21 +53,23 @@ pub fn verify(
     if hex_digest.len() != 64 {
         return Err(SignatureError::Malformed);
     }
-    let expected = hex::decode(hex_digest).map_err(|_| SignatureError::Malformed)?;
+    hex::decode(hex_digest).map_err(|_| SignatureError::Malformed)
+}
+
+/// The HMAC of `body` keyed with `secret`, ready to finalise or verify.
+fn mac(secret: &WebhookSecret, body: &[u8]) -> HmacSha256 {
     let mut mac =
         HmacSha256::new_from_slice(secret.expose_bytes()).expect("HMAC accepts keys of any length");
     mac.update(body);
-    // `verify_slice` compares in constant time.
-    mac.verify_slice(&expected)
-        .map_err(|_| SignatureError::Mismatch)
+    mac
 }
 
 /// The header value GitHub would send for `body` (used by tests and the `sign` helper).
 pub fn sign(secret: &WebhookSecret, body: &[u8]) -> String {
-    let mut mac =
-        HmacSha256::new_from_slice(secret.expose_bytes()).expect("HMAC accepts keys of any length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        hex::encode(mac(secret, body).finalize().into_bytes())
+    )
 }
 
 #[cfg(test)]
@@ -57,42 +78,80 @@ mod tests {
 
     /// GitHub's documented test vector.
     const VECTOR: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    const VECTOR_SECRET: &str = "It's a Secret to Everybody";
 
-    fn secret() -> WebhookSecret {
-        WebhookSecret::new("It's a Secret to Everybody").unwrap()
+    fn secret(text: &str) -> WebhookSecret {
+        WebhookSecret::new(text).unwrap()
+    }
+
+    fn only(text: &str) -> WebhookSecrets {
+        secret(text).into()
     }
 
     #[test]
     fn github_test_vector_verifies() {
         assert_eq!(
-            verify(&secret(), b"Hello, World!", Some(VECTOR.as_bytes())),
+            verify(
+                &only(VECTOR_SECRET),
+                b"Hello, World!",
+                Some(VECTOR.as_bytes())
+            ),
             Ok(())
         );
-        assert_eq!(sign(&secret(), b"Hello, World!"), VECTOR);
+        assert_eq!(sign(&secret(VECTOR_SECRET), b"Hello, World!"), VECTOR);
     }
 
     #[test]
     fn uppercase_hex_is_accepted() {
         let upper = format!("sha256={}", VECTOR[7..].to_uppercase());
         assert_eq!(
-            verify(&secret(), b"Hello, World!", Some(upper.as_bytes())),
+            verify(
+                &only(VECTOR_SECRET),
+                b"Hello, World!",
+                Some(upper.as_bytes())
+            ),
             Ok(())
         );
     }
 
     #[test]
+    fn any_configured_secret_is_accepted_and_no_other() {
+        let body = b"{\"zen\":\"rotate\"}";
+        let both = WebhookSecrets::from_lines("old-secret\nnew-secret\n").unwrap();
+        for key in ["old-secret", "new-secret"] {
+            let header = sign(&secret(key), body);
+            assert_eq!(
+                verify(&both, body, Some(header.as_bytes())),
+                Ok(()),
+                "{key}"
+            );
+        }
+        let retired = sign(&secret("older-secret"), body);
+        assert_eq!(
+            verify(&both, body, Some(retired.as_bytes())),
+            Err(SignatureError::Mismatch)
+        );
+        let new_only = only("new-secret");
+        let old = sign(&secret("old-secret"), body);
+        assert_eq!(
+            verify(&new_only, body, Some(old.as_bytes())),
+            Err(SignatureError::Mismatch)
+        );
+    }
+
+    #[test]
     fn wrong_body_secret_or_header_is_rejected() {
-        let other = WebhookSecret::new("another secret").unwrap();
-        let secret = secret();
+        let other = only("another secret");
+        let secrets = only(VECTOR_SECRET);
         type Case<'a> = (
-            &'a WebhookSecret,
+            &'a WebhookSecrets,
             &'a [u8],
             Option<&'a [u8]>,
             SignatureError,
         );
         let cases: Vec<Case> = vec![
             (
-                &secret,
+                &secrets,
                 b"Hello, World?",
                 Some(VECTOR.as_bytes()),
                 SignatureError::Mismatch,
@@ -103,41 +162,41 @@ mod tests {
                 Some(VECTOR.as_bytes()),
                 SignatureError::Mismatch,
             ),
-            (&secret, b"Hello, World!", None, SignatureError::Missing),
+            (&secrets, b"Hello, World!", None, SignatureError::Missing),
             (
-                &secret,
+                &secrets,
                 b"Hello, World!",
                 Some(&VECTOR.as_bytes()[7..]),
                 SignatureError::Malformed,
             ),
             (
-                &secret,
+                &secrets,
                 b"Hello, World!",
                 Some(b"sha1=757107ea0eb2509fc211221cce984b8a37570b6d"),
                 SignatureError::Malformed,
             ),
             (
-                &secret,
+                &secrets,
                 b"Hello, World!",
                 Some(&VECTOR.as_bytes()[..70]),
                 SignatureError::Malformed,
             ),
             (
-                &secret,
+                &secrets,
                 b"Hello, World!",
                 Some(b"sha256=zz7107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"),
                 SignatureError::Malformed,
             ),
             (
-                &secret,
+                &secrets,
                 b"Hello, World!",
                 Some(b""),
                 SignatureError::Malformed,
             ),
         ];
-        for (secret, body, header, expected) in cases {
+        for (secrets, body, header, expected) in cases {
             assert_eq!(
-                verify(secret, body, header),
+                verify(secrets, body, header),
                 Err(expected),
                 "{:?}",
                 header.map(String::from_utf8_lossy)
@@ -147,12 +206,15 @@ mod tests {
 
     #[test]
     fn a_secret_with_surrounding_whitespace_is_trimmed() {
-        let padded = WebhookSecret::new("  It's a Secret to Everybody\n").unwrap();
+        let padded = only("  It's a Secret to Everybody\n");
         assert_eq!(
             verify(&padded, b"Hello, World!", Some(VECTOR.as_bytes())),
             Ok(())
         );
         assert!(WebhookSecret::new(" \n").is_none());
-        assert_eq!(format!("{padded:?}"), "WebhookSecret([REDACTED])");
+        assert_eq!(
+            format!("{padded:?}"),
+            "WebhookSecrets([WebhookSecret([REDACTED])])"
+        );
     }
 }

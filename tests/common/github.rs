@@ -19,13 +19,14 @@
 //! defaults, so they win whatever the mounting order; among overrides of the
 //! same priority, the one mounted first wins.
 
+use super::LeakWatch;
 use regex::Regex;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const ISSUE_PATH: &str = r"^/repos/([^/]+)/([^/]+)/issues/(\d+)$";
 const COMMENTS_PATH: &str = r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$";
@@ -76,14 +77,32 @@ impl IssueCall {
 /// A wiremock `MockServer` on `127.0.0.1:<random port>` posing as api.github.com.
 pub struct GitHubMock {
     server: MockServer,
+    leaks: LeakWatch,
 }
 
 impl GitHubMock {
-    /// Starts a fresh (not pooled) mock server with nothing mounted.
+    /// Starts a fresh (not pooled) mock server with nothing mounted but the
+    /// recorder of comment bodies for the leak scan (see [`LeakWatch`]).
     pub async fn start() -> GitHubMock {
-        GitHubMock {
+        let mock = GitHubMock {
             server: MockServer::builder().start().await,
-        }
+            leaks: LeakWatch::default(),
+        };
+        // Mounted first with the highest priority, so it sees every request;
+        // it never matches, so the other mocks answer.
+        Mock::given(RecordComments(mock.leaks.clone()))
+            .respond_with(ResponseTemplate::new(500))
+            .with_priority(OVERRIDE_PRIORITY)
+            .named("leak scan: records comment bodies, never matches")
+            .mount(&mock.server)
+            .await;
+        mock
+    }
+
+    /// What must not leak in this test: the mock adds the addresses of the
+    /// profiles it serves and records every comment body it receives.
+    pub fn leak_watch(&self) -> &LeakWatch {
+        &self.leaks
     }
 
     /// Starts a mock server and mounts [`Self::mount_defaults`].
@@ -169,6 +188,9 @@ impl GitHubMock {
     /// Answers `GET /users/{login}` with a public profile carrying this name
     /// and email (`None` → `null`, as GitHub shows a hidden email).
     pub async fn mount_user(&self, login: &str, name: Option<&str>, email: Option<&str>) {
+        if let Some(email) = email {
+            self.leaks.address(email);
+        }
         let fixed = (name.map(str::to_string), email.map(str::to_string));
         Mock::given(method("GET"))
             .and(path(format!("/users/{login}")))
@@ -563,6 +585,24 @@ impl Respond for IssueResponder {
     }
 }
 
+/// Records the `body` of every comment written (created or edited) into a
+/// [`LeakWatch`]; never matches.
+struct RecordComments(LeakWatch);
+
+impl Match for RecordComments {
+    fn matches(&self, request: &Request) -> bool {
+        let writes = matches!(request.method.as_str(), "POST" | "PATCH");
+        if writes && request.url.path().contains("/comments") {
+            let posted = request_json(request);
+            match posted.get("body").and_then(Value::as_str) {
+                Some(body) => self.0.comment(body),
+                None => self.0.comment(&String::from_utf8_lossy(&request.body)),
+            }
+        }
+        false
+    }
+}
+
 /// The comments posted so far, by `owner/repo#number` (lowercased), so that
 /// `GET .../comments` lists what `POST .../comments` accepted, as GitHub does.
 type PostedComments = Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<Value>>>>;
@@ -661,5 +701,105 @@ impl Respond for LabelsResponder {
             .map(|name| label_json(&self.api, &owner, &repo, name))
             .collect();
         ResponseTemplate::new(200).set_body_json(labels)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// GitHub App endpoints
+// ---------------------------------------------------------------------------
+
+const INSTALLATION_PATH: &str = r"^/repos/([^/]+)/([^/]+)/installation$";
+const ACCESS_TOKENS_PATH: &str = r"^/app/installations/(\d+)/access_tokens$";
+
+static INSTALLATION_RE: LazyLock<Regex> = LazyLock::new(|| Regex::new(INSTALLATION_PATH).unwrap());
+static ACCESS_TOKENS_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(ACCESS_TOKENS_PATH).unwrap());
+
+/// An installation object (`GET /repos/{o}/{r}/installation`, octocrab's `Installation`) for
+/// App `app_id` installed on `owner`.
+pub fn installation_json(api: &str, id: u64, app_id: u64, owner: &str) -> Value {
+    json!({
+        "id": id,
+        "account": author_json(api, owner, "User"),
+        "access_tokens_url": format!("{api}/app/installations/{id}/access_tokens"),
+        "repositories_url": format!("{api}/installation/repositories"),
+        "html_url": format!("https://github.com/settings/installations/{id}"),
+        "app_id": app_id,
+        "app_slug": "invitebot",
+        "target_id": 21031067,
+        "target_type": "User",
+        "permissions": { "issues": "write", "metadata": "read" },
+        "events": ["issues"],
+        "created_at": TIMESTAMP,
+        "updated_at": TIMESTAMP,
+        "single_file_name": null,
+        "has_multiple_single_files": false,
+        "single_file_paths": [],
+        "repository_selection": "selected",
+        "suspended_at": null,
+        "suspended_by": null,
+    })
+}
+
+impl GitHubMock {
+    /// Answers `GET /repos/{owner}/{repo}/installation` (`full_name` is `owner/repo`) with
+    /// installation `id` of App `app_id`.
+    pub async fn mount_app_installation(&self, full_name: &str, id: u64, app_id: u64) {
+        let owner = full_name.split('/').next().unwrap_or_default();
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{full_name}/installation")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(installation_json(
+                &self.uri(),
+                id,
+                app_id,
+                owner,
+            )))
+            .with_priority(OVERRIDE_PRIORITY)
+            .named(format!("GET /repos/{full_name}/installation"))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers `POST /app/installations/{id}/access_tokens` with `token`, expiring at
+    /// `expires_at` (RFC 3339, as GitHub writes it: `2024-05-01T13:00:00Z`).
+    pub async fn mount_installation_token(&self, id: u64, token: &str, expires_at: &str) {
+        let body = json!({
+            "token": token,
+            "expires_at": expires_at,
+            "permissions": { "issues": "write", "metadata": "read" },
+            "repository_selection": "selected",
+        });
+        Mock::given(method("POST"))
+            .and(path(format!("/app/installations/{id}/access_tokens")))
+            .respond_with(ResponseTemplate::new(201).set_body_json(body))
+            .with_priority(OVERRIDE_PRIORITY)
+            .named(format!("POST /app/installations/{id}/access_tokens"))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// `GET /repos/{o}/{r}/installation`.
+    pub fn is_installation_lookup(r: &Request) -> bool {
+        r.method.as_str() == "GET" && INSTALLATION_RE.is_match(r.url.path())
+    }
+
+    /// `POST /app/installations/{id}/access_tokens`.
+    pub fn is_token_request(r: &Request) -> bool {
+        r.method.as_str() == "POST" && ACCESS_TOKENS_RE.is_match(r.url.path())
+    }
+
+    /// Calls made with an installation's rights: on a repository (`/repos/...`), but not the
+    /// App's own installation lookup.
+    pub fn is_repo_call(r: &Request) -> bool {
+        r.url.path().starts_with("/repos/") && !Self::is_installation_lookup(r)
+    }
+
+    /// The request's `Authorization` header ("" if absent).
+    pub fn authorization(r: &Request) -> String {
+        r.headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
     }
 }

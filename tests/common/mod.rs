@@ -37,12 +37,14 @@
 
 mod calendar;
 mod github;
+mod leaks;
 mod proxy;
 mod server;
 mod smtp;
 
 pub use calendar::{attendees, ics_line, ics_value, python_occurrences, unfolded_lines};
 pub use github::{GitHubMock, IssueCall};
+pub use leaks::{LeakWatch, Scan};
 pub use proxy::{Flapper, TcpProxy, XorShift};
 pub use server::{
     App, DEFAULT_ROSTER, ServerOptions, TestServer, Transport, Workspace, parse_listening,

@@ -3,11 +3,13 @@
 //! and [`App`], which starts a server wired to a fresh [`GitHubMock`] and
 //! [`SmtpSink`].
 
+use super::leaks::addresses_in;
 use super::{
-    DEFAULT_WAIT, GitHubMock, ReceivedMail, SmtpSink, TEST_SECRET, TEST_TOKEN, capture_lines,
-    clean_command, new_delivery_id, poll_until, run_to_end, sign,
+    DEFAULT_WAIT, GitHubMock, LeakWatch, ReceivedMail, Scan, SmtpSink, TEST_SECRET, TEST_TOKEN,
+    capture_lines, clean_command, new_delivery_id, poll_until, run_to_end, sign,
 };
 use reqwest::StatusCode;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ExitStatus, Stdio};
@@ -85,6 +87,9 @@ pub struct ServerOptions {
     pub rust_log: String,
     /// More environment variables for the server (set after the above, so they win).
     pub env: Vec<(String, String)>,
+    /// What must not leak (see [`LeakWatch`]); [`ServerOptions::new`] shares
+    /// the GitHub mock's, so the comments it received are scanned too.
+    pub leaks: LeakWatch,
 }
 
 impl Default for ServerOptions {
@@ -118,6 +123,7 @@ impl Default for ServerOptions {
             token: Some(TEST_TOKEN.to_string()),
             rust_log: "info,invitebot=debug".to_string(),
             env: Vec::new(),
+            leaks: LeakWatch::default(),
         }
     }
 }
@@ -137,6 +143,7 @@ impl ServerOptions {
         ServerOptions {
             github_api_url: github.uri(),
             smtp_url: smtp.url(),
+            leaks: github.leak_watch().clone(),
             ..ServerOptions::default()
         }
     }
@@ -226,6 +233,29 @@ impl ServerOptions {
         vars.extend(self.env.iter().cloned());
         vars
     }
+
+    /// The secrets the server gets: the webhook secret, the token, the
+    /// password of an SMTP URL, and their environment overrides.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = vec![self.secret.clone()];
+        secrets.extend(self.token.clone());
+        let mut urls = vec![self.smtp_url.clone()];
+        for (key, value) in &self.env {
+            match key.as_str() {
+                "INVITEBOT_SMTP_URL" => urls.push(value.clone()),
+                "INVITEBOT_WEBHOOK_SECRET" | "INVITEBOT_GITHUB_TOKEN" | "GITHUB_TOKEN" => {
+                    secrets.push(value.clone())
+                }
+                _ => {}
+            }
+        }
+        secrets.extend(
+            urls.iter()
+                .filter_map(|url| reqwest::Url::parse(url).ok())
+                .filter_map(|url| url.password().map(str::to_string)),
+        );
+        secrets
+    }
 }
 
 /// A temporary folder holding `invitebot.toml` and `roster/<id>.toml`, as
@@ -249,6 +279,9 @@ impl Workspace {
         }
         let ws = Workspace { dir, opts };
         ws.write_config(&ws.opts.render_config());
+        for secret in ws.opts.secrets() {
+            ws.opts.leaks.secret(&secret);
+        }
         if let Some(roster) = &ws.opts.roster {
             ws.write_roster(roster);
         }
@@ -291,7 +324,9 @@ impl Workspace {
         self.root().join(self.opts.roster_rel_path())
     }
 
+    /// Writes the roster file; its addresses are personal data for the leak scan.
     pub fn write_roster(&self, text: &str) {
+        self.opts.leaks.addresses_in(text);
         let path = self.roster_path();
         std::fs::create_dir_all(path.parent().unwrap()).expect("create the roster folder");
         std::fs::write(&path, text).expect("write the roster");
@@ -315,6 +350,39 @@ impl Workspace {
             .collect();
         files.sort();
         files
+    }
+
+    /// Adds to `leaks` the addresses of every file under `roster/` and of the
+    /// `To:` lines of the mail files: personal data of this test.
+    pub fn watch_personal_files(&self, leaks: &LeakWatch) {
+        let mut folders = vec![self.root().join("roster")];
+        while let Some(folder) = folders.pop() {
+            let Ok(entries) = std::fs::read_dir(&folder) else {
+                continue;
+            };
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                if path.is_dir() {
+                    folders.push(path);
+                } else if let Ok(text) = std::fs::read_to_string(&path) {
+                    leaks.addresses_in(&text);
+                }
+            }
+        }
+        for path in self.mail_files() {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&path).unwrap_or_default()).into_owned();
+            for line in text.lines().filter(|l| l.starts_with("To:")) {
+                leaks.addresses_in(line);
+            }
+        }
+    }
+
+    /// The addresses in the config file (organizer, sender): configuration, not
+    /// personal data.
+    pub fn config_addresses(&self) -> BTreeSet<String> {
+        std::fs::read_to_string(self.config_path())
+            .map(|text| addresses_in(&text).collect())
+            .unwrap_or_default()
     }
 
     /// The `.eml` files read as [`ReceivedMail`] (envelope fields empty).
@@ -537,6 +605,29 @@ impl TestServer {
         );
     }
 
+    /// What leaked so far into the log or a comment (see [`LeakWatch`]): one
+    /// line per finding, empty when nothing did.
+    pub fn leak_findings(&self) -> Vec<String> {
+        let leaks = &self.ws.opts.leaks;
+        self.ws.watch_personal_files(leaks);
+        leaks.findings(&Scan {
+            log: &self.log_lines(),
+            allowed: &self.ws.config_addresses(),
+        })
+    }
+
+    /// Panics, listing them, if an address or secret of this test leaked into
+    /// the log or a comment. Runs by itself when the server is dropped.
+    pub fn assert_no_leaks(&self) {
+        let findings = self.leak_findings();
+        assert!(
+            findings.is_empty(),
+            "personal data or secrets leaked ({} finding(s)):\n{}",
+            findings.len(),
+            findings.join("\n")
+        );
+    }
+
     // ----- HTTP -----
 
     /// `GET <path>` → (status, body).
@@ -557,6 +648,7 @@ impl TestServer {
         body: &[u8],
         signature: Option<String>,
     ) -> (StatusCode, String) {
+        watch_delivered_addresses(&self.ws.opts.leaks, body);
         let mut request = self
             .client
             .post(format!("{}/webhook", self.base_url()))
@@ -771,8 +863,29 @@ impl TestServer {
 }
 
 impl Drop for TestServer {
+    /// Kills the server, then runs the leak scan ([`TestServer::assert_no_leaks`])
+    /// unless the test is failing already.
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            return;
+        }
+        self.drain_readers();
+        self.assert_no_leaks();
+    }
+}
+
+/// The addresses in a delivered payload's issue (title, body) and comment are
+/// personal data; the rest of a payload (e.g. `git@github.com` URLs) is not.
+fn watch_delivered_addresses(leaks: &LeakWatch, body: &[u8]) {
+    let Ok(payload) = serde_json::from_slice::<serde_json::Value>(body) else {
+        leaks.addresses_in(&String::from_utf8_lossy(body));
+        return;
+    };
+    for pointer in ["/issue/title", "/issue/body", "/comment/body"] {
+        if let Some(text) = payload.pointer(pointer).and_then(|v| v.as_str()) {
+            leaks.addresses_in(text);
+        }
     }
 }
 
@@ -801,6 +914,21 @@ impl App {
             github,
             smtp,
             server,
+        }
+    }
+
+    /// The server log and every comment must be free of these (addresses) and of the test's
+    /// secrets.
+    pub async fn assert_private(&self, addresses: &[&str]) {
+        for needle in addresses.iter().chain(&[TEST_SECRET, TEST_TOKEN]) {
+            self.server.assert_log_lacks(needle);
+            for comment in self.github.comments().await {
+                assert!(
+                    !comment.text().contains(needle),
+                    "a public comment contains {needle:?}:\n{}",
+                    comment.text()
+                );
+            }
         }
     }
 

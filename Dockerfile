@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+#
+# invitebot: a release build on Debian 12, run on distroless (glibc, CA certificates, no shell)
+# as the unprivileged user 65532. Operator guide: docs/operating.md.
+#
+#   podman build --format docker -t invitebot .      # or: docker build -t invitebot .
+#
+# Base images from a local mirror:
+#   --build-arg BUILDER_IMAGE=mirror.example/library/rust:1-bookworm
+#   --build-arg RUNTIME_IMAGE=mirror.example/distroless/cc-debian12:nonroot
+# Both must be Debian 12 (bookworm) based: the binary links the builder's glibc.
+# `--format docker` keeps the HEALTHCHECK (podman's default OCI format has none).
+
+ARG BUILDER_IMAGE=docker.io/library/rust:1-bookworm
+ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+
+FROM ${BUILDER_IMAGE} AS builder
+# The commit `invitebot --version` names (.git is not part of the build context).
+ARG INVITEBOT_GIT_COMMIT=""
+WORKDIR /src
+COPY . .
+# The cache mounts keep downloaded crates and compiled dependencies between builds.
+RUN --mount=type=cache,id=invitebot-cargo-registry,target=/usr/local/cargo/registry \
+    --mount=type=cache,id=invitebot-target,target=/src/target \
+    cargo build --release --locked --bin invitebot \
+ && install -D -m 0755 target/release/invitebot /out/usr/local/bin/invitebot \
+ && install -d -m 0750 /out/data
+
+FROM ${RUNTIME_IMAGE}
+COPY --from=builder /out/usr/local/bin/invitebot /usr/local/bin/invitebot
+# An empty /data owned by the service user: a new named volume starts as a copy of it.
+COPY --from=builder --chown=65532:65532 /out/data /data
+# /config: invitebot.toml (read-only) and the roster folder (writable: the bot adds members).
+# /data: the state store (invitebot.sqlite3) and, with the file transport, mail/.
+# NO_COLOR: plain log lines for `podman logs` and log collectors (INVITEBOT_LOG_FORMAT=json for JSON).
+ENV INVITEBOT_CONFIG=/config/invitebot.toml \
+    INVITEBOT_DATA_DIR=/data \
+    INVITEBOT_LISTEN=0.0.0.0:8080 \
+    NO_COLOR=1
+USER 65532:65532
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/invitebot", "healthcheck"]
+# SIGTERM: stop accepting, finish the step in progress (at most 8 s), exit 0.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/local/bin/invitebot"]
+CMD ["serve"]

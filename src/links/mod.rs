@@ -1,0 +1,136 @@
+//! Links people open from a mail or a comment: confirm an address (double opt-in), leave a
+//! series (one click, RFC 8058), give an address privately. [`token`] signs and checks them;
+//! [`pages`] serves them; [`LinkMaker`] makes the URLs the mails and comments carry.
+
+pub mod key;
+pub mod pages;
+pub mod token;
+
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use tokio::sync::watch;
+
+use crate::config::Config;
+use token::{LinkKey, Purpose};
+
+/// How long a confirmation link works.
+pub const CONFIRM_VALID: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// How long the private email form link works.
+pub const EMAIL_FORM_VALID: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// Makes signed links on the configured public address (`[server] public_url`, reloaded with
+/// the config). Without a public address it makes none.
+#[derive(Clone)]
+pub struct LinkMaker {
+    key: LinkKey,
+    config: watch::Receiver<Arc<Config>>,
+}
+
+/// What a private email form link is for: one join request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailFormSubject {
+    /// The series.
+    pub series_id: String,
+    /// `owner/name`.
+    pub repo: String,
+    /// The issue.
+    pub issue: u64,
+    /// The requester.
+    pub login: String,
+}
+
+impl EmailFormSubject {
+    fn to_subject(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.series_id, self.repo, self.issue, self.login
+        )
+    }
+
+    /// Reads a verified subject.
+    pub fn parse(subject: &str) -> Option<Self> {
+        let parts: Vec<&str> = subject.split('\n').collect();
+        let [series_id, repo, issue, login] = parts.as_slice() else {
+            return None;
+        };
+        Some(Self {
+            series_id: series_id.to_string(),
+            repo: repo.to_string(),
+            issue: issue.parse().ok()?,
+            login: login.to_string(),
+        })
+    }
+}
+
+impl LinkMaker {
+    /// Links signed with `key`, on the public address of the current config.
+    pub fn new(key: LinkKey, config: watch::Receiver<Arc<Config>>) -> Self {
+        Self { key, config }
+    }
+
+    /// The key, for checking tokens.
+    pub fn key(&self) -> &LinkKey {
+        &self.key
+    }
+
+    /// The current config.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.borrow().clone()
+    }
+
+    fn url(&self, kind: &str, token: &str) -> Option<String> {
+        self.config.borrow().links.url(&format!("/{kind}/{token}"))
+    }
+
+    /// The one-click leave link for a member's invitations (it doesn't expire: invitations
+    /// stay in calendars for years).
+    pub fn leave_url(&self, series_id: &str, login: &str, address: &str) -> Option<String> {
+        let subject = token::leave_subject(series_id, login, address);
+        self.url("leave", &self.key.sign(Purpose::Leave, &subject, None))
+    }
+
+    /// The link that confirms the address of confirmation `id`.
+    pub fn confirm_url(&self, id: i64, now: Timestamp) -> Option<String> {
+        let token = self
+            .key
+            .sign(Purpose::Confirm, &id.to_string(), Some(now + CONFIRM_VALID));
+        self.url("confirm", &token)
+    }
+
+    /// The link to the private email form of a join request.
+    pub fn email_form_url(&self, subject: &EmailFormSubject, now: Timestamp) -> Option<String> {
+        let token = self.key.sign(
+            Purpose::Email,
+            &subject.to_subject(),
+            Some(now + EMAIL_FORM_VALID),
+        );
+        self.url("join", &token)
+    }
+
+    /// Whether links can be made (a public address is configured).
+    pub fn enabled(&self) -> bool {
+        self.config.borrow().links.public_url.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_form_subjects_round_trip() {
+        let subject = EmailFormSubject {
+            series_id: "ispo-wg".into(),
+            repo: "Codertocat/Hello-World".into(),
+            issue: 2,
+            login: "Codertocat".into(),
+        };
+        assert_eq!(
+            EmailFormSubject::parse(&subject.to_subject()),
+            Some(subject)
+        );
+        assert_eq!(EmailFormSubject::parse("a\nb\nnot-a-number\nd"), None);
+        assert_eq!(EmailFormSubject::parse("a\nb\n1"), None);
+    }
+}

@@ -1,0 +1,488 @@
+//! The pages behind the links: small HTML pages, no JavaScript, no cookies.
+//!
+//! Mail scanners open every link in a message, so a `GET` never changes anything: it shows a
+//! page with a button, and the button's `POST` acts. The one-click leave link also takes the
+//! `POST` a mail client sends by itself (RFC 8058, `List-Unsubscribe=One-Click`). The token in
+//! the path is the only credential; a `POST` whose `Origin` is another site is refused.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use jiff::Timestamp;
+use tokio::sync::Notify;
+
+use super::token::{LeaveSubject, Purpose, TokenError, address_digest};
+use super::{EmailFormSubject, LinkMaker};
+use crate::email::EmailAddress;
+use crate::pipeline::JobKind;
+use crate::request::{EmailFinding, EmailSource, InviteRequest};
+use crate::roster::Roster;
+use crate::store::{Confirmed, NewJob, Store};
+
+/// Largest form body accepted.
+const MAX_FORM_BYTES: usize = 8 * 1024;
+
+/// What the pages share.
+#[derive(Clone)]
+pub struct PageState {
+    /// Checks tokens; knows the current config.
+    pub links: LinkMaker,
+    /// Where confirmed requests are queued.
+    pub store: Arc<Store>,
+    /// Wakes the worker.
+    pub wake: Arc<Notify>,
+}
+
+/// The routes: `/confirm/{token}`, `/leave/{token}`, `/join/{token}` (GET shows, POST acts).
+pub fn router(state: PageState) -> Router {
+    Router::new()
+        .route("/confirm/{token}", get(confirm_page).post(confirm))
+        .route("/leave/{token}", get(leave_page).post(leave))
+        .route("/join/{token}", get(email_page).post(email_submit))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .with_state(state)
+}
+
+/// A page's answer.
+struct Page {
+    status: StatusCode,
+    title: String,
+    /// HTML: everything in it from outside is escaped by the caller.
+    body: String,
+}
+
+impl Page {
+    fn new(status: StatusCode, title: &str, body: String) -> Self {
+        Self {
+            status,
+            title: title.to_string(),
+            body,
+        }
+    }
+
+    fn message(status: StatusCode, title: &str, text: &str) -> Self {
+        Self::new(status, title, format!("<p>{}</p>", escape(text)))
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        let html = format!(
+            "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}button{{font-size:1rem;padding:.5rem 1rem}}input{{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}}.error{{color:#a00}}</style></head><body><h1>{title}</h1>\n{body}\n</body></html>\n",
+            title = escape(&self.title),
+            body = self.body
+        );
+        let mut response = (self.status, html).into_response();
+        let headers = response.headers_mut();
+        for (name, value) in [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+            ),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ] {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+        response
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A form whose button posts back to the same address.
+fn button_form(text: &str, button: &str) -> String {
+    format!(
+        "<p>{}</p><form method=\"post\"><button type=\"submit\">{}</button></form>",
+        escape(text),
+        escape(button)
+    )
+}
+
+fn bad_link(error: TokenError) -> Page {
+    tracing::info!(reason = %error, "link refused");
+    match error {
+        TokenError::Expired => Page::message(
+            StatusCode::GONE,
+            "This link has expired",
+            "Please make your request again on GitHub.",
+        ),
+        _ => Page::message(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            "Check that the whole link was copied.",
+        ),
+    }
+}
+
+fn unavailable() -> Page {
+    Page::message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again in a moment",
+        "The service can't record this right now; nothing has changed.",
+    )
+}
+
+/// Whether a POST comes from our own page (or from a mail client, which sends no `Origin`).
+fn same_origin(headers: &HeaderMap, links: &LinkMaker) -> bool {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let ours = links
+        .config()
+        .links
+        .public_url
+        .as_ref()
+        .map(|u| u.origin().ascii_serialization());
+    ours.is_some_and(|ours| origin.as_bytes() == ours.as_bytes())
+}
+
+fn cross_site() -> Page {
+    Page::message(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "This form can only be sent from its own page.",
+    )
+}
+
+/// Runs store work on the blocking pool; `None` when it failed (logged).
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
+) -> Option<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "{what} failed");
+            None
+        }
+        Err(error) => {
+            tracing::error!(%error, "{what} failed");
+            None
+        }
+    }
+}
+
+// --- confirm ---------------------------------------------------------------------------------
+
+/// A `POST`'s subject: from our own page (or a mail client), with a good link for `purpose`.
+fn posted<T>(
+    state: &PageState,
+    headers: &HeaderMap,
+    token: &str,
+    purpose: Purpose,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, Page> {
+    if !same_origin(headers, &state.links) {
+        return Err(cross_site());
+    }
+    let subject = state
+        .links
+        .key()
+        .verify(token, purpose, Timestamp::now())
+        .map_err(bad_link)?;
+    parse(&subject).ok_or_else(|| bad_link(TokenError::Malformed))
+}
+
+/// A `GET`: the page with the button, if the link is good; nothing changes.
+fn button_page(state: &PageState, token: &str, purpose: Purpose, texts: [&str; 3]) -> Page {
+    let [title, text, button] = texts;
+    match state.links.key().verify(token, purpose, Timestamp::now()) {
+        Err(error) => bad_link(error),
+        Ok(_) => Page::new(StatusCode::OK, title, button_form(text, button)),
+    }
+}
+
+async fn confirm_page(State(state): State<PageState>, Path(token): Path<String>) -> Page {
+    button_page(
+        &state,
+        &token,
+        Purpose::Confirm,
+        [
+            "Confirm your address",
+            "Press the button to confirm that you want the calendar invitations at the address this mail was sent to.",
+            "Yes, send me the invitations",
+        ],
+    )
+}
+
+async fn confirm(
+    State(state): State<PageState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Page {
+    let id = match posted(&state, &headers, &token, Purpose::Confirm, |s| {
+        s.parse::<i64>().ok()
+    }) {
+        Ok(id) => id,
+        Err(page) => return page,
+    };
+    let store = state.store.clone();
+    let Some(confirmed) = blocking("confirming", move || store.confirm(id, Timestamp::now())).await
+    else {
+        return unavailable();
+    };
+    tracing::info!(confirmation = id, outcome = ?confirmed, "address confirmation");
+    match confirmed {
+        Confirmed::Now { .. } => {
+            state.wake.notify_one();
+            Page::message(
+                StatusCode::OK,
+                "Thank you!",
+                "Your address is confirmed; the invitation is on its way.",
+            )
+        }
+        Confirmed::Already => Page::message(
+            StatusCode::OK,
+            "Already confirmed",
+            "This address was confirmed before; the invitation has been sent.",
+        ),
+        Confirmed::Expired => bad_link(TokenError::Expired),
+        Confirmed::Unknown => bad_link(TokenError::Malformed),
+    }
+}
+
+// --- leave -----------------------------------------------------------------------------------
+
+async fn leave_page(State(state): State<PageState>, Path(token): Path<String>) -> Page {
+    button_page(
+        &state,
+        &token,
+        Purpose::Leave,
+        [
+            "Leave the meeting series",
+            "Press the button to stop getting the invitations. The meetings will be removed from your calendar.",
+            "Leave the series",
+        ],
+    )
+}
+
+async fn leave(
+    State(state): State<PageState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Page {
+    let subject = match posted(
+        &state,
+        &headers,
+        &token,
+        Purpose::Leave,
+        LeaveSubject::parse,
+    ) {
+        Ok(subject) => subject,
+        Err(page) => return page,
+    };
+    let config = state.links.config();
+    let Some(series) = config.series_by_id(&subject.series_id) else {
+        return Page::message(
+            StatusCode::OK,
+            "Nothing to do",
+            "This meeting series has ended.",
+        );
+    };
+    let (path, login, digest) = (
+        series.roster.clone(),
+        subject.login.clone(),
+        subject.digest.clone(),
+    );
+    let member = tokio::task::spawn_blocking(move || {
+        Roster::load(&path).map(|roster| {
+            roster
+                .find_login(&login)
+                .is_some_and(|m| address_digest(m.email.expose()) == digest)
+        })
+    })
+    .await;
+    let on_roster = match member {
+        Ok(Ok(on_roster)) => on_roster,
+        Ok(Err(error)) => {
+            tracing::error!(series = %series.id, %error, "leave link: roster unreadable");
+            return unavailable();
+        }
+        Err(_) => return unavailable(),
+    };
+    if !on_roster {
+        tracing::info!(series = %series.id, outcome = "not-a-member", "leave link");
+        return Page::message(
+            StatusCode::OK,
+            "You're not on the list",
+            "This address doesn't get the invitations (any more); nothing to do.",
+        );
+    }
+    let job = JobKind::LeaveByLink {
+        login: subject.login.clone(),
+    };
+    let (store, series_id, repo) = (
+        state.store.clone(),
+        series.id.clone(),
+        series.repo.to_string(),
+    );
+    let queued = blocking("queueing a leave", move || {
+        let delivery_id = format!("leave-link:{}", uuid::Uuid::new_v4().simple());
+        store.add_job(&NewJob {
+            delivery_id: &delivery_id,
+            action: "leave-link",
+            series_id: &series_id,
+            repo: &repo,
+            issue: 0,
+            request: &job.to_json(),
+            once_per_issue: false,
+        })
+    })
+    .await;
+    if queued.is_none() {
+        return unavailable();
+    }
+    tracing::info!(series = %series.id, outcome = "queued", "leave link");
+    state.wake.notify_one();
+    Page::message(
+        StatusCode::OK,
+        "You're off the list",
+        "A cancellation that removes the meetings from your calendar is on its way. You're welcome back any time.",
+    )
+}
+
+// --- private email form ----------------------------------------------------------------------
+
+/// The request a private email form link is for, if it still waits for an address.
+async fn waiting_request(state: &PageState, token: &str) -> Result<EmailFormSubject, Page> {
+    let subject = state
+        .links
+        .key()
+        .verify(token, Purpose::Email, Timestamp::now())
+        .map_err(bad_link)?;
+    let subject =
+        EmailFormSubject::parse(&subject).ok_or_else(|| bad_link(TokenError::Malformed))?;
+    let (store, repo, issue) = (state.store.clone(), subject.repo.clone(), subject.issue);
+    let issue_state = blocking("reading the issue's state", move || {
+        store.issue_state(&repo, issue)
+    })
+    .await
+    .ok_or_else(unavailable)?;
+    if issue_state.as_deref() != Some("needs-email") {
+        return Err(Page::message(
+            StatusCode::OK,
+            "Nothing to do",
+            "This request doesn't wait for an address any more.",
+        ));
+    }
+    Ok(subject)
+}
+
+fn email_form(error: Option<&str>) -> String {
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", escape(e)))
+        .unwrap_or_default();
+    format!(
+        "<p>Give the address the calendar invitations should go to. Only the bot sees it: it is not shown on GitHub.</p>{error}<form method=\"post\"><label for=\"email\">Email address</label><p><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required maxlength=\"254\"></p><button type=\"submit\">Send me the invitations</button></form>"
+    )
+}
+
+async fn email_page(State(state): State<PageState>, Path(token): Path<String>) -> Page {
+    match waiting_request(&state, &token).await {
+        Err(page) => page,
+        Ok(_) => Page::new(StatusCode::OK, "Your email address", email_form(None)),
+    }
+}
+
+async fn email_submit(
+    State(state): State<PageState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Page {
+    if !same_origin(&headers, &state.links) {
+        return cross_site();
+    }
+    let subject = match waiting_request(&state, &token).await {
+        Err(page) => return page,
+        Ok(subject) => subject,
+    };
+    let given = url::form_urlencoded::parse(&body)
+        .find(|(name, _)| name == "email")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let email = match EmailAddress::parse(&given) {
+        Ok(email) if crate::request::is_deliverable(&email) => email,
+        _ => {
+            return Page::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Your email address",
+                email_form(Some(
+                    "That is not an address invitations can be sent to; please check it.",
+                )),
+            );
+        }
+    };
+    let job = JobKind::Join(InviteRequest {
+        login: subject.login.clone(),
+        issue_number: subject.issue,
+        name: None,
+        email: EmailFinding::Found(email, EmailSource::PrivateForm),
+    });
+    let store = state.store.clone();
+    let queued = blocking("queueing a request", move || {
+        let delivery_id = format!("email-form:{}", uuid::Uuid::new_v4().simple());
+        store.add_job(&NewJob {
+            delivery_id: &delivery_id,
+            action: "email-form",
+            series_id: &subject.series_id,
+            repo: &subject.repo,
+            issue: subject.issue,
+            request: &job.to_json(),
+            once_per_issue: false,
+        })
+    })
+    .await;
+    if queued.is_none() {
+        return unavailable();
+    }
+    tracing::info!(outcome = "queued", "private email form");
+    state.wake.notify_one();
+    Page::message(
+        StatusCode::OK,
+        "Thank you!",
+        "Your request continues with this address; you'll hear from us by mail.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(
+            escape("<script>\"x\" & 'y'</script>"),
+            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+    }
+}

@@ -1,0 +1,246 @@
+//! The guard in front of the roster: nobody is added against their will or in a flood.
+//!
+//! Before a join request adds anyone, the series' limits are checked (new members per day,
+//! requests per person per day, account age); a request over a limit waits for a maintainer,
+//! who releases it with the approval label (their permission on the repository is checked).
+//! With `confirm_email`, the requester first gets a mail with a link; only the click on that
+//! link (a POST, see [`crate::links::pages`]) sends the invitation. A request whose address is
+//! missing gets, with the question, a link to a private form.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{Clearance, LazyProfile, Outcome, Pipeline, PipelineError, Progress, Reply, replies};
+use crate::calendar::Person;
+use crate::config::{RepoName, Series};
+use crate::email::EmailAddress;
+use crate::links::{CONFIRM_VALID, EmailFormSubject};
+use crate::request::{EmailFinding, EmailSource, InviteRequest};
+use crate::roster::Roster;
+use crate::store::{JobRecord, NewConfirmation};
+use crate::texts::{self, NoEmail};
+
+use super::JobKind;
+
+/// Why a request waits for a maintainer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The series took its `max_new_per_day` new members in the last 24 hours.
+    SeriesLimit,
+    /// The requester made `max_requests_per_person_per_day` requests in the last 24 hours.
+    PersonLimit,
+    /// The account is younger than `min_account_age_days` (or its age is unknown).
+    NewAccount,
+}
+
+impl Hold {
+    /// A word for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::SeriesLimit => "series-daily-limit",
+            Hold::PersonLimit => "person-daily-limit",
+            Hold::NewAccount => "new-account",
+        }
+    }
+}
+
+/// A join request with its address and name found.
+pub(super) struct Candidate<'a> {
+    pub request: &'a InviteRequest,
+    pub email: &'a EmailAddress,
+    pub source: EmailSource,
+    pub name: &'a str,
+}
+
+const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+impl Pipeline {
+    /// What must happen before the candidate is added: `Some` ends the job here (it waits for
+    /// a maintainer or for the requester's confirmation); `None` lets it through.
+    pub(super) async fn guard(
+        &mut self,
+        job: &JobRecord,
+        series: &Series,
+        candidate: &Candidate<'_>,
+        profile: &mut LazyProfile<'_>,
+        progress: Progress,
+        clearance: Clearance,
+    ) -> Result<Option<(Outcome, Vec<Reply>)>, PipelineError> {
+        let path = series.roster.clone();
+        let roster = super::blocking(move || Roster::load(&path)).await??;
+        let member = roster.find_login(&candidate.request.login).is_some();
+        if clearance == Clearance::None
+            && let Some(hold) = self
+                .hold(series, &candidate.request.login, member, profile)
+                .await?
+        {
+            tracing::info!(series = %series.id, issue = job.issue, reason = hold.as_str(), "request waits for a maintainer's approval");
+            let comment = texts::needs_approval_comment(series, &candidate.request.login, hold);
+            let labels = [series.guard.approval_label.clone()];
+            return Ok(Some((
+                Outcome::NeedsApproval(hold),
+                replies(comment, &labels, false),
+            )));
+        }
+        // A member asking again gets the invitation at the roster's address: nothing to confirm.
+        if series.guard.confirm_email && clearance != Clearance::Confirmed && !member {
+            return self
+                .ask_confirmation(job, series, candidate, progress)
+                .await
+                .map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Whether a limit holds the request back. Members asking again count only against the
+    /// per-person limit.
+    async fn hold(
+        &self,
+        series: &Series,
+        login: &str,
+        member: bool,
+        profile: &mut LazyProfile<'_>,
+    ) -> Result<Option<Hold>, PipelineError> {
+        let guard = &series.guard;
+        let since = Timestamp::now() - DAY;
+        if !member && guard.max_new_per_day > 0 {
+            let new = self.store.new_members_since(&series.id, since)?;
+            if new >= guard.max_new_per_day {
+                return Ok(Some(Hold::SeriesLimit));
+            }
+        }
+        if guard.max_requests_per_person_per_day > 0 {
+            let mailed = self.store.mailed_requests_since(&series.id, login, since)?;
+            if mailed >= guard.max_requests_per_person_per_day {
+                return Ok(Some(Hold::PersonLimit));
+            }
+        }
+        if !member && guard.min_account_age_days > 0 {
+            let created: Option<Timestamp> = profile
+                .get()
+                .await?
+                .created_at
+                .as_deref()
+                .and_then(|t| t.parse().ok());
+            let min_age = SignedDuration::from_hours(24 * i64::from(guard.min_account_age_days));
+            if created.is_none_or(|created| Timestamp::now() - min_age < created) {
+                return Ok(Some(Hold::NewAccount));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Sends the confirmation mail; the invitation follows the click.
+    async fn ask_confirmation(
+        &mut self,
+        job: &JobRecord,
+        series: &Series,
+        candidate: &Candidate<'_>,
+        progress: Progress,
+    ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let now = Timestamp::now();
+        let id = match progress.confirmation {
+            Some(id) => id,
+            None => {
+                let confirmed = JobKind::Confirmed(InviteRequest {
+                    login: candidate.request.login.clone(),
+                    issue_number: candidate.request.issue_number,
+                    name: Some(candidate.name.to_string()),
+                    email: EmailFinding::Found(candidate.email.clone(), candidate.source),
+                });
+                let id = self.store.create_confirmation(&NewConfirmation {
+                    series_id: &series.id,
+                    repo: &job.repo,
+                    issue: job.issue,
+                    login: &candidate.request.login,
+                    request: &confirmed.to_json(),
+                    expires_at: now + CONFIRM_VALID,
+                })?;
+                self.save_progress(
+                    job.id,
+                    Progress {
+                        confirmation: Some(id),
+                        ..progress
+                    },
+                )?;
+                id
+            }
+        };
+        let url = self
+            .links
+            .confirm_url(id, now)
+            .ok_or(PipelineError::NoPublicUrl)?;
+        let to = Person {
+            name: candidate.name.to_string(),
+            email: candidate.email.clone(),
+        };
+        let (subject, text) = texts::confirmation_mail(series, candidate.name, &url);
+        let mailer = self.reconciler.mailer();
+        let message = mailer
+            .build_notice(&to, &subject, &text)
+            .map_err(|e| PipelineError::NoticeRejected(e.to_string()))?;
+        match mailer.send(&message).await {
+            Ok(()) => {}
+            Err(error) if error.is_permanent() => {
+                return Err(PipelineError::NoticeRejected(error.to_string()));
+            }
+            Err(error) => {
+                tracing::warn!(series = %series.id, issue = job.issue, %error, "confirmation mail not sent yet");
+                return Err(PipelineError::NotSent);
+            }
+        }
+        tracing::info!(series = %series.id, issue = job.issue, to = %candidate.email, "confirmation mail sent");
+        let comment = texts::awaiting_confirmation_comment(series, &candidate.request.login);
+        Ok((Outcome::AwaitingConfirmation, replies(comment, &[], false)))
+    }
+
+    /// A maintainer added the approval label: checks they may, then handles the request
+    /// without the limits.
+    pub(super) async fn approved(
+        &mut self,
+        job: &JobRecord,
+        series: &Series,
+        request: &InviteRequest,
+        maintainer: &str,
+        progress: Progress,
+    ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let repo = RepoName::parse(&job.repo)
+            .ok_or_else(|| PipelineError::BadRequest(format!("repository {:?}", job.repo)))?;
+        let allowed = self
+            .github
+            .is_maintainer(&repo, maintainer)
+            .await
+            .map_err(PipelineError::Approval)?;
+        if !allowed {
+            tracing::warn!(series = %series.id, issue = job.issue, user = maintainer, "approval label added by someone without write access: ignored");
+            return Ok((Outcome::ApprovalIgnored, Vec::new()));
+        }
+        tracing::info!(series = %series.id, issue = job.issue, maintainer, "request approved");
+        self.join(job, series, request, progress, Clearance::Approved)
+            .await
+    }
+
+    /// The question for an address, with a link to the private form when links are on.
+    pub(super) fn ask_for_email(
+        &self,
+        job: &JobRecord,
+        series: &Series,
+        request: &InviteRequest,
+        reason: NoEmail,
+    ) -> (Outcome, Vec<Reply>) {
+        let mut comment = texts::needs_email_comment(series, &request.login, reason);
+        let subject = EmailFormSubject {
+            series_id: series.id.clone(),
+            repo: job.repo.clone(),
+            issue: job.issue,
+            login: request.login.clone(),
+        };
+        if let Some(url) = self.links.email_form_url(&subject, Timestamp::now()) {
+            comment.push_str(&texts::private_email_paragraph(&url));
+        }
+        let labels: Vec<String> = series.reply.needs_email_label.iter().cloned().collect();
+        (
+            Outcome::NeedsEmail(reason),
+            replies(comment, &labels, false),
+        )
+    }
+}
