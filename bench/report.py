@@ -124,7 +124,10 @@ def main():
     w("")
     w("invitebot's config for the ack benchmark: mail to `.eml` files, `[github] api_url` at a loopback "
       "stub (`bench/github-stub.py`: `200 []` for GETs, on the load generator's CPU) and no token "
-      "(replies are only logged); the join requests are committed to SQLite "
+      "(replies are only logged) and `failed_signature_limit = 0` (the load generator is one source "
+      "address; with the default limit it would get `429` after 60 bad signatures, measuring the limit "
+      "rather than the check); ignored events (ping) are recorded in the store after the answer, in "
+      "batches; join requests are committed to SQLite "
       "before the `202` and then worked on by the single worker on the same CPU, during the runs. "
       "Every request carries a new `X-GitHub-Delivery` (invitebot answers a seen id with `200` and does nothing). "
       "The Node peer is `@octokit/webhooks`' `createNodeMiddleware` (verify + parse; `202` for `issues`, "

@@ -21,7 +21,7 @@ use crate::mail::{MailError, Mailer};
 use crate::pipeline::Pipeline;
 use crate::reconcile::Reconciler;
 use crate::roster::{Roster, RosterError};
-use crate::store::{Store, StoreError};
+use crate::store::{GroupCommit, Store, StoreError};
 use crate::watch::FileWatcher;
 use crate::webhook::delivery_log::DeliveryLog;
 use crate::webhook::limits::FailedSignatureLimiter;
@@ -145,7 +145,9 @@ pub async fn run(
         stopped,
     ))
     .map_err(|e| ServeError::Watch(format!("cannot start the worker thread: {e}")))?;
-    let (delivery_log, delivery_log_writer) = DeliveryLog::start(store.clone());
+    let (delivery_log, delivery_log_writer) =
+        DeliveryLog::start(store.clone()).map_err(ServeError::Worker)?;
+    let accepts = GroupCommit::start(store.clone()).map_err(ServeError::Worker)?;
     let state = AppState {
         secrets,
         max_body_bytes: edge.max_body_bytes,
@@ -156,6 +158,7 @@ pub async fn run(
         store,
         wake: wake.work.clone(),
         delivery_log,
+        accepts,
         metrics,
     };
 
@@ -168,10 +171,8 @@ pub async fn run(
         .await;
     tracing::info!("stopped accepting deliveries; finishing the step in progress");
     // The router (and with it every sender) is gone: the log writes what it holds and ends.
-    if tokio::time::timeout(STOP_GRACE, delivery_log_writer)
-        .await
-        .is_err()
-    {
+    let flushed = tokio::task::spawn_blocking(move || delivery_log_writer.join());
+    if tokio::time::timeout(STOP_GRACE, flushed).await.is_err() {
         tracing::warn!("the last ignored deliveries were not recorded in time");
     }
     let _ = stop.send(true);

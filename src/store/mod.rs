@@ -21,6 +21,8 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 mod consent;
+mod group_commit;
+pub use group_commit::{Acceptance, GroupCommit};
 mod erase;
 mod queue;
 pub use consent::*;

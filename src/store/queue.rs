@@ -224,21 +224,24 @@ impl Store {
     ) -> Result<Accepted, StoreError> {
         self.with(|c| {
             let tx = c.transaction()?;
-            let inserted = tx.execute(
-                "INSERT OR IGNORE INTO deliveries (id, event, action, repo, issue, received_at, outcome)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![delivery.id, delivery.event, delivery.action, delivery.repo, delivery.issue, delivery.received_at, delivery.outcome],
-            )?;
-            if inserted == 0 {
-                return Ok(Accepted::Duplicate);
-            }
-            let mut accepted = Accepted::New;
-            if let Some(job) = job
-                && insert_job(&tx, job)?.is_none()
-            {
-                tx.execute("UPDATE deliveries SET outcome = 'already-handled' WHERE id = ?1", [&delivery.id])?;
-                accepted = Accepted::AlreadyHandled;
-            }
+            let accepted = accept_in(&tx, delivery, job)?;
+            tx.commit()?;
+            Ok(accepted)
+        })
+    }
+
+    /// [`Store::accept_delivery`] for several deliveries in one transaction (group commit): each
+    /// is handled in order, as if alone; if the commit fails, none is recorded.
+    pub fn accept_deliveries(
+        &self,
+        batch: &[(DeliveryRecord, Option<NewJob<'_>>)],
+    ) -> Result<Vec<Accepted>, StoreError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let accepted = batch
+                .iter()
+                .map(|(delivery, job)| accept_in(&tx, delivery, job.as_ref()))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
             tx.commit()?;
             Ok(accepted)
         })
@@ -646,6 +649,32 @@ impl Store {
 
 /// Inserts a job (inside the caller's transaction, so the check and the insert are one step);
 /// `None` when `once_per_issue` finds the issue taken.
+/// Records one delivery and its job inside the caller's transaction.
+fn accept_in(
+    tx: &rusqlite::Transaction<'_>,
+    delivery: &DeliveryRecord,
+    job: Option<&NewJob<'_>>,
+) -> rusqlite::Result<Accepted> {
+    let inserted = tx.prepare_cached(
+        "INSERT OR IGNORE INTO deliveries (id, event, action, repo, issue, received_at, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![delivery.id, delivery.event, delivery.action, delivery.repo, delivery.issue, delivery.received_at, delivery.outcome])?;
+    if inserted == 0 {
+        return Ok(Accepted::Duplicate);
+    }
+    if let Some(job) = job
+        && insert_job(tx, job)?.is_none()
+    {
+        tx.execute(
+            "UPDATE deliveries SET outcome = 'already-handled' WHERE id = ?1",
+            [&delivery.id],
+        )?;
+        return Ok(Accepted::AlreadyHandled);
+    }
+    Ok(Accepted::New)
+}
+
 pub(super) fn insert_job(
     c: &rusqlite::Connection,
     job: &NewJob<'_>,

@@ -23,7 +23,7 @@ use crate::config::{Config, Series, WebhookSecrets};
 use crate::github::event::{self, GitHubEvent, IssueAction, IssuesEvent};
 use crate::pipeline::JobKind;
 use crate::request::{InviteRequest, Triage, triage};
-use crate::store::{Accepted, DeliveryRecord, NewJob, Store};
+use crate::store::{Acceptance, Accepted, DeliveryRecord, GroupCommit, Store};
 use crate::telemetry::{self, Metrics};
 use delivery::VerifiedDelivery;
 use delivery_log::DeliveryLog;
@@ -49,6 +49,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// Records the deliveries that need nothing, after the answer.
     pub delivery_log: DeliveryLog,
+    /// Commits requests to act on, with their jobs, before the answer.
+    pub accepts: GroupCommit,
     /// The Prometheus registry.
     pub metrics: Metrics,
 }
@@ -299,27 +301,18 @@ async fn issue_is(state: &AppState, issues: &IssuesEvent, wanted: &'static str) 
     matches!(issue_state, Ok(Ok(Some(state))) if state == wanted)
 }
 
-/// Records the delivery (and its job) in the store: the answer is sent only after this commit.
+/// Records the delivery and its job in the store (group commit, see [`GroupCommit`]): the
+/// answer is sent only after this commit.
 async fn accept(
     state: &AppState,
-    record: DeliveryRecord,
-    (series_id, request, once_per_issue): (String, String, bool),
+    delivery: DeliveryRecord,
+    job: (String, String, bool),
 ) -> Result<Accepted, String> {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || {
-        let job = NewJob {
-            delivery_id: &record.id,
-            action: record.action.as_deref().unwrap_or("-"),
-            series_id: &series_id,
-            repo: record.repo.as_deref().unwrap_or_default(),
-            issue: record.issue.unwrap_or_default(),
-            request: &request,
-            once_per_issue,
-        };
-        store
-            .accept_delivery(&record, Some(&job))
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    state
+        .accepts
+        .accept(Acceptance {
+            delivery,
+            job: Some(job),
+        })
+        .await
 }

@@ -1,0 +1,154 @@
+//! Group commit for accepted deliveries: the HTTP handlers hand their delivery and job to one
+//! writer thread, which commits whatever has queued up in one transaction and answers each.
+//! Under load that is one commit (and one wake-up) for many requests instead of one blocking
+//! task, one lock and one commit each; alone, a request waits for nothing but its own commit.
+
+use std::sync::Arc;
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
+
+use super::{Accepted, DeliveryRecord, NewJob, Store};
+
+/// Most deliveries committed together.
+const BATCH: usize = 256;
+
+/// A delivery to record, with the job it asks for.
+pub struct Acceptance {
+    /// The delivery.
+    pub delivery: DeliveryRecord,
+    /// The job: series, request (the pipeline's `JobKind` as JSON), and whether it is added only
+    /// for an issue never handled.
+    pub job: Option<(String, String, bool)>,
+}
+
+type Reply = oneshot::Sender<Result<Accepted, String>>;
+
+/// The handlers' side of the writer thread.
+#[derive(Clone)]
+pub struct GroupCommit {
+    sender: mpsc::Sender<(Acceptance, Reply)>,
+}
+
+impl GroupCommit {
+    /// Starts the writer thread. It ends once every `GroupCommit` is dropped.
+    pub fn start(store: Arc<Store>) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("invitebot-accept".into())
+            .spawn(move || write(&store, &receiver))?;
+        Ok(Self { sender })
+    }
+
+    /// Records the delivery and its job; returns once they are committed (or why not).
+    pub async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, String> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send((acceptance, reply))
+            .map_err(|_| "the store writer has stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the store writer has stopped".to_string())?
+    }
+}
+
+fn write(store: &Store, receiver: &mpsc::Receiver<(Acceptance, Reply)>) {
+    while let Ok(first) = receiver.recv() {
+        let pending: Vec<_> = std::iter::once(first)
+            .chain(receiver.try_iter().take(BATCH - 1))
+            .collect();
+        let batch: Vec<_> = pending
+            .iter()
+            .map(|(a, _)| {
+                (
+                    a.delivery.clone(),
+                    a.job.as_ref().map(|job| new_job(&a.delivery, job)),
+                )
+            })
+            .collect();
+        match store.accept_deliveries(&batch) {
+            Ok(accepted) => {
+                for ((_, reply), accepted) in pending.into_iter().zip(accepted) {
+                    let _ = reply.send(Ok(accepted));
+                }
+            }
+            Err(error) => {
+                let error = error.to_string();
+                for (_, reply) in pending {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn new_job<'a>(
+    delivery: &'a DeliveryRecord,
+    (series_id, request, once): &'a (String, String, bool),
+) -> NewJob<'a> {
+    NewJob {
+        delivery_id: &delivery.id,
+        action: delivery.action.as_deref().unwrap_or("-"),
+        series_id,
+        repo: delivery.repo.as_deref().unwrap_or_default(),
+        issue: delivery.issue.unwrap_or_default(),
+        request,
+        once_per_issue: *once,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(id: &str) -> DeliveryRecord {
+        DeliveryRecord {
+            id: id.into(),
+            event: "issues".into(),
+            action: Some("opened".into()),
+            repo: Some("a/b".into()),
+            issue: Some(7),
+            received_at: crate::store::now(),
+            outcome: "queued".into(),
+        }
+    }
+
+    fn job() -> Option<(String, String, bool)> {
+        Some(("s".into(), "{}".into(), true))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_acceptances_are_each_answered_as_if_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let commit = GroupCommit::start(store.clone()).unwrap();
+        // 50 deliveries for the same issue at once, and one delivery id sent twice.
+        let mut tasks = Vec::new();
+        for i in 0..50 {
+            let commit = commit.clone();
+            let id = if i == 49 {
+                "d0".to_string()
+            } else {
+                format!("d{i}")
+            };
+            tasks.push(tokio::spawn(async move {
+                commit
+                    .accept(Acceptance {
+                        delivery: delivery(&id),
+                        job: job(),
+                    })
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        let count = |wanted: Accepted| outcomes.iter().filter(|&&o| o == wanted).count();
+        assert_eq!(count(Accepted::New), 1, "{outcomes:?}");
+        assert_eq!(count(Accepted::Duplicate), 1, "{outcomes:?}");
+        assert_eq!(count(Accepted::AlreadyHandled), 48, "{outcomes:?}");
+        assert_eq!(store.open_jobs().unwrap().len(), 1);
+    }
+}
