@@ -227,14 +227,26 @@ def main():
     # --- targets
     w("## Targets")
     w("")
+    w("The throughput targets are for (a) and (b); (c) has none (its ratios are above). A missed "
+      "target says why.")
+    w("")
     w("| target | measured | met |")
     w("|---|---|---|")
-    for s in scenarios:
+    for s in [x for x in scenarios if x in ("ping", "bad")]:
         for c in conns_list:
             rp = ratios(s, c, "peer")
             rc = ratios(s, c, "ceiling")
             if rp:
-                w(f"| {s} at {c}: ≥ 4× the peer's throughput | {median(rp):.2f}× | {'yes' if median(rp) >= 4 else 'no'} |")
+                if median(rp) >= 4:
+                    met = "yes"
+                elif rc:
+                    # The same runs' ceiling ÷ peer: what any Rust receiver could reach here.
+                    ceiling_over_peer = median(rp) / median(rc)
+                    met = (f"no: the do-nothing ceiling itself is {ceiling_over_peer:.1f}× the peer on "
+                           f"this machine, so 4× would need {4 / ceiling_over_peer * 100:.0f}% of the ceiling")
+                else:
+                    met = "no"
+                w(f"| {s} at {c}: ≥ 4× the peer's throughput | {median(rp):.2f}× | {met} |")
             if rc:
                 w(f"| {s} at {c}: ≥ 50% of the ceiling | {median(rc) * 100:.0f}% | {'yes' if median(rc) >= 0.5 else 'no'} |")
     top = max(conns_list) if conns_list else None
@@ -243,6 +255,10 @@ def main():
             p99 = med(s, 64, "invitebot", "p99_ms")
             w(f"| {s} at 64: p99 < 5 ms | {fmt_ms(p99)} ms | {'yes' if p99 < 5 else 'no'} |")
     for name, line in cargo_lines:
+        if name == "delivery_to_smtp":
+            m = re.search(r"median ([\d.]+) ms", line)
+            if m:
+                w(f"| issue → invite: median < 250 ms | {m.group(1)} ms | {'yes' if float(m.group(1)) < 250 else 'no'} |")
         if name == "series_update":
             m = re.search(r"series update ([\d.]+) s", line)
             rss = re.search(r"peak RSS (\d+) KiB", line)

@@ -23,6 +23,8 @@ async fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(if smoke { 1 } else { 20 });
     let app = App::start_with(|o| {
+        // Every round is a new member: the daily limit on newcomers must not hold them.
+        o.series_config = "max_new_per_day = 0".into();
         o.rust_log =
             std::env::var("BENCH_LOG").unwrap_or_else(|_| "warn,invitebot::server=info".into());
     })

@@ -466,8 +466,9 @@ impl Reconciler {
     ) -> Result<SeriesPlan, ReconcileError> {
         let mut plan = self.plan(series, roster)?;
         let failures = self.store.mail_failures(Some(&series.id))?;
+        let failures: HashMap<&str, _> = failures.iter().map(|f| (f.github.as_str(), f)).collect();
         plan.actions.retain(|action| {
-            let Some(failure) = failures.iter().find(|f| f.github == action.github()) else {
+            let Some(failure) = failures.get(action.github().as_str()) else {
                 return true;
             };
             let same_address = action_email(action).eq_ignore_ascii_case(&failure.email);

@@ -28,16 +28,9 @@ async fn start_with(series_keys: &str, edit: impl FnOnce(&mut ServerOptions)) ->
     let mut opts = ServerOptions::new(&github, &smtp);
     opts.env
         .push(("INVITEBOT_PUBLIC_URL".into(), PUBLIC.into()));
+    opts.series_config = series_keys.to_string();
     edit(&mut opts);
-    let ws = Workspace::new(opts);
-    let config = ws.config_text();
-    assert!(config.contains("\n[series.match]"));
-    ws.write_config(&config.replacen(
-        "\n[series.match]",
-        &format!("\n{series_keys}\n\n[series.match]"),
-        1,
-    ));
-    let server = TestServer::start_in(ws).await;
+    let server = TestServer::start(opts).await;
     App {
         github,
         smtp,

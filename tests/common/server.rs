@@ -76,6 +76,8 @@ pub struct ServerOptions {
     pub needs_email_label: Option<String>,
     /// Initial content of `roster/<series_id>.toml`; `None`: no file is written.
     pub roster: Option<String>,
+    /// Keys added to the `[[series]]` table (e.g. `"max_new_per_day = 0"`).
+    pub series_config: String,
     /// TOML appended verbatim at the end of the config (start it with a table
     /// header, e.g. another `[[series]]`, or it lands in `[series.reply]`).
     pub extra_config: String,
@@ -118,6 +120,7 @@ impl Default for ServerOptions {
             reply_close: true,
             needs_email_label: Some("needs-email".to_string()),
             roster: Some(DEFAULT_ROSTER.to_string()),
+            series_config: String::new(),
             extra_config: String::new(),
             secret: TEST_SECRET.to_string(),
             token: Some(TEST_TOKEN.to_string()),
@@ -201,6 +204,9 @@ impl ServerOptions {
             toml_str(&self.organizer_email)
         ));
         line(format!("roster = {}", toml_str(&self.roster_rel_path())));
+        if !self.series_config.is_empty() {
+            line(self.series_config.clone());
+        }
         line(String::new());
         line("[series.match]".into());
         line(format!("labels = {}", toml_list(&self.match_labels)));
