@@ -173,6 +173,11 @@ async fn every_subcommand_has_help() {
         &["serve", "--help"],
         &["check", "--help"],
         &["ics", "--help"],
+        &["status", "--help"],
+        &["replay", "--help"],
+        &["healthcheck", "--help"],
+        &["roster", "list", "--help"],
+        &["roster", "export", "--help"],
     ] {
         let (code, stdout, stderr) = run_cli(args, &[]).await;
         assert_eq!(code, 0, "{args:?}: {stderr}");
@@ -180,7 +185,16 @@ async fn every_subcommand_has_help() {
         assert!(stdout.contains("--config <PATH>"), "{args:?}: {stdout}");
     }
     let (_, stdout, _) = run_cli(&["--help"], &[]).await;
-    for word in ["serve", "check", "ics", "INVITEBOT_CONFIG"] {
+    for word in [
+        "serve",
+        "check",
+        "ics",
+        "status",
+        "replay",
+        "roster",
+        "healthcheck",
+        "INVITEBOT_CONFIG",
+    ] {
         assert!(
             stdout.contains(word),
             "{word} missing from --help:\n{stdout}"
