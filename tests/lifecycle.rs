@@ -527,3 +527,22 @@ async fn the_bots_own_roster_write_does_not_start_a_second_round() {
     );
     assert_eq!(app.smtp.messages().len(), 1);
 }
+
+#[tokio::test]
+async fn a_blank_roster_file_cancels_nobody_but_a_roster_of_comments_does() {
+    let app =
+        App::start_with(|o| o.roster = Some(roster_with(&[("ada", "ada@example.org")]))).await;
+    app.wait_for_mail(1).await;
+    let ws = app.server.workspace();
+    // What a truncating editor leaves for a moment: no cancellation.
+    ws.write_roster("");
+    app.server
+        .wait_for_log("the roster file is blank", DEFAULT_WAIT)
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.messages().len(), 1);
+    // Emptied on purpose (a comment is left): Ada gets her cancellation.
+    ws.write_roster(DEFAULT_ROSTER);
+    let mails = app.wait_for_mail(2).await;
+    assert_cancel(&mails[1], "ada@example.org", 1);
+}

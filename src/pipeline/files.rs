@@ -10,6 +10,7 @@ use super::{Pipeline, PipelineError, ReconcileSummary, blocking};
 use crate::config::{Config, Series};
 use crate::reconcile::RunReport;
 use crate::roster::Roster;
+use crate::store::MemberStatus;
 
 impl Pipeline {
     /// Brings every calendar in line with the files: reloads the config if it changed (a config
@@ -57,7 +58,21 @@ impl Pipeline {
 
     async fn reconcile_configured(&mut self, series: &Series) -> Result<RunReport, PipelineError> {
         let path = series.roster.clone();
-        let roster = blocking(move || Roster::load(&path)).await??;
+        // An editor that saves by truncating and then writing shows a blank file for a moment:
+        // acting on it would cancel everyone. Emptying a roster on purpose leaves a comment in it.
+        let loaded = blocking(move || match std::fs::read_to_string(&path) {
+            Ok(text) if text.trim().is_empty() => Ok(None),
+            Ok(text) => Roster::parse(&text, &path).map(Some),
+            Err(_) => Roster::load(&path).map(Some),
+        })
+        .await??;
+        let Some(roster) = loaded else {
+            let invited = self.store.members(&series.id)?;
+            if invited.iter().any(|m| m.status == MemberStatus::Invited) {
+                tracing::warn!(series = %series.id, roster = %series.roster.display(), "the roster file is blank (being written?): nothing sent; to remove everyone, leave at least a comment line in it");
+            }
+            return Ok(RunReport::default());
+        };
         let plan = self
             .reconciler
             .plan_due(series, &roster, jiff::Timestamp::now())?;
