@@ -67,9 +67,11 @@ pub enum ServeError {
     },
 }
 
-/// How long the worker waits after a file change before reconciling, so that an editor's burst
+/// How long the worker waits after the last file change before reconciling, so that an editor's burst
 /// of writes becomes one reconciliation.
 const DEBOUNCE: Duration = Duration::from_millis(200);
+/// The longest a stream of file changes can hold the reconciliation back.
+const MAX_DEBOUNCE: Duration = Duration::from_secs(2);
 /// How often the worker looks for catch-up work on GitHub.
 const CATCH_UP_EVERY: Duration = Duration::from_secs(600);
 /// The longest the worker sleeps without looking at the store (work queued by `invitebot
@@ -236,6 +238,9 @@ async fn work(
 ) {
     wake.forced();
     let mut reconcile_due: Option<Instant> = None;
+    // The first file change not reconciled yet: the wait restarts at each change (an editor's
+    // save is several events), but not beyond MAX_DEBOUNCE after the first.
+    let mut changed_since: Option<Instant> = None;
     let mut catch_up_due = Instant::now();
     while !*stop.borrow() {
         match step(
@@ -251,6 +256,9 @@ async fn work(
             Ok(true) => continue,
             Ok(false) => {}
             Err(error) => tracing::error!(%error, "the state store failed; trying again shortly"),
+        }
+        if reconcile_due.is_none() {
+            changed_since = None;
         }
         let next_due = store.next_due_at().ok().flatten().map(|at| {
             let wait = at.duration_since(jiff::Timestamp::now()).unsigned_abs();
@@ -274,7 +282,9 @@ async fn work(
         tokio::select! {
             () = wake.work.notified() => {}
             () = wake.files.notified() => {
-                reconcile_due.get_or_insert_with(|| Instant::now() + DEBOUNCE);
+                let now = Instant::now();
+                let first = *changed_since.get_or_insert(now);
+                reconcile_due = Some((now + DEBOUNCE).min(first + MAX_DEBOUNCE));
             }
             () = tokio::time::sleep_until(wake_at) => {}
             _ = stop.changed() => {}
