@@ -364,3 +364,62 @@ async fn an_address_can_be_given_privately_through_the_linked_form() {
     assert!(page.contains("doesn&#39;t wait"), "{page}");
     app.assert_private(&[GRACE]).await;
 }
+
+#[tokio::test]
+async fn a_request_from_a_new_account_waits_for_approval_an_old_one_does_not() {
+    let app = start("min_account_age_days = 30").await;
+    let created = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48)).to_string();
+    Mock::given(method("GET"))
+        .and(path("/users/newbie"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "login": "newbie", "id": 99, "type": "User", "name": null, "email": null,
+            "created_at": created
+        })))
+        .with_priority(1)
+        .mount(app.github.server())
+        .await;
+
+    // Codertocat's account is from 2016: invited at once.
+    app.server.deliver("issues", &fixture(JOIN)).await;
+    let mails = app.wait_for_mail(1).await;
+    assert_eq!(mails[0].rcpt_to, [ADA]);
+
+    // A two-day-old account waits, with the label and no mail.
+    app.server
+        .deliver("issues", &join_by("newbie", 5, GRACE))
+        .await;
+    app.wait_for_github(GitHubMock::is_comment, 2).await;
+    let comment = app.github.comments().await[1].text();
+    assert!(comment.contains("your GitHub account is new"), "{comment}");
+    assert!(
+        app.github
+            .label_calls()
+            .await
+            .iter()
+            .any(|c| c.labels().contains(&"needs-approval".to_string()))
+    );
+    assert_mail_count_stays(&app, 1).await;
+    assert!(!app.server.roster_text().contains(GRACE));
+    app.assert_private(&[ADA, GRACE]).await;
+}
+
+#[tokio::test]
+async fn asking_again_past_the_per_person_limit_waits_for_approval() {
+    let app = start("max_requests_per_person_per_day = 1").await;
+    app.server.deliver("issues", &fixture(JOIN)).await;
+    app.wait_for_mail(1).await;
+    app.wait_for_github(GitHubMock::is_close_call, 1).await;
+
+    // The same person on a new issue: the invitation would be mailed again, past the limit.
+    let again = fixture_with(JOIN, |v| v["issue"]["number"] = json!(9));
+    let (status, _) = app.server.deliver("issues", &again).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.wait_for_github(GitHubMock::is_comment, 2).await;
+    let comment = app.github.comments().await[1].text();
+    assert!(
+        comment.contains("you've asked several times today"),
+        "{comment}"
+    );
+    assert_mail_count_stays(&app, 1).await;
+    app.assert_private(&[ADA]).await;
+}
