@@ -120,6 +120,7 @@ def main():
     w("    http://127.0.0.1:$PORT/webhook -- $BODY_FILE $EVENT $SIGNATURE $RUN_TAG")
     w(f"BENCH_ROUNDS={env.get('BENCH_ROUNDS', '200')} cargo bench --bench delivery_to_smtp")
     w(f"BENCH_MEMBERS={env.get('BENCH_MEMBERS', '10000')} cargo bench --bench series_update")
+    w("cargo bench --bench invitation   # criterion: CPU time of building one invitation")
     w("```")
     w("")
     w("invitebot's config for the ack benchmark: mail to `.eml` files, `[github] api_url` at a loopback "
