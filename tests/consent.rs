@@ -313,6 +313,15 @@ async fn over_the_daily_limit_a_request_waits_for_a_maintainers_approval() {
     assert_eq!(mails[1].rcpt_to, [GRACE]);
     assert_eq!(mails[1].calendar_method().as_deref(), Some("REQUEST"));
     assert!(app.server.roster_text().contains(GRACE));
+    // The approval label's counterpart comes off the issue.
+    app.wait_for_github(
+        |r| {
+            r.method.as_str() == "DELETE"
+                && r.url.path() == "/repos/Codertocat/Hello-World/issues/3/labels/needs-approval"
+        },
+        1,
+    )
+    .await;
     // The label on an issue that doesn't wait is ignored.
     let (status, _) = app
         .server

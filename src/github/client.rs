@@ -323,6 +323,27 @@ impl Client {
             .await
     }
 
+    /// Takes a label off an issue (`DELETE /repos/{o}/{r}/issues/{n}/labels/{name}`); a label
+    /// that isn't there (404) is already off.
+    pub async fn remove_label(
+        &self,
+        repo: &RepoName,
+        issue: u64,
+        label: &str,
+    ) -> Result<(), GitHubApiError> {
+        let name: String = url::form_urlencoded::byte_serialize(label.as_bytes()).collect();
+        // `byte_serialize` writes spaces as `+`, which a path keeps literally.
+        let name = name.replace('+', "%20");
+        let route = format!("/repos/{repo}/issues/{issue}/labels/{name}");
+        match self
+            .write(Target::Repo(repo), Method::Delete, route, &())
+            .await
+        {
+            Err(error) if error.is_not_found() => Ok(()),
+            result => result,
+        }
+    }
+
     /// Closes an issue as completed.
     pub async fn close(&self, repo: &RepoName, issue: u64) -> Result<(), GitHubApiError> {
         #[derive(Serialize)]

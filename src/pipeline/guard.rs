@@ -215,8 +215,13 @@ impl Pipeline {
             return Ok((Outcome::ApprovalIgnored, Vec::new()));
         }
         tracing::info!(series = %series.id, issue = job.issue, maintainer, "request approved");
-        self.join(job, series, request, progress, Clearance::Approved)
-            .await
+        let (outcome, mut replies) = self
+            .join(job, series, request, progress, Clearance::Approved)
+            .await?;
+        replies.push(Reply::RemoveLabel {
+            label: series.guard.approval_label.clone(),
+        });
+        Ok((outcome, replies))
     }
 
     /// The question for an address, with a link to the private form when links are on.

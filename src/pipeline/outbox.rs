@@ -25,6 +25,11 @@ pub enum Reply {
     },
     /// Close the issue.
     Close,
+    /// A label to take off (the approval label once a request is approved).
+    RemoveLabel {
+        /// Its name.
+        label: String,
+    },
 }
 
 impl Reply {
@@ -33,6 +38,7 @@ impl Reply {
             Reply::Comment { .. } => "comment",
             Reply::Labels { .. } => "labels",
             Reply::Close => "close",
+            Reply::RemoveLabel { .. } => "unlabel",
         }
     }
 
@@ -102,6 +108,7 @@ impl Pipeline {
             }
             Reply::Labels { labels } => self.github.add_labels(repo, issue, labels).await,
             Reply::Close => self.github.close(repo, issue).await,
+            Reply::RemoveLabel { label } => self.github.remove_label(repo, issue, label).await,
         }
     }
 
