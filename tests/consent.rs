@@ -19,23 +19,12 @@ const PUBLIC: &str = "http://invitebot.test";
 
 /// Starts the app with `series_keys` added to the `[[series]]` table and links enabled.
 async fn start(series_keys: &str) -> App {
-    start_with(series_keys, |_| {}).await
-}
-
-async fn start_with(series_keys: &str, edit: impl FnOnce(&mut ServerOptions)) -> App {
-    let github = GitHubMock::start_with_defaults().await;
-    let smtp = SmtpSink::start();
-    let mut opts = ServerOptions::new(&github, &smtp);
-    opts.env
-        .push(("INVITEBOT_PUBLIC_URL".into(), PUBLIC.into()));
-    opts.series_config = series_keys.to_string();
-    edit(&mut opts);
-    let server = TestServer::start(opts).await;
-    App {
-        github,
-        smtp,
-        server,
-    }
+    App::start_with(|opts| {
+        opts.env
+            .push(("INVITEBOT_PUBLIC_URL".into(), PUBLIC.into()));
+        opts.series_config = series_keys.to_string();
+    })
+    .await
 }
 
 /// The link of `kind` (`confirm`, `leave`, `join`) in `text`, on the server's real address.
