@@ -67,6 +67,24 @@ async fn post(
     (response.status(), response.text().await.unwrap())
 }
 
+/// Waits for the label `name` to be added (the replies go out in order: comment, then labels).
+async fn wait_for_label(app: &App, name: &str) {
+    let mut poll = Poll::new(DEFAULT_WAIT);
+    while !app
+        .github
+        .label_calls()
+        .await
+        .iter()
+        .any(|c| c.labels().iter().any(|l| l == name))
+    {
+        assert!(
+            poll.next().await,
+            "label {name} never added: {:?}",
+            app.github.label_calls().await
+        );
+    }
+}
+
 /// Lets the worker settle, then checks the number of mails hasn't changed.
 async fn assert_mail_count_stays(app: &App, count: usize) {
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
@@ -269,13 +287,7 @@ async fn over_the_daily_limit_a_request_waits_for_a_maintainers_approval() {
     app.wait_for_github(GitHubMock::is_comment, 2).await;
     let comment = app.github.comments().await[1].text();
     assert!(comment.contains("a maintainer will look"), "{comment}");
-    let labels = app.github.label_calls().await;
-    assert!(
-        labels
-            .iter()
-            .any(|c| c.labels().contains(&"needs-approval".to_string())),
-        "{labels:?}"
-    );
+    wait_for_label(&app, "needs-approval").await;
     assert_mail_count_stays(&app, 1).await;
     assert!(!app.server.roster_text().contains(GRACE));
 
@@ -389,13 +401,7 @@ async fn a_request_from_a_new_account_waits_for_approval_an_old_one_does_not() {
     app.wait_for_github(GitHubMock::is_comment, 2).await;
     let comment = app.github.comments().await[1].text();
     assert!(comment.contains("your GitHub account is new"), "{comment}");
-    assert!(
-        app.github
-            .label_calls()
-            .await
-            .iter()
-            .any(|c| c.labels().contains(&"needs-approval".to_string()))
-    );
+    wait_for_label(&app, "needs-approval").await;
     assert_mail_count_stays(&app, 1).await;
     assert!(!app.server.roster_text().contains(GRACE));
     app.assert_private(&[ADA, GRACE]).await;
