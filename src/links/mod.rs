@@ -107,11 +107,6 @@ impl LinkMaker {
         );
         self.url("join", &token)
     }
-
-    /// Whether links can be made (a public address is configured).
-    pub fn enabled(&self) -> bool {
-        self.config.borrow().links.public_url.is_some()
-    }
 }
 
 #[cfg(test)]

@@ -214,24 +214,10 @@ fn reply_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReplyRecord> {
 }
 
 impl Store {
-    /// Records a verified delivery and, for a join or leave request, its job, in one transaction:
-    /// when this returns `New`, the work survives a crash. A delivery id seen before records
-    /// nothing and returns `Duplicate`.
-    pub fn accept_delivery(
-        &self,
-        delivery: &DeliveryRecord,
-        job: Option<&NewJob<'_>>,
-    ) -> Result<Accepted, StoreError> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let accepted = accept_in(&tx, delivery, job)?;
-            tx.commit()?;
-            Ok(accepted)
-        })
-    }
-
-    /// [`Store::accept_delivery`] for several deliveries in one transaction (group commit): each
-    /// is handled in order, as if alone; if the commit fails, none is recorded.
+    /// Records verified deliveries and, for join or leave requests, their jobs, in one
+    /// transaction (group commit, see [`super::GroupCommit`]): when a delivery comes back `New`,
+    /// its work survives a crash. Each is handled in order, as if alone: a delivery id seen
+    /// before records nothing and comes back `Duplicate`. If the commit fails, none is recorded.
     pub fn accept_deliveries(
         &self,
         batch: &[(DeliveryRecord, Option<NewJob<'_>>)],
@@ -727,29 +713,21 @@ mod tests {
         }
     }
 
+    /// Accepts delivery `id` with its job, alone in its transaction.
+    fn accept_one(store: &Store, id: &str) -> Accepted {
+        store
+            .accept_deliveries(&[(delivery(id), Some(job(id)))])
+            .unwrap()[0]
+    }
+
     #[test]
     fn a_delivery_is_accepted_once_with_its_job() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        assert_eq!(
-            store
-                .accept_delivery(&delivery("d1"), Some(&job("d1")))
-                .unwrap(),
-            Accepted::New
-        );
-        assert_eq!(
-            store
-                .accept_delivery(&delivery("d1"), Some(&job("d1")))
-                .unwrap(),
-            Accepted::Duplicate
-        );
+        assert_eq!(accept_one(&store, "d1"), Accepted::New);
+        assert_eq!(accept_one(&store, "d1"), Accepted::Duplicate);
         // Another delivery for the same issue (catch-up took it, or GitHub sends `labeled`).
-        assert_eq!(
-            store
-                .accept_delivery(&delivery("d2"), Some(&job("d2")))
-                .unwrap(),
-            Accepted::AlreadyHandled
-        );
+        assert_eq!(accept_one(&store, "d2"), Accepted::AlreadyHandled);
         assert_eq!(store.add_job(&job("catch-up:a/b#2")).unwrap(), None);
         let reopened = NewJob {
             once_per_issue: false,
@@ -769,9 +747,7 @@ mod tests {
     fn jobs_retry_then_finish_with_their_replies_in_one_step() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        store
-            .accept_delivery(&delivery("d1"), Some(&job("d1")))
-            .unwrap();
+        accept_one(&store, "d1");
         let due = store.next_due_job(Timestamp::now()).unwrap().unwrap();
         let later = Timestamp::now() + jiff::SignedDuration::from_secs(60);
         store.retry_job(due.id, later, "smtp down").unwrap();
