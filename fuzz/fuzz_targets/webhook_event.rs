@@ -3,7 +3,7 @@
 //! messages short (they never quote the payload), and an `issues` event it accepts must go
 //! through triage (the next step of a delivery, which reads a join request) without panicking.
 //!
-//! Seeds: the GitHub payloads in `shared/fixtures/github-webhooks/` (see `scripts/fuzz`).
+//! Seeds: the GitHub payloads in `tests/fixtures/github-webhooks/` (see `scripts/fuzz`).
 
 #![no_main]
 

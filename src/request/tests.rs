@@ -261,7 +261,7 @@ fn bots_are_never_join_requests() {
 #[test]
 fn the_join_request_fixture_reads_as_expected() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/github-webhooks/issues.opened.join-request.json");
+        .join("tests/fixtures/github-webhooks/issues.opened.join-request.json");
     let body = std::fs::read(path).unwrap();
     let crate::github::event::GitHubEvent::Issues(e) =
         crate::github::event::parse("issues", &body).unwrap()

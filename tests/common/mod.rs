@@ -74,12 +74,12 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// The folder holding the GitHub webhook payloads:
 /// `$INVITEBOT_FIXTURES_DIR` if set, else
-/// `$CARGO_MANIFEST_DIR/../shared/fixtures/github-webhooks`.
+/// `$CARGO_MANIFEST_DIR/tests/fixtures/github-webhooks` (vendored, see its README).
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("INVITEBOT_FIXTURES_DIR") {
         Some(dir) => PathBuf::from(dir),
         None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github-webhooks")
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-webhooks")
         }
     }
 }
