@@ -5,10 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use invitebot::calendar::{Method, Person};
 use invitebot::config::Config;
-use invitebot::email::EmailAddress;
-use invitebot::event::SeriesEvent;
+use invitebot::core::calendar::{Method, Person};
+use invitebot::core::email_address::EmailAddress;
+use invitebot::core::series_event::SeriesEvent;
 use invitebot::mail::{CalendarMail, Mailer};
 
 const CONFIG: &str = r#"[mail]

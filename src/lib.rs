@@ -2,26 +2,22 @@
 //! entries and replies.
 //!
 //! Data flows one way (see `docs/architecture.md`): HTTP request → [`webhook`] (verified
-//! delivery) → [`github::event`] (typed event) → [`request`] (invite request) → [`roster`] →
-//! [`calendar`] (iCalendar text) → [`mail`] and [`github::client`] (reply), ordered by
-//! [`pipeline`].
+//! delivery) → [`core::webhook_event`] (typed event) → [`core::request`] (invite request) →
+//! [`roster`] → [`core::calendar`] (iCalendar text) → [`mail`] and [`github::client`] (reply),
+//! ordered by [`pipeline`]. [`core`] holds the pure vocabulary and rules; everything else is an
+//! adapter (files, SQLite, SMTP, GitHub, HTTP) or the wiring.
 
-pub mod calendar;
 pub mod config;
-pub mod email;
-pub mod event;
+pub mod core;
 pub mod github;
 pub mod healthcheck;
 pub mod links;
 pub mod mail;
 pub mod pipeline;
 pub mod reconcile;
-pub mod request;
-pub mod retry;
 pub mod roster;
 pub mod server;
 pub mod store;
 pub mod telemetry;
-pub mod texts;
 pub mod watch;
 pub mod webhook;

@@ -7,14 +7,17 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiff::Timestamp;
 
-use invitebot::calendar::{Method, Person};
-use invitebot::config::{Config, DEFAULT_CONFIG_PATH, Series};
-use invitebot::email::EmailAddress;
-use invitebot::event::SeriesEvent;
-use invitebot::reconcile::{Counts, plan_series};
-use invitebot::roster::{self, AddOutcome, Member, RemoveOutcome, Roster};
+use invitebot::config::{Config, DEFAULT_CONFIG_PATH};
+use invitebot::core::calendar::{Method, Person};
+use invitebot::core::email_address::EmailAddress;
+use invitebot::core::member::Member;
+use invitebot::core::plan::{Counts, plan_series};
+use invitebot::core::series::Series;
+use invitebot::core::series_event::SeriesEvent;
+use invitebot::core::texts;
+use invitebot::roster::{self, AddOutcome, RemoveOutcome, Roster};
 use invitebot::store::Store;
-use invitebot::{healthcheck, server, texts};
+use invitebot::{healthcheck, server};
 
 /// The version and the commit the binary was built from.
 const VERSION: &str = concat!(
@@ -354,7 +357,13 @@ fn pending(store: Option<&Store>, series: &Series, roster: &Roster) -> anyhow::R
         Some(store) => (store.series(&series.id)?, store.members(&series.id)?),
         None => (None, Vec::new()),
     };
-    Ok(plan_series(SeriesEvent::of(series), roster, record.as_ref(), &sent).counts())
+    Ok(plan_series(
+        SeriesEvent::of(series),
+        roster.members(),
+        record.as_ref(),
+        &sent,
+    )
+    .counts())
 }
 
 fn print_team_problems(store: Option<&Store>, series: &Series) -> anyhow::Result<()> {
@@ -742,7 +751,7 @@ fn forget(
             erased.requests_deleted
         );
     }
-    if let (None, invitebot::config::MailTransport::File { dir }) =
+    if let (None, invitebot::mail::settings::MailTransport::File { dir }) =
         (series_id, &config.mail.transport)
     {
         let deleted = delete_mail_files(dir, &addresses)?;

@@ -32,29 +32,14 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::email::EmailAddress;
+use crate::core::email_address::EmailAddress;
 
 /// The keys a `[[member]]` table may hold, in the order the bot writes them.
 const MEMBER_KEYS: &[&str] = &["github", "name", "email", "added", "via"];
 /// The keys allowed at the top level of the file.
 const TOP_LEVEL_KEYS: &[&str] = &["member"];
 
-/// One person on the roster.
-///
-/// `Debug` is safe to log: the email address prints redacted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    /// The GitHub login, as written in the file.
-    pub github: String,
-    /// The display name; the login when the file gives none.
-    pub name: String,
-    /// The address invitations go to.
-    pub email: EmailAddress,
-    /// The local date the member was added, if recorded.
-    pub added: Option<jiff::civil::Date>,
-    /// Where the request came from (e.g. `owner/repo#12`), if recorded.
-    pub via: Option<String>,
-}
+pub use crate::core::member::Member;
 
 /// The validated members of one roster file, in file order.
 ///
@@ -369,7 +354,7 @@ impl Roster {
         // counting it for every member made loading a 10,000-member roster take seconds).
         let mut logins: HashMap<String, usize> = HashMap::with_capacity(raw.member.len());
         let mut emails: HashMap<String, (usize, usize)> = HashMap::with_capacity(raw.member.len());
-        let line_of = |offset: usize| crate::config::line_col(text, offset).0;
+        let line_of = |offset: usize| crate::core::source_position::line_col(text, offset).0;
         for entry in raw.member {
             let raw = entry.into_inner();
             let (github_span, github) = (raw.github.span(), raw.github.into_inner());
@@ -798,7 +783,7 @@ fn parse_added(value: &toml::Value) -> Result<jiff::civil::Date, &'static str> {
 }
 
 fn location(text: &str, path: &Path, offset: usize) -> Location {
-    let (line, column) = crate::config::line_col(text, offset);
+    let (line, column) = crate::core::source_position::line_col(text, offset);
     Location {
         path: path.to_owned(),
         line,
@@ -1348,8 +1333,14 @@ added = 2026-01-05
             "# Zoë and 🦀\n[[member]]\ngithub = \"a\"\nemail = \"a@example.org\" # ü\nx = 1\n";
         let (line, column, _, _) = error_of(text);
         assert_eq!((line, column), (5, 1));
-        assert_eq!(crate::config::line_col("aé🦀b", "aé🦀".len()), (1, 4));
-        assert_eq!(crate::config::line_col("\u{feff}ab", 4), (1, 2));
+        assert_eq!(
+            crate::core::source_position::line_col("aé🦀b", "aé🦀".len()),
+            (1, 4)
+        );
+        assert_eq!(
+            crate::core::source_position::line_col("\u{feff}ab", 4),
+            (1, 2)
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, env};
-use crate::github::client::{Client, GitHubApiError};
+use crate::github::client::Client;
+use crate::github::error::GitHubApiError;
 use crate::links::LinkMaker;
 use crate::links::pages::{self, PageState};
 use crate::mail::{MailError, Mailer};

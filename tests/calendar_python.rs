@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use invitebot::calendar::{Invitation, Method, Person, Schedule};
-use invitebot::email::EmailAddress;
+use invitebot::core::calendar::{Invitation, Method, Person, Schedule};
+use invitebot::core::email_address::EmailAddress;
 use jiff::Timestamp;
 use jiff::civil::{Date, date, datetime};
 

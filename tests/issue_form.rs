@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use invitebot::config::Config;
-use invitebot::email::EmailAddress;
-use invitebot::github::event::{Account, IssueAction, IssuesEvent, Label, Repository};
-use invitebot::request::{EmailFinding, EmailSource, Triage, triage};
+use invitebot::core::email_address::EmailAddress;
+use invitebot::core::request::{EmailFinding, EmailSource, Triage, triage};
+use invitebot::core::webhook_event::{Account, IssueAction, IssuesEvent, Label, Repository};
 use serde_yaml_ng::Value;
 
 fn form(name: &str) -> Value {
@@ -56,7 +56,7 @@ fn opened(form: &Value, body: String) -> IssuesEvent {
         .collect();
     IssuesEvent {
         action: IssueAction::Opened,
-        issue: invitebot::github::event::Issue {
+        issue: invitebot::core::webhook_event::Issue {
             number: 12,
             title: form["title"].as_str().unwrap().to_string(),
             body: Some(body.replace('\n', "\r\n")),

@@ -70,7 +70,7 @@ async fn hostile_names_and_titles_are_escaped_or_dropped_in_every_sink() {
         let body = hostile_join(&login, 100 + i as u64, name, &email);
         let (status, _) = app.server.deliver("issues", &body).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{name:?}");
-        expected_names.push(invitebot::request::clean_name(name).unwrap());
+        expected_names.push(invitebot::core::request::clean_name(name).unwrap());
     }
     let mails = app.wait_for_mail(HOSTILE_NAMES.len()).await;
     app.wait_for_github(GitHubMock::is_close_call, HOSTILE_NAMES.len())

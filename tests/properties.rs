@@ -16,14 +16,14 @@ mod common;
 
 use common::{App, GitHubMock, ServerOptions, SmtpSink, TestServer, Workspace, fixture_json};
 use icalendar::parser::{Component, Property, read_calendar, unfold};
-use invitebot::calendar::ics::{Invitation, Method, Person};
-use invitebot::calendar::is_hidden_format;
-use invitebot::calendar::schedule::Schedule;
-use invitebot::email::EmailAddress;
-use invitebot::github::event::{GitHubEvent, IssuesEvent, parse};
-use invitebot::request::{
+use invitebot::core::calendar::ics::{Invitation, Method, Person};
+use invitebot::core::calendar::is_hidden_format;
+use invitebot::core::calendar::schedule::Schedule;
+use invitebot::core::email_address::EmailAddress;
+use invitebot::core::request::{
     EmailFinding, EmailSource, FormSection, clean_name, parse_form, read_request,
 };
+use invitebot::core::webhook_event::{GitHubEvent, IssuesEvent, parse};
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{TestCaseError, TestRunner};
@@ -252,7 +252,7 @@ proptest! {
             check_clean(name)?;
         }
         if let EmailFinding::Found(email, source) = &request.email {
-            prop_assert!(invitebot::request::is_deliverable(email));
+            prop_assert!(invitebot::core::request::is_deliverable(email));
             prop_assert!(matches!(source, EmailSource::Form | EmailSource::Body));
             prop_assert!(body.contains(email.expose()));
         }

@@ -6,8 +6,8 @@
 
 #![no_main]
 
-use invitebot::github::event::{GitHubEvent, IssuesEvent, parse};
-use invitebot::request::{EmailFinding, is_deliverable, parse_form, read_request};
+use invitebot::core::webhook_event::{GitHubEvent, IssuesEvent, parse};
+use invitebot::core::request::{EmailFinding, is_deliverable, parse_form, read_request};
 use libfuzzer_sys::fuzz_target;
 
 /// An issue by a human with `body`, as the webhook parser reads it from a delivery.

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use invitebot::email::EmailAddress;
+use invitebot::core::email_address::EmailAddress;
 use invitebot::roster::Roster;
 use libfuzzer_sys::fuzz_target;
 

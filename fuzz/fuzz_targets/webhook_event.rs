@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::LazyLock;
 
 use invitebot::config::Config;
-use invitebot::github::event::{GitHubEvent, parse};
-use invitebot::request::{Triage, triage};
+use invitebot::core::webhook_event::{GitHubEvent, parse};
+use invitebot::core::request::{Triage, triage};
 use libfuzzer_sys::fuzz_target;
 
 /// The example configuration of the repository, whose series the `issues` events are triaged

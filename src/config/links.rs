@@ -1,11 +1,15 @@
-//! The settings for links people open (confirm an address, leave a series, give an address
-//! privately) and for the guard in front of the roster (daily limits, account age, approval,
-//! double opt-in).
+//! Checking the settings for links people open (confirm an address, leave a series, give an
+//! address privately) and the defaults of the guard in front of the roster (daily limits,
+//! account age, approval, double opt-in).
 
 use secrecy::SecretString;
 use toml::Spanned;
 
-use super::{Checker, ConfigError, RawServer, Series};
+use super::ConfigError;
+use super::checker::Checker;
+use super::raw::RawServer;
+use crate::core::series::Series;
+use crate::links::settings::LinksConfig;
 
 /// Env: `[server] public_url`.
 pub const PUBLIC_URL_ENV: &str = "INVITEBOT_PUBLIC_URL";
@@ -19,42 +23,6 @@ pub const DEFAULT_MAX_REQUESTS_PER_PERSON_PER_DAY: u32 = 3;
 pub const DEFAULT_APPROVAL_LABEL: &str = "needs-approval";
 /// The label a maintainer adds to release a waiting request.
 pub const DEFAULT_APPROVED_LABEL: &str = "approved";
-
-/// Links in mails and comments.
-#[derive(Debug, Clone, Default)]
-pub struct LinksConfig {
-    /// The address people reach this service at (`https://invitebot.example.org`); without it
-    /// no links are made (no leave link in invites, no private email form, no confirmation).
-    pub public_url: Option<url::Url>,
-    /// The secret links are signed with; without one, `serve` keeps a generated key in the data
-    /// folder.
-    pub secret: Option<SecretString>,
-}
-
-impl LinksConfig {
-    /// The absolute URL of `path` (which starts with `/`) on the public address.
-    pub fn url(&self, path: &str) -> Option<String> {
-        let base = self.public_url.as_ref()?;
-        Some(format!("{}{path}", base.as_str().trim_end_matches('/')))
-    }
-}
-
-/// When a join request waits before anyone is added to the roster.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Guard {
-    /// New members per day (rolling 24 hours); beyond it requests wait for approval. 0: no limit.
-    pub max_new_per_day: u32,
-    /// Requests per person per day (rolling 24 hours); beyond it they wait. 0: no limit.
-    pub max_requests_per_person_per_day: u32,
-    /// Accounts younger than this many days wait for approval. 0: off.
-    pub min_account_age_days: u32,
-    /// Whether the requester must confirm the address by a link in a mail before the invite.
-    pub confirm_email: bool,
-    /// Label added to a request that waits for a maintainer.
-    pub approval_label: String,
-    /// Label a maintainer adds to let a waiting request through.
-    pub approved_label: String,
-}
 
 /// `value` if given and not blank, else `default`.
 pub(super) fn label_or(value: Option<String>, default: &str) -> String {

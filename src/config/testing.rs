@@ -37,14 +37,3 @@ pub(crate) fn minimal_with(from: &str, to: &str) -> String {
     assert!(MINIMAL.contains(from), "{from:?} not in MINIMAL");
     MINIMAL.replacen(from, to, 1)
 }
-
-/// [`MINIMAL`] with several replacements, loaded.
-pub(crate) fn minimal_config(replacements: &[(&str, &str)]) -> Config {
-    let text = replacements
-        .iter()
-        .fold(MINIMAL.to_string(), |text, (from, to)| {
-            assert!(text.contains(from), "{from:?} not in the config");
-            text.replacen(from, to, 1)
-        });
-    load(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}

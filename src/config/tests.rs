@@ -1,4 +1,14 @@
+use std::path::Path;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+
 use super::*;
+use crate::core::identity::RepoName;
+use crate::core::series::default_uid;
+use crate::core::source_position::line_col;
+use crate::mail::settings::MailTransport;
+use crate::webhook::settings::WebhookSecrets;
 
 use super::testing::{MINIMAL, load, minimal_with, no_env};
 
@@ -429,5 +439,33 @@ fn repo_names() {
         RepoName::parse("Codertocat/Hello-World")
             .unwrap()
             .matches("codertocat/hello-world")
+    );
+}
+
+#[test]
+fn the_minimal_config_is_the_sample_series_core_tests_use() {
+    use crate::core::series::testing::sample_series;
+    use crate::core::series_event::SeriesEvent;
+    let loaded = load(MINIMAL).unwrap().series.remove(0);
+    let sample = sample_series();
+    assert_eq!(
+        SeriesEvent::of(&loaded).snapshot(),
+        SeriesEvent::of(&sample).snapshot()
+    );
+    assert_eq!(
+        (&loaded.id, &loaded.repo, &loaded.uid, &loaded.roster),
+        (&sample.id, &sample.repo, &sample.uid, &sample.roster)
+    );
+    assert_eq!(loaded.guard, sample.guard);
+    assert_eq!(loaded.matcher.labels, sample.matcher.labels);
+    assert_eq!(loaded.matcher.leave_labels, sample.matcher.leave_labels);
+    assert_eq!(
+        loaded.matcher.leave_title.map(|r| r.to_string()),
+        sample.matcher.leave_title.map(|r| r.to_string())
+    );
+    assert!(loaded.matcher.title.is_none() && sample.matcher.title.is_none());
+    assert_eq!(
+        (loaded.reply.close, loaded.reply.labels.len(), loaded.team),
+        (sample.reply.close, sample.reply.labels.len(), sample.team)
     );
 }

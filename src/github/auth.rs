@@ -23,8 +23,8 @@ use octocrab::models::{AppId, InstallationId};
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::Deserialize;
 
-use super::client::{GitHubApiError, api_error};
-use crate::config::RepoName;
+use super::error::{GitHubApiError, api_error};
+use crate::core::identity::RepoName;
 
 /// A GitHub App's id and private key, checked when the config is loaded. `Debug` shows the id
 /// only.

@@ -1,6 +1,8 @@
-//! Everything GitHub: the webhook payload types ([`event`]), the REST API wrapper ([`client`])
-//! and GitHub App authentication ([`auth`]).
+//! Everything that talks to GitHub: the REST API wrapper ([`client`]), GitHub App
+//! authentication ([`auth`]) and their settings ([`settings`]). The webhook payload types are
+//! pure and live in [`crate::core::webhook_event`].
 
 pub mod auth;
 pub mod client;
-pub mod event;
+pub mod error;
+pub mod settings;

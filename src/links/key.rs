@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use secrecy::ExposeSecret;
 
 use super::token::LinkKey;
-use crate::config::LinksConfig;
+use crate::links::settings::LinksConfig;
 
 /// The file in the data folder that holds the generated key.
 pub const KEY_FILE: &str = "link-key";

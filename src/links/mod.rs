@@ -4,6 +4,7 @@
 
 pub mod key;
 pub mod pages;
+pub mod settings;
 pub mod token;
 
 use std::sync::Arc;

@@ -18,9 +18,9 @@ use tokio::sync::Notify;
 
 use super::token::{LeaveSubject, Purpose, TokenError, address_digest};
 use super::{EmailFormSubject, LinkMaker};
-use crate::email::EmailAddress;
-use crate::pipeline::JobKind;
-use crate::request::{EmailFinding, EmailSource, InviteRequest};
+use crate::core::email_address::EmailAddress;
+use crate::core::job::JobKind;
+use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
 use crate::roster::Roster;
 use crate::store::{Confirmed, NewJob, Store};
 
@@ -431,7 +431,7 @@ async fn email_submit(
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
     let email = match EmailAddress::parse(&given) {
-        Ok(email) if crate::request::is_deliverable(&email) => email,
+        Ok(email) if crate::core::request::is_deliverable(&email) => email,
         _ => {
             return Page::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

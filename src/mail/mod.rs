@@ -10,9 +10,10 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 
-use crate::calendar::{Method, Person};
-use crate::config::{MailConfig, MailTransport};
+use crate::core::calendar::{Method, Person};
+use crate::mail::settings::{MailConfig, MailTransport};
 
+pub mod settings;
 mod smtp;
 use smtp::{SmtpSender, SmtpTarget};
 
@@ -66,7 +67,7 @@ pub struct CalendarMail<'a> {
     pub subject: &'a str,
     /// The human summary.
     pub text: &'a str,
-    /// The iCalendar text (from [`crate::calendar::Invitation::to_ics`]).
+    /// The iCalendar text (from [`crate::core::calendar::Invitation::to_ics`]).
     pub ics: &'a str,
     /// The iTIP method of `ics`.
     pub method: Method,
@@ -224,15 +225,15 @@ impl Mailer {
 }
 
 /// The display name of a `To:` mailbox: control characters and hidden formatting characters
-/// ([`crate::calendar::is_hidden_format`]) removed, white space folded; `None` when nothing is
-/// left. Names from issues are cleaned already ([`crate::request::clean_name`]); names typed
+/// ([`crate::core::calendar::is_hidden_format`]) removed, white space folded; `None` when nothing is
+/// left. Names from issues are cleaned already ([`crate::core::request::clean_name`]); names typed
 /// into a roster file are not, and may hold a line break. lettre then quotes the name or
 /// encodes it (RFC 2047) as needed, so `"`, `<`, `,` or non-ASCII text can't end the mailbox
 /// early or start another header.
 fn display_name(name: &str) -> Option<String> {
     let visible: String = name
         .chars()
-        .filter(|&c| !c.is_control() && !crate::calendar::is_hidden_format(c))
+        .filter(|&c| !c.is_control() && !crate::core::calendar::is_hidden_format(c))
         .collect();
     let folded = visible.split_whitespace().collect::<Vec<_>>().join(" ");
     (!folded.is_empty()).then_some(folded)
@@ -243,7 +244,7 @@ fn display_name(name: &str) -> Option<String> {
 /// `invitebot status`, so every address in it is redacted the way [`EmailAddress`] prints one
 /// (`a***@example.org`).
 ///
-/// [`EmailAddress`]: crate::email::EmailAddress
+/// [`EmailAddress`]: crate::core::email_address::EmailAddress
 fn redact_addresses(text: &str) -> String {
     static LOCAL_PART: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r"[^\s<>()\[\]:;,@\x22']+@").expect("valid regex")
@@ -313,7 +314,7 @@ impl Header for ListUnsubscribePost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::email::EmailAddress;
+    use crate::core::email_address::EmailAddress;
 
     fn mailer(dir: &std::path::Path) -> Mailer {
         let config = MailConfig {

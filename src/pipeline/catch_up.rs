@@ -6,10 +6,12 @@ use std::collections::HashSet;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{JobKind, Pipeline, PipelineError};
-use crate::config::RepoName;
-use crate::github::event::{IssueAction, IssuesEvent, Repository};
-use crate::request::{Triage, triage};
+use super::{Pipeline, PipelineError};
+
+use crate::core::identity::RepoName;
+use crate::core::job::JobKind;
+use crate::core::request::{Triage, triage};
+use crate::core::webhook_event::{IssueAction, IssuesEvent, Repository};
 use crate::store::NewJob;
 
 /// How much the windows of two catch-ups overlap, for clock skew and GitHub's indexing delay.
@@ -78,7 +80,7 @@ impl Pipeline {
                 sender: listed.user.clone(),
                 installation_id: None,
                 label: None,
-                issue: crate::github::event::Issue {
+                issue: crate::core::webhook_event::Issue {
                     number: listed.number,
                     title: listed.title,
                     body: listed.body,

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::{Pipeline, PipelineError, ReconcileSummary, blocking};
-use crate::config::{Config, Series};
+use crate::config::Config;
+use crate::core::sent::MemberStatus;
+use crate::core::series::Series;
 use crate::reconcile::RunReport;
 use crate::roster::Roster;
-use crate::store::MemberStatus;
 
 impl Pipeline {
     /// Brings every calendar in line with the files: reloads the config if it changed (a config

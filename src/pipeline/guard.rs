@@ -9,39 +9,20 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Clearance, LazyProfile, Outcome, Pipeline, PipelineError, Progress, Reply, replies};
-use crate::calendar::Person;
-use crate::config::{RepoName, Series};
-use crate::email::EmailAddress;
+use super::{Clearance, LazyProfile, Pipeline, PipelineError, Progress, Reply, replies};
+
+use crate::core::calendar::Person;
+use crate::core::email_address::EmailAddress;
+use crate::core::identity::RepoName;
+use crate::core::job::{Hold, Outcome};
+use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
+use crate::core::series::Series;
+use crate::core::texts::{self, NoEmail};
 use crate::links::{CONFIRM_VALID, EmailFormSubject};
-use crate::request::{EmailFinding, EmailSource, InviteRequest};
 use crate::roster::Roster;
 use crate::store::{JobRecord, NewConfirmation};
-use crate::texts::{self, NoEmail};
 
-use super::JobKind;
-
-/// Why a request waits for a maintainer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
-    /// The series took its `max_new_per_day` new members in the last 24 hours.
-    SeriesLimit,
-    /// The requester made `max_requests_per_person_per_day` requests in the last 24 hours.
-    PersonLimit,
-    /// The account is younger than `min_account_age_days` (or its age is unknown).
-    NewAccount,
-}
-
-impl Hold {
-    /// A word for logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Hold::SeriesLimit => "series-daily-limit",
-            Hold::PersonLimit => "person-daily-limit",
-            Hold::NewAccount => "new-account",
-        }
-    }
-}
+use crate::core::job::JobKind;
 
 /// A join request with its address and name found.
 pub(super) struct Candidate<'a> {

@@ -24,59 +24,21 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::config::{Config, Series};
-use crate::github::client::{Client, GitHubApiError, Profile};
+use crate::config::Config;
+
+use crate::core::job::{JobKind, Outcome};
+use crate::core::member::Member;
+use crate::core::request::{self, EmailFinding, EmailSource, InviteRequest};
+use crate::core::series::Series;
+use crate::core::texts::{self, NoEmail};
+use crate::github::client::{Client, Profile};
+use crate::github::error::GitHubApiError;
 use crate::links::LinkMaker;
 use crate::reconcile::{MemberSync, ReconcileError, Reconciler, RunReport};
-use crate::request::{self, EmailFinding, EmailSource, InviteRequest, LeaveRequest};
-use crate::roster::{self, AddOutcome, Member, RemoveOutcome, Roster, RosterError};
+use crate::roster::{self, AddOutcome, RemoveOutcome, Roster, RosterError};
 use crate::store::{JobRecord, NewReply, Store, StoreError};
-use crate::texts::{self, NoEmail};
 
-pub use guard::Hold;
 pub use outbox::Reply;
-
-/// What a job asks (stored as JSON in the job row).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum JobKind {
-    /// To join.
-    Join(InviteRequest),
-    /// To leave.
-    Leave(LeaveRequest),
-    /// A join request that waited for a maintainer, released by `maintainer` adding the
-    /// approval label (their permission is checked before anything happens).
-    Approved {
-        /// The request, as the issue reads now.
-        request: InviteRequest,
-        /// Who added the label.
-        maintainer: String,
-    },
-    /// A join request whose requester confirmed the address by the link in the mail.
-    Confirmed(InviteRequest),
-    /// To leave, by the one-click link in an invitation (no issue to answer on).
-    LeaveByLink {
-        /// The member's login.
-        login: String,
-    },
-}
-
-impl JobKind {
-    /// The issue it came from (0: a link, not an issue).
-    pub fn issue_number(&self) -> u64 {
-        match self {
-            JobKind::Join(r) | JobKind::Confirmed(r) | JobKind::Approved { request: r, .. } => {
-                r.issue_number
-            }
-            JobKind::Leave(r) => r.issue_number,
-            JobKind::LeaveByLink { .. } => 0,
-        }
-    }
-
-    /// The JSON stored in the job row.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("plain fields serialise")
-    }
-}
 
 /// What a join request has been cleared of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,56 +63,6 @@ struct Progress {
     /// Join with confirmation: the confirmation made (so a retry doesn't make a second).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     confirmation: Option<i64>,
-}
-
-/// How a request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Added to the roster and invited.
-    Invited(EmailSource),
-    /// Already on the roster: invited again.
-    InvitedAgain,
-    /// No usable address: asked for one.
-    NeedsEmail(NoEmail),
-    /// Removed from the roster, cancellation sent.
-    Left,
-    /// Asked to leave but not on the roster.
-    NotAMember,
-    /// Over a limit or from a new account: waits for a maintainer's approval label.
-    NeedsApproval(guard::Hold),
-    /// Someone without write access added the approval label: nothing changed.
-    ApprovalIgnored,
-    /// The confirmation mail went out; the invitation waits for the click.
-    AwaitingConfirmation,
-}
-
-impl Outcome {
-    /// A word for logs, metrics and the delivery record.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Invited(_) => "invited",
-            Outcome::InvitedAgain => "invited-again",
-            Outcome::NeedsEmail(NoEmail::Invalid) => "needs-email-invalid",
-            Outcome::NeedsEmail(NoEmail::Missing) => "needs-email-missing",
-            Outcome::Left => "left",
-            Outcome::NotAMember => "not-a-member",
-            Outcome::NeedsApproval(_) => "needs-approval",
-            Outcome::ApprovalIgnored => "approval-ignored",
-            Outcome::AwaitingConfirmation => "awaiting-confirmation",
-        }
-    }
-
-    /// How the issue stands afterwards (`edited` re-handles `needs-email` issues).
-    fn issue_state(&self) -> &'static str {
-        match self {
-            Outcome::Invited(_) | Outcome::InvitedAgain => "invited",
-            Outcome::NeedsEmail(_) => "needs-email",
-            Outcome::Left => "left",
-            Outcome::NotAMember => "not-a-member",
-            Outcome::NeedsApproval(_) | Outcome::ApprovalIgnored => "needs-approval",
-            Outcome::AwaitingConfirmation => "awaiting-confirmation",
-        }
-    }
 }
 
 /// A step that failed.
@@ -336,7 +248,12 @@ impl Pipeline {
                 let first = job.created_at.parse().unwrap_or(now);
                 let next = (!error.is_permanent())
                     .then(|| {
-                        crate::retry::next_attempt(job.attempts + 1, error.asked_wait(), first, now)
+                        crate::core::retry::next_attempt(
+                            job.attempts + 1,
+                            error.asked_wait(),
+                            first,
+                            now,
+                        )
                     })
                     .flatten();
                 match next {

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::Pipeline;
-use crate::config::RepoName;
-use crate::github::client::GitHubApiError;
+use crate::core::identity::RepoName;
+use crate::github::error::GitHubApiError;
 use crate::store::{NewReply, ReplyRecord, StoreError};
 use crate::telemetry::{SendKind, SendResult};
 
@@ -134,7 +134,9 @@ impl Pipeline {
         let now = jiff::Timestamp::now();
         let first = row.created_at.parse().unwrap_or(now);
         let next = (!error.is_permanent())
-            .then(|| crate::retry::next_attempt(row.attempts + 1, error.retry_after(), first, now))
+            .then(|| {
+                crate::core::retry::next_attempt(row.attempts + 1, error.retry_after(), first, now)
+            })
             .flatten();
         match next {
             Some(at) => {

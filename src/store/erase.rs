@@ -248,8 +248,9 @@ fn holds_address(text: &str, addresses: &[String]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{MailFailure, MemberRecord, MemberStatus, NewConfirmation, NewJob, Store};
+    use super::super::{MailFailure, NewConfirmation, NewJob, Store};
     use super::*;
+    use crate::core::sent::{MemberRecord, MemberStatus};
 
     #[test]
     fn requests_are_recognised_by_login_or_address() {

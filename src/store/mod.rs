@@ -20,6 +20,8 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::core::sent::{MemberRecord, MemberStatus, SeriesRecord};
+
 mod consent;
 mod group_commit;
 pub use group_commit::{Acceptance, GroupCommit};
@@ -181,76 +183,6 @@ pub enum StoreError {
     /// A query failed.
     #[error("state store query failed: {0}")]
     Query(#[from] rusqlite::Error),
-}
-
-/// What the store knows about a series.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeriesRecord {
-    /// The calendar UID used.
-    pub uid: String,
-    /// The highest `SEQUENCE` used for this UID.
-    pub sequence: u32,
-    /// Fingerprint of the event fields at `sequence`.
-    pub fingerprint: String,
-    /// The event fields at `sequence` (JSON of [`crate::event::EventSnapshot`]), so a series
-    /// removed from the config can still be cancelled.
-    pub definition: String,
-}
-
-/// Whether a member's calendar holds the series.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MemberStatus {
-    /// Their last message was a `REQUEST`.
-    Invited,
-    /// Their last message was a `CANCEL`.
-    Cancelled,
-}
-
-impl MemberStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            MemberStatus::Invited => "invited",
-            MemberStatus::Cancelled => "cancelled",
-        }
-    }
-
-    fn parse(text: &str) -> Self {
-        if text == "cancelled" {
-            MemberStatus::Cancelled
-        } else {
-            MemberStatus::Invited
-        }
-    }
-}
-
-/// What the store knows about one member of one series.
-#[derive(Clone, PartialEq, Eq)]
-pub struct MemberRecord {
-    /// The GitHub login, lowercased.
-    pub github: String,
-    /// The name used in the last message.
-    pub name: String,
-    /// The address of the last message (personal data: never log it).
-    pub email: String,
-    /// What the last message was.
-    pub status: MemberStatus,
-    /// Its `SEQUENCE`.
-    pub sequence: u32,
-    /// The series fingerprint of the last `REQUEST`.
-    pub fingerprint: String,
-    /// Why adding them to the GitHub team failed, if it did.
-    pub team_error: Option<String>,
-}
-
-impl std::fmt::Debug for MemberRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemberRecord")
-            .field("github", &self.github)
-            .field("status", &self.status)
-            .field("sequence", &self.sequence)
-            .field("email", &"[personal]")
-            .finish_non_exhaustive()
-    }
 }
 
 /// The state store. Calls are short and serialised by a mutex.

@@ -7,6 +7,7 @@
 pub mod delivery;
 pub mod delivery_log;
 pub mod limits;
+pub mod settings;
 pub mod signature;
 
 use std::sync::Arc;
@@ -19,12 +20,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{Notify, watch};
 
-use crate::config::{Config, Series, WebhookSecrets};
-use crate::github::event::{self, GitHubEvent, IssueAction, IssuesEvent};
-use crate::pipeline::JobKind;
-use crate::request::{InviteRequest, Triage, triage};
+use crate::config::Config;
+
+use crate::core::series::Series;
+
+use crate::core::job::JobKind;
+use crate::core::request::{InviteRequest, Triage, triage};
+use crate::core::webhook_event::{self, GitHubEvent, IssueAction, IssuesEvent};
 use crate::store::{Acceptance, Accepted, DeliveryRecord, GroupCommit, Store};
 use crate::telemetry::{self, Metrics};
+use crate::webhook::settings::WebhookSecrets;
 use delivery::VerifiedDelivery;
 use delivery_log::DeliveryLog;
 
@@ -102,7 +107,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> Response {
     let id = delivery.delivery_id.clone();
-    let event = match event::parse(&delivery.event, &delivery.body) {
+    let event = match webhook_event::parse(&delivery.event, &delivery.body) {
         Ok(event) => event,
         Err(error) => {
             tracing::warn!(delivery = %id, event = %delivery.event, outcome = "rejected", %error, "webhook rejected");

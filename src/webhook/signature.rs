@@ -4,7 +4,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::{WebhookSecret, WebhookSecrets};
+use crate::webhook::settings::{WebhookSecret, WebhookSecrets};
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -2,9 +2,10 @@
 
 use serde::Deserialize;
 
-use super::{Client, GitHubApiError, api_error};
-use crate::config::RepoName;
+use super::Client;
+use crate::core::identity::RepoName;
 use crate::github::auth::Target;
+use crate::github::error::{GitHubApiError, api_error};
 
 #[derive(Deserialize)]
 struct PermissionAnswer {

@@ -1,26 +1,39 @@
 use super::*;
-use crate::config::testing::minimal_config;
-use crate::roster::Roster;
+use crate::core::email_address::EmailAddress;
+use crate::core::series::testing::{sample_series, schedule};
+use crate::core::series_event::EventSnapshot;
 
-fn roster(members: &[(&str, &str)]) -> Roster {
-    let text: String = members
+/// Roster members with these logins and addresses.
+fn roster(members: &[(&str, &str)]) -> Vec<Member> {
+    members
         .iter()
-        .map(|(github, email)| {
-            format!("[[member]]\ngithub = \"{github}\"\nemail = \"{email}\"\n\n")
+        .map(|(github, email)| Member {
+            github: github.to_string(),
+            name: github.to_string(),
+            email: EmailAddress::parse(email).unwrap(),
+            added: None,
+            via: None,
         })
-        .collect();
-    Roster::parse(&text, std::path::Path::new("roster.toml")).unwrap()
+        .collect()
 }
 
-fn event(replacements: &[(&str, &str)]) -> SeriesEvent {
-    SeriesEvent::of(&minimal_config(replacements).series[0])
+/// The sample series' event, at `first` (local) for `minutes`.
+fn event_at(first: &str, minutes: u32) -> SeriesEvent {
+    let mut series = sample_series();
+    series.schedule = schedule("America/Los_Angeles", first, minutes, &[]);
+    SeriesEvent::of(&series)
+}
+
+/// The sample series' event.
+fn event() -> SeriesEvent {
+    SeriesEvent::of(&sample_series())
 }
 
 /// The records the store would hold after `plan` ran completely.
 fn after(plan: &SeriesPlan, before: &[MemberRecord]) -> (SeriesRecord, Vec<MemberRecord>) {
     let mut records: Vec<MemberRecord> = before.to_vec();
     for action in &plan.actions {
-        let record = record_of(action, &plan.record.fingerprint);
+        let record = action.sent_record(&plan.record.fingerprint);
         records.retain(|r| r.github != record.github);
         records.push(record);
     }
@@ -51,7 +64,7 @@ fn summary(plan: &SeriesPlan) -> Vec<String> {
 #[test]
 fn a_new_series_invites_everyone_at_sequence_zero() {
     let plan = plan_series(
-        event(&[]),
+        event(),
         &roster(&[("ada", "ada@example.org"), ("Bob", "bob@example.org")]),
         None,
         &[],
@@ -71,9 +84,9 @@ fn a_new_series_invites_everyone_at_sequence_zero() {
 #[test]
 fn an_unchanged_series_sends_nothing() {
     let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
-    let first = plan_series(event(&[]), &members, None, &[]);
+    let first = plan_series(event(), &members, None, &[]);
     let (record, sent) = after(&first, &[]);
-    let second = plan_series(event(&[]), &members, Some(&record), &sent);
+    let second = plan_series(event(), &members, Some(&record), &sent);
     assert!(second.actions.is_empty(), "{:?}", summary(&second));
     assert_eq!(second.record, record);
     assert_eq!(second.counts().to_string(), "nothing to send");
@@ -83,7 +96,7 @@ fn an_unchanged_series_sends_nothing() {
 fn roster_changes_send_the_difference_only() {
     let (record, sent) = after(
         &plan_series(
-            event(&[]),
+            event(),
             &roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]),
             None,
             &[],
@@ -92,7 +105,7 @@ fn roster_changes_send_the_difference_only() {
     );
     // Bob leaves, Cy joins, Ada changes address (case-only changes are not changes).
     let next = roster(&[("ADA", "ada@new.example.org"), ("cy", "cy@example.org")]);
-    let plan = plan_series(event(&[]), &next, Some(&record), &sent);
+    let plan = plan_series(event(), &next, Some(&record), &sent);
     assert_eq!(
         summary(&plan),
         [
@@ -106,7 +119,7 @@ fn roster_changes_send_the_difference_only() {
     let (record, sent) = after(&plan, &sent);
     let same_case = roster(&[("ada", "Ada@New.Example.org"), ("cy", "cy@example.org")]);
     assert!(
-        plan_series(event(&[]), &same_case, Some(&record), &sent)
+        plan_series(event(), &same_case, Some(&record), &sent)
             .actions
             .is_empty()
     );
@@ -116,15 +129,15 @@ fn roster_changes_send_the_difference_only() {
         ("cy", "cy@example.org"),
         ("bob", "bob@example.org"),
     ]);
-    let plan = plan_series(event(&[]), &back, Some(&record), &sent);
+    let plan = plan_series(event(), &back, Some(&record), &sent);
     assert_eq!(summary(&plan), ["REQUEST bob 2 Rejoined"]);
 }
 
 #[test]
 fn an_event_change_updates_everyone_once_with_the_next_sequence() {
     let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
-    let (record, sent) = after(&plan_series(event(&[]), &members, None, &[]), &[]);
-    let later = event(&[("2024-05-06T08:00", "2024-05-06T09:00")]);
+    let (record, sent) = after(&plan_series(event(), &members, None, &[]), &[]);
+    let later = event_at("2024-05-06T09:00", 60);
     let plan = plan_series(later.clone(), &members, Some(&record), &sent);
     assert_eq!(
         summary(&plan),
@@ -142,8 +155,8 @@ fn an_event_change_updates_everyone_once_with_the_next_sequence() {
 #[test]
 fn a_half_finished_update_is_finished_at_the_same_sequence() {
     let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
-    let (record, sent) = after(&plan_series(event(&[]), &members, None, &[]), &[]);
-    let later = event(&[("duration_minutes = 60", "duration_minutes = 90")]);
+    let (record, sent) = after(&plan_series(event(), &members, None, &[]), &[]);
+    let later = event_at("2024-05-06T08:00", 90);
     let plan = plan_series(later.clone(), &members, Some(&record), &sent);
     // Only Ada's update went out before a failure.
     let partial = SeriesPlan {
@@ -158,25 +171,20 @@ fn a_half_finished_update_is_finished_at_the_same_sequence() {
 #[test]
 fn cancelled_members_who_stay_off_the_roster_get_nothing_more() {
     let (record, sent) = after(
-        &plan_series(
-            event(&[]),
-            &roster(&[("ada", "ada@example.org")]),
-            None,
-            &[],
-        ),
+        &plan_series(event(), &roster(&[("ada", "ada@example.org")]), None, &[]),
         &[],
     );
-    let plan = plan_series(event(&[]), &roster(&[]), Some(&record), &sent);
+    let plan = plan_series(event(), &roster(&[]), Some(&record), &sent);
     assert_eq!(summary(&plan), ["CANCEL ada ada@example.org 1 Removed"]);
     let (record, sent) = after(&plan, &sent);
     assert!(
-        plan_series(event(&[]), &roster(&[]), Some(&record), &sent)
+        plan_series(event(), &roster(&[]), Some(&record), &sent)
             .actions
             .is_empty()
     );
     // A later update of the event doesn't reach Ada.
     let changed = plan_series(
-        event(&[("duration_minutes = 60", "duration_minutes = 30")]),
+        event_at("2024-05-06T08:00", 30),
         &roster(&[]),
         Some(&record),
         &sent,
@@ -188,10 +196,10 @@ fn cancelled_members_who_stay_off_the_roster_get_nothing_more() {
 #[test]
 fn a_removed_series_cancels_every_invited_member_above_their_sequence() {
     let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
-    let (record, sent) = after(&plan_series(event(&[]), &members, None, &[]), &[]);
+    let (record, sent) = after(&plan_series(event(), &members, None, &[]), &[]);
     let (record, sent) = after(
         &plan_series(
-            event(&[]),
+            event(),
             &roster(&[("ada", "ada@example.org")]),
             Some(&record),
             &sent,

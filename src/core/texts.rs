@@ -5,10 +5,10 @@
 
 use jiff::tz::TimeZone;
 
-use crate::calendar::Occurrence;
-use crate::config::Series;
-use crate::event::SeriesEvent;
-use crate::reconcile::{CancelReason, RequestReason};
+use crate::core::calendar::Occurrence;
+use crate::core::plan::{CancelReason, RequestReason};
+use crate::core::series::Series;
+use crate::core::series_event::SeriesEvent;
 
 /// How a comment addresses the requester: ` @login` (a mention, with its leading space) when
 /// `login` looks like a GitHub login (ASCII letters, digits, `-`, `_`; at most 39 characters),
@@ -215,14 +215,15 @@ pub fn not_a_member_comment(series: &Series, login: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::minimal_config;
+    use crate::core::series::testing::{sample_series, schedule};
     use jiff::Timestamp;
 
     fn series() -> Series {
-        let description = "title = \"ISPO Working Group\"\ndescription = \"Biweekly call.\"\nlocation = \"https://example.org/call\"";
-        minimal_config(&[("title = \"ISPO Working Group\"", description)])
-            .series
-            .remove(0)
+        Series {
+            description: "Biweekly call.".into(),
+            location: Some("https://example.org/call".into()),
+            ..sample_series()
+        }
     }
 
     fn occurrence_after(instant: &str) -> Occurrence {
@@ -246,10 +247,8 @@ mod tests {
 
     #[test]
     fn when_shows_the_utc_date_when_it_differs() {
-        let text = minimal_config(&[("2024-05-06T08:00", "2024-05-06T20:00")]);
-        let next = text.series[0]
-            .schedule
-            .next_occurrences("2026-11-26T00:00:00Z".parse().unwrap(), 1);
+        let evening = schedule("America/Los_Angeles", "2024-05-06T20:00", 60, &[]);
+        let next = evening.next_occurrences("2026-11-26T00:00:00Z".parse().unwrap(), 1);
         assert_eq!(
             when(&next[0]),
             "Monday 30 November 2026, 20:00 PST (Tue 1 Dec 04:00 UTC)"

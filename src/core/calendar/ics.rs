@@ -31,7 +31,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::schedule::Schedule;
 use super::text::{ContentLines, escape_text, format_local, param_value, strip_controls};
 use super::vtimezone::vtimezone;
-use crate::email::EmailAddress;
+use crate::core::email_address::EmailAddress;
 
 /// `PRODID` of every calendar we write.
 pub const PRODID: &str = concat!(
@@ -207,7 +207,7 @@ mod tests {
             Fixture {
                 organizer: person("ISPO Working Group", "ispo-wg@example.org"),
                 attendee: person("Ada Lovelace", "ada@example.org"),
-                schedule: crate::calendar::schedule::tests::la_series(),
+                schedule: crate::core::calendar::schedule::tests::la_series(),
             }
         }
 
@@ -423,7 +423,7 @@ mod tests {
             &format!("{}\\", "x".repeat(60)),
         ];
         let organizer = person("WG", "wg@example.org");
-        let schedule = crate::calendar::schedule::tests::la_series();
+        let schedule = crate::core::calendar::schedule::tests::la_series();
         for name in hostile_names {
             for text in hostile_texts {
                 let attendee = person(name, "ada@example.org");

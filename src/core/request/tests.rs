@@ -1,20 +1,20 @@
 use super::*;
-use crate::config::Config;
-use crate::github::event::{Account, Issue, IssueAction, Label, Repository};
+use crate::core::identity::RepoName;
+use crate::core::series::testing::sample_series;
+use crate::core::series::{Series, default_uid};
+use crate::core::webhook_event::{Account, Issue, IssueAction, Label, Repository};
 
 const JOIN_FORM: &str = "### Your name\n\nAda Lovelace\n\n### Email for the calendar invite\n\nada@example.org\n\n### Anything else?\n\n_No response_";
 
-fn config() -> Config {
-    crate::config::testing::minimal_config(&[
-        (
-            "InnerSourceCommons/ispo-working-group",
-            "Codertocat/Hello-World",
-        ),
-        (
-            "labels = [\"meeting-invite\"]",
-            "labels = [\"meeting-invite\"]\ntitle = \"(?i)\\\\b(join|invite)\\\\b\"",
-        ),
-    ])
+/// The sample series, for `Codertocat/Hello-World` (the fixtures' repository), matching the
+/// label `meeting-invite` or a title with "join" or "invite".
+fn series() -> Vec<Series> {
+    let repo = RepoName::parse("Codertocat/Hello-World").unwrap();
+    let mut series = sample_series();
+    series.uid = default_uid(&series.id, &repo);
+    series.repo = repo;
+    series.matcher.title = Some(regex::Regex::new(r"(?i)\b(join|invite)\b").unwrap());
+    vec![series]
 }
 
 fn event(repo: &str, title: &str, labels: &[&str], body: Option<&str>) -> IssuesEvent {
@@ -182,7 +182,7 @@ fn name_comes_from_a_name_field_only() {
 
 #[test]
 fn matching_by_repo_label_and_title() {
-    let config = config();
+    let series = series();
     let cases = [
         (
             "Codertocat/Hello-World",
@@ -226,12 +226,12 @@ fn matching_by_repo_label_and_title() {
     for (repo, title, labels, expected) in cases {
         let e = event(repo, title, &labels, Some(JOIN_FORM));
         assert_eq!(
-            is_join_request(&config.series[0], &e),
+            is_join_request(&series[0], &e),
             expected,
             "{repo} {title:?} {labels:?}"
         );
         assert_eq!(
-            matches!(triage(&config.series, &e), Triage::JoinRequest(..)),
+            matches!(triage(&series, &e), Triage::JoinRequest(..)),
             expected
         );
     }
@@ -239,7 +239,7 @@ fn matching_by_repo_label_and_title() {
 
 #[test]
 fn bots_are_never_join_requests() {
-    let config = config();
+    let series = series();
     let mut e = event(
         "Codertocat/Hello-World",
         "Join",
@@ -247,7 +247,7 @@ fn bots_are_never_join_requests() {
         Some(JOIN_FORM),
     );
     e.sender.kind = "Bot".into();
-    assert!(matches!(triage(&config.series, &e), Triage::FromBot));
+    assert!(matches!(triage(&series, &e), Triage::FromBot));
     let mut e = event(
         "Codertocat/Hello-World",
         "Join",
@@ -255,7 +255,7 @@ fn bots_are_never_join_requests() {
         Some(JOIN_FORM),
     );
     e.issue.user.kind = "Bot".into();
-    assert!(matches!(triage(&config.series, &e), Triage::FromBot));
+    assert!(matches!(triage(&series, &e), Triage::FromBot));
 }
 
 #[test]
@@ -263,13 +263,13 @@ fn the_join_request_fixture_reads_as_expected() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/github-webhooks/issues.opened.join-request.json");
     let body = std::fs::read(path).unwrap();
-    let crate::github::event::GitHubEvent::Issues(e) =
-        crate::github::event::parse("issues", &body).unwrap()
+    let crate::core::webhook_event::GitHubEvent::Issues(e) =
+        crate::core::webhook_event::parse("issues", &body).unwrap()
     else {
         panic!("not an issues event")
     };
-    let config = config();
-    let Triage::JoinRequest(series, request) = triage(&config.series, &e) else {
+    let series = series();
+    let Triage::JoinRequest(series, request) = triage(&series, &e) else {
         panic!("not a join request")
     };
     assert_eq!(series.id, "ispo-wg");

@@ -6,9 +6,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::calendar::{Invitation, Method, Person, Schedule, ScheduleError};
-use crate::config::Series;
-use crate::email::{EmailAddress, InvalidEmail};
+use crate::core::calendar::{Invitation, Method, Person, Schedule, ScheduleError};
+use crate::core::email_address::{EmailAddress, InvalidEmail};
+use crate::core::series::Series;
 
 /// The calendar event of a series, with the repository (for "how to leave").
 #[derive(Debug, Clone)]
@@ -168,47 +168,56 @@ impl EventSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::minimal_config;
+    use crate::core::series::Series;
+    use crate::core::series::testing::{sample_series, schedule};
+
+    /// The sample series, changed by `change`.
+    fn changed(change: impl FnOnce(&mut Series)) -> Series {
+        let mut series = sample_series();
+        change(&mut series);
+        series
+    }
+
+    fn with_skip(series: &mut Series) {
+        series.schedule = schedule(
+            "America/Los_Angeles",
+            "2024-05-06T08:00",
+            60,
+            &["2026-12-28"],
+        );
+    }
 
     #[test]
     fn a_snapshot_round_trips_and_its_fingerprint_follows_the_fields() {
-        let config = minimal_config(&[(
-            "duration_minutes = 60",
-            "duration_minutes = 60\nskip = [\"2026-12-28\"]",
-        )]);
-        let event = SeriesEvent::of(&config.series[0]);
+        let event = SeriesEvent::of(&changed(with_skip));
         let snapshot = event.snapshot();
         let back = EventSnapshot::parse("ispo-wg", &snapshot.to_json()).unwrap();
         assert_eq!(back.snapshot(), snapshot);
         assert_eq!(back.schedule.skip().len(), 1);
 
-        let same = SeriesEvent::of(
-            &minimal_config(&[(
-                "duration_minutes = 60",
-                "duration_minutes = 60\nskip = [\"2026-12-28\"]",
-            )])
-            .series[0],
-        );
+        let same = SeriesEvent::of(&changed(with_skip));
         assert_eq!(same.snapshot().fingerprint(), snapshot.fingerprint());
-        for (from, to) in [
-            ("2024-05-06T08:00", "2024-05-06T09:00"),
-            ("duration_minutes = 60", "duration_minutes = 45"),
-            ("America/Los_Angeles", "America/Denver"),
-            ("title = \"ISPO Working Group\"", "title = \"ISPO WG\""),
-            (
-                "roster = ",
-                "location = \"https://example.org/new\"\nroster = ",
-            ),
-            ("name = \"WG\"", "name = \"The WG\""),
-        ] {
-            let changed = SeriesEvent::of(&minimal_config(&[(from, to)]).series[0]);
-            assert_ne!(
-                changed.snapshot().fingerprint(),
-                SeriesEvent::of(&minimal_config(&[]).series[0])
-                    .snapshot()
-                    .fingerprint(),
-                "{to}"
-            );
+        type Change = (&'static str, fn(&mut Series));
+        let changes: [Change; 6] = [
+            ("start", |s| {
+                s.schedule = schedule("America/Los_Angeles", "2024-05-06T09:00", 60, &[])
+            }),
+            ("duration", |s| {
+                s.schedule = schedule("America/Los_Angeles", "2024-05-06T08:00", 45, &[])
+            }),
+            ("zone", |s| {
+                s.schedule = schedule("America/Denver", "2024-05-06T08:00", 60, &[])
+            }),
+            ("title", |s| s.title = "ISPO WG".into()),
+            ("location", |s| {
+                s.location = Some("https://example.org/new".into())
+            }),
+            ("organizer", |s| s.organizer.name = "The WG".into()),
+        ];
+        let unchanged = SeriesEvent::of(&sample_series()).snapshot().fingerprint();
+        for (what, change) in changes {
+            let changed = SeriesEvent::of(&changed(change));
+            assert_ne!(changed.snapshot().fingerprint(), unchanged, "{what}");
         }
     }
 
@@ -218,8 +227,7 @@ mod tests {
             EventSnapshot::parse("s", "{"),
             Err(SnapshotError::Json(_))
         ));
-        let config = minimal_config(&[]);
-        let json = SeriesEvent::of(&config.series[0])
+        let json = SeriesEvent::of(&sample_series())
             .snapshot()
             .to_json()
             .replace("America/Los_Angeles", "Nowhere/Land");

@@ -3,8 +3,8 @@
 //! an address or anything else from the issue.
 
 use super::{marker, mention};
-use crate::config::Series;
-use crate::pipeline::Hold;
+use crate::core::job::Hold;
+use crate::core::series::Series;
 
 /// The comment on a request that waits for a maintainer.
 pub fn needs_approval_comment(series: &Series, login: &str, hold: Hold) -> String {
@@ -60,12 +60,11 @@ pub fn leave_link_line(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::testing::minimal_config;
+    use crate::core::series::testing::sample_series;
 
     #[test]
     fn comments_mention_only_the_requester_and_carry_the_marker() {
-        let config = minimal_config(&[]);
-        let series = &config.series[0];
+        let series = &sample_series();
         for hold in [Hold::SeriesLimit, Hold::PersonLimit, Hold::NewAccount] {
             let text = needs_approval_comment(series, "ada", hold);
             assert!(text.contains("@ada"));

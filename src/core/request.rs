@@ -5,10 +5,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::calendar::is_hidden_format;
-use crate::config::Series;
-use crate::email::EmailAddress;
-use crate::github::event::IssuesEvent;
+use crate::core::calendar::is_hidden_format;
+use crate::core::email_address::EmailAddress;
+use crate::core::series::Series;
+use crate::core::webhook_event::IssuesEvent;
 
 /// What an `issues` delivery means for invitebot.
 #[derive(Debug)]
@@ -245,7 +245,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 ///
 /// What is left is plain text that still needs the escaping of each place it goes to: the
 /// calendar's `CN` parameter quotes it, lettre encodes the `To:` display name, and comments on
-/// issues never contain it (see [`crate::texts`]).
+/// issues never contain it (see [`crate::core::texts`]).
 pub fn clean_name(text: &str) -> Option<String> {
     let line = text
         .lines()

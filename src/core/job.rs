@@ -1,0 +1,121 @@
+//! The work the bot does for a request: what a job asks ([`JobKind`], stored in the job row),
+//! why a request waits for a maintainer ([`Hold`]) and how a request ended ([`Outcome`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::request::{EmailSource, InviteRequest, LeaveRequest};
+use crate::core::texts::NoEmail;
+
+/// What a job asks (stored as JSON in the job row).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum JobKind {
+    /// To join.
+    Join(InviteRequest),
+    /// To leave.
+    Leave(LeaveRequest),
+    /// A join request that waited for a maintainer, released by `maintainer` adding the
+    /// approval label (their permission is checked before anything happens).
+    Approved {
+        /// The request, as the issue reads now.
+        request: InviteRequest,
+        /// Who added the label.
+        maintainer: String,
+    },
+    /// A join request whose requester confirmed the address by the link in the mail.
+    Confirmed(InviteRequest),
+    /// To leave, by the one-click link in an invitation (no issue to answer on).
+    LeaveByLink {
+        /// The member's login.
+        login: String,
+    },
+}
+
+impl JobKind {
+    /// The issue it came from (0: a link, not an issue).
+    pub fn issue_number(&self) -> u64 {
+        match self {
+            JobKind::Join(r) | JobKind::Confirmed(r) | JobKind::Approved { request: r, .. } => {
+                r.issue_number
+            }
+            JobKind::Leave(r) => r.issue_number,
+            JobKind::LeaveByLink { .. } => 0,
+        }
+    }
+
+    /// The JSON stored in the job row.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("plain fields serialise")
+    }
+}
+
+/// Why a request waits for a maintainer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// The series took its `max_new_per_day` new members in the last 24 hours.
+    SeriesLimit,
+    /// The requester made `max_requests_per_person_per_day` requests in the last 24 hours.
+    PersonLimit,
+    /// The account is younger than `min_account_age_days` (or its age is unknown).
+    NewAccount,
+}
+
+impl Hold {
+    /// A word for logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hold::SeriesLimit => "series-daily-limit",
+            Hold::PersonLimit => "person-daily-limit",
+            Hold::NewAccount => "new-account",
+        }
+    }
+}
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Added to the roster and invited.
+    Invited(EmailSource),
+    /// Already on the roster: invited again.
+    InvitedAgain,
+    /// No usable address: asked for one.
+    NeedsEmail(NoEmail),
+    /// Removed from the roster, cancellation sent.
+    Left,
+    /// Asked to leave but not on the roster.
+    NotAMember,
+    /// Over a limit or from a new account: waits for a maintainer's approval label.
+    NeedsApproval(Hold),
+    /// Someone without write access added the approval label: nothing changed.
+    ApprovalIgnored,
+    /// The confirmation mail went out; the invitation waits for the click.
+    AwaitingConfirmation,
+}
+
+impl Outcome {
+    /// A word for logs, metrics and the delivery record.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Invited(_) => "invited",
+            Outcome::InvitedAgain => "invited-again",
+            Outcome::NeedsEmail(NoEmail::Invalid) => "needs-email-invalid",
+            Outcome::NeedsEmail(NoEmail::Missing) => "needs-email-missing",
+            Outcome::Left => "left",
+            Outcome::NotAMember => "not-a-member",
+            Outcome::NeedsApproval(_) => "needs-approval",
+            Outcome::ApprovalIgnored => "approval-ignored",
+            Outcome::AwaitingConfirmation => "awaiting-confirmation",
+        }
+    }
+
+    /// How the issue stands afterwards (`edited` re-handles `needs-email` issues).
+    pub fn issue_state(&self) -> &'static str {
+        match self {
+            Outcome::Invited(_) | Outcome::InvitedAgain => "invited",
+            Outcome::NeedsEmail(_) => "needs-email",
+            Outcome::Left => "left",
+            Outcome::NotAMember => "not-a-member",
+            Outcome::NeedsApproval(_) | Outcome::ApprovalIgnored => "needs-approval",
+            Outcome::AwaitingConfirmation => "awaiting-confirmation",
+        }
+    }
+}
