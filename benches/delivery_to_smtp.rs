@@ -7,7 +7,7 @@
 //! `cargo bench --bench delivery_to_smtp` (release build) or
 //! `cargo test --bench delivery_to_smtp` (debug, one quick round as a smoke test).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -8,7 +8,7 @@
 //! `cargo bench --bench series_update` (release), or `cargo test --bench series_update` (debug,
 //! 20 members, as a smoke test).
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/it/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

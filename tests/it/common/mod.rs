@@ -19,8 +19,7 @@
 //! # Typical test
 //!
 //! ```ignore
-//! mod common;
-//! use common::*;
+//! use crate::common::*;
 //!
 //! #[tokio::test]
 //! async fn join_request_sends_invite() {
@@ -78,9 +77,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("INVITEBOT_FIXTURES_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-webhooks")
-        }
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-webhooks"),
     }
 }
 
