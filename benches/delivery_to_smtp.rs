@@ -7,7 +7,9 @@
 //! `cargo bench --bench delivery_to_smtp` (release build) or
 //! `cargo test --bench delivery_to_smtp` (debug, one quick round as a smoke test).
 
-#[path = "../tests/common/mod.rs"]
+// The integration-test harness; a bench uses only a small part of it.
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use std::time::{Duration, Instant};

@@ -8,7 +8,9 @@
 //! `cargo bench --bench series_update` (release), or `cargo test --bench series_update` (debug,
 //! 20 members, as a smoke test).
 
-#[path = "../tests/common/mod.rs"]
+// The integration-test harness; a bench uses only a small part of it.
+#[path = "../tests/it/common/mod.rs"]
+#[allow(dead_code, unused_imports)]
 mod common;
 
 use std::time::{Duration, Instant};

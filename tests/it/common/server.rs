@@ -294,10 +294,6 @@ impl Workspace {
         ws
     }
 
-    pub fn options(&self) -> &ServerOptions {
-        &self.opts
-    }
-
     /// The temporary folder (the config's folder).
     pub fn root(&self) -> &Path {
         self.dir.path()
@@ -542,10 +538,6 @@ impl TestServer {
 
     pub fn options(&self) -> &ServerOptions {
         &self.ws.opts
-    }
-
-    pub fn config_path(&self) -> PathBuf {
-        self.ws.config_path()
     }
 
     pub fn data_dir(&self) -> PathBuf {

@@ -1,9 +1,7 @@
 //! Logging as operators see it: `INVITEBOT_LOG_FORMAT=json` makes every line of the server's
 //! output one JSON object, and the harness still finds the `listening on` line.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::time::Duration;
 
 /// Checks one log line is a JSON object with the fields log shippers rely on; returns it.

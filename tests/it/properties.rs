@@ -12,9 +12,9 @@
 //! The case counts are kept modest so the suite stays fast (about 2 s in all);
 //! `PROPTEST_CASES=N` sets them all, to search longer.
 
-mod common;
-
-use common::{App, GitHubMock, ServerOptions, SmtpSink, TestServer, Workspace, fixture_json};
+use crate::common::{
+    App, GitHubMock, ServerOptions, SmtpSink, TestServer, Workspace, fixture_json,
+};
 use icalendar::parser::{Component, Property, read_calendar, unfold};
 use invitebot::core::calendar::ics::{Invitation, Method, Person};
 use invitebot::core::calendar::is_hidden_format;
@@ -30,8 +30,8 @@ use proptest::test_runner::{TestCaseError, TestRunner};
 use serde_json::Value;
 
 /// `default` cases, or `PROPTEST_CASES` when set (to search longer). Failures are not saved to a
-/// file (proptest finds no `lib.rs` beside an integration test): the message shows the minimal
-/// input.
+/// file (proptest would write them beside `tests/it/main.rs`, into the source tree): the message
+/// shows the minimal input.
 fn cases(default: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -748,7 +748,7 @@ async fn send(
     let id = if delivery.reuse_id {
         REUSED_ID.to_string()
     } else {
-        common::new_delivery_id()
+        crate::common::new_delivery_id()
     };
     let mut request = client
         .post(format!("{}/webhook", server.base_url()))
@@ -760,8 +760,11 @@ async fn send(
     let signature = match &delivery.signing {
         Signing::Missing => None,
         Signing::Garbage(text) => Some(text.clone()),
-        Signing::WrongSecret => Some(common::sign("not-the-secret", &delivery.body)),
-        Signing::Correct => Some(common::sign(&server.options().secret, &delivery.body)),
+        Signing::WrongSecret => Some(crate::common::sign("not-the-secret", &delivery.body)),
+        Signing::Correct => Some(crate::common::sign(
+            &server.options().secret,
+            &delivery.body,
+        )),
     };
     if let Some(signature) = signature {
         request = request.header("X-Hub-Signature-256", signature);

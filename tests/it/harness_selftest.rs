@@ -2,9 +2,7 @@
 //! signatures, fixtures, config rendering, the SMTP sink (fed by lettre) and
 //! the GitHub mock (called by reqwest and by octocrab).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Mailbox, Message, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};

@@ -4,9 +4,7 @@
 //! installation token, use that token on the repository calls, keep it while it is valid, fetch a
 //! new one when it is about to expire, and never log any of it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde::Deserialize;

@@ -2,12 +2,10 @@
 //! limit per source address, unknown paths and methods, slow and oversized requests, and a
 //! full server. Everything goes through the real binary on loopback.
 
-mod common;
-
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use invitebot::store::Store;
 use reqwest::StatusCode;
 use reqwest::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};

@@ -3,11 +3,9 @@
 //! server quoting the recipient in its refusal leaks no address into the log or `status`; and
 //! the harness's leak scan (run after every test) finds what it must.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use icalendar::parser::{read_calendar, unfold};
 use reqwest::StatusCode;
 use serde_json::Value;

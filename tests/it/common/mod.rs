@@ -19,8 +19,7 @@
 //! # Typical test
 //!
 //! ```ignore
-//! mod common;
-//! use common::*;
+//! use crate::common::*;
 //!
 //! #[tokio::test]
 //! async fn join_request_sends_invite() {
@@ -33,7 +32,6 @@
 //!     app.wait_for_github(GitHubMock::is_comment, 1).await;
 //! }
 //! ```
-#![allow(dead_code, unused_imports)]
 
 mod calendar;
 mod github;
@@ -42,10 +40,10 @@ mod proxy;
 mod server;
 mod smtp;
 
-pub use calendar::{attendees, ics_line, ics_value, python_occurrences, unfolded_lines};
+pub use calendar::{attendees, ics_line, ics_value, python_occurrences};
 pub use github::{GitHubMock, IssueCall};
 pub use leaks::{LeakWatch, Scan};
-pub use proxy::{Flapper, TcpProxy, XorShift};
+pub use proxy::{TcpProxy, XorShift};
 pub use server::{
     App, DEFAULT_ROSTER, ServerOptions, TestServer, Transport, Workspace, parse_listening,
 };

@@ -1,9 +1,7 @@
 //! The whole service, end to end: the real binary on a loopback port, signed deliveries built
 //! from GitHub's payloads, a real SMTP server, and a wiremock GitHub API.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 

@@ -2,9 +2,7 @@
 //! the one-click leave link (RFC 8058), tampered and expired links, the daily limit that makes
 //! requests wait for a maintainer's approval, and the private email form.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use invitebot::links::token::{LinkKey, Purpose};
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -266,11 +266,6 @@ impl GitHubMock {
         self.issue_calls(Self::is_close_call).await
     }
 
-    /// Every `PATCH .../issues/{n}` call, whatever it changes.
-    pub async fn issue_updates(&self) -> Vec<IssueCall> {
-        self.issue_calls(Self::is_issue_update).await
-    }
-
     /// Logins looked up with `GET /users/{login}`, in order.
     pub async fn user_lookups(&self) -> Vec<String> {
         self.requests_matching(Self::is_user_lookup)

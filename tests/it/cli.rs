@@ -1,8 +1,6 @@
 //! The command line: `check`, `ics`, `--help`, and where the config comes from.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn shipped_config() -> String {
     format!("{}/config/invitebot.toml", env!("CARGO_MANIFEST_DIR"))

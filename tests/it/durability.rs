@@ -2,10 +2,11 @@
 //!
 //! These are the acceptance tests of the durable job queue and outbox (SQLite in the data
 //! folder), the retries with backoff and the catch-up at start-up. They drive the real binary
-//! with the harness in `tests/common/`: a [`TcpProxy`] in front of the SMTP sink makes the mail
-//! server go down and come back; a small stateful fake of one GitHub repository ([`FakeRepo`],
-//! mounted over the mock's defaults) remembers issues and comments so catch-up and the bot's
-//! hidden marker can be checked; the process is killed with SIGKILL or stopped with SIGTERM.
+//! with the harness in `tests/it/common/`: a [`TcpProxy`] in front of the SMTP sink makes the
+//! mail server go down and come back; a small stateful fake of one GitHub repository
+//! ([`FakeRepo`], mounted over the mock's defaults) remembers issues and comments so catch-up
+//! and the bot's hidden marker can be checked; the process is killed with SIGKILL or stopped
+//! with SIGTERM.
 //!
 //! The promise, one test group each:
 //! - **Accept = commit**: `202` only once the request is in the store; a delivery id seen before
@@ -29,9 +30,7 @@
 //! calls, proxy connections) with deadlines; "no more than" assertions wait a bounded time, then
 //! count.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};

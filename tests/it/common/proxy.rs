@@ -220,11 +220,6 @@ impl TcpProxy {
         self.inner.addr
     }
 
-    /// Where it forwards to.
-    pub fn target(&self) -> SocketAddr {
-        self.inner.target
-    }
-
     /// `smtp://127.0.0.1:PORT`, for `ServerOptions::smtp_url`.
     pub fn url_smtp(&self) -> String {
         format!("smtp://{}", self.inner.addr)
@@ -261,11 +256,6 @@ impl TcpProxy {
     /// server accepted it, the client never saw the `250`).
     pub fn cut(&self) -> usize {
         self.inner.counters.cut.load(Ordering::SeqCst)
-    }
-
-    /// Forwarded connections still open.
-    pub fn open(&self) -> usize {
-        self.inner.links.lock().unwrap().len()
     }
 
     /// When each connection was accepted, in order.

@@ -6,11 +6,9 @@
 //! and waits for its invitation: the worker handles changes in order, so everything before the
 //! marker is done by then.
 
-mod common;
-
 use std::time::Instant;
 
-use common::*;
+use crate::common::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 use wiremock::matchers::{method, path_regex};

@@ -1,0 +1,49 @@
+//! The integration tests of invitebot, as one test binary (`cargo test --test it`).
+//!
+//! Most areas drive the real `invitebot` binary on a loopback port, against an SMTP server in
+//! this process and a wiremock GitHub; the harness is [`common`] (`tests/it/common/`), the
+//! vendored GitHub webhook payloads are in `tests/fixtures/`. One module per area:
+//!
+//! - [`e2e`]: the whole service, from a signed delivery to the invitation, the roster entry and
+//!   the reply;
+//! - [`lifecycle`]: roster and config edits under a running server, leaving, the GitHub team;
+//! - [`durability`]: SIGKILL, SIGTERM, SMTP down, GitHub errors, catch-up, the fault loop;
+//! - [`consent`]: double opt-in, leave links, daily limits and approvals, the private form;
+//! - [`privacy`]: hostile names and titles, redaction, the leak scan;
+//! - [`webhook_edge`]: the HTTP edge under abuse (signatures, rotation, limits, slow requests);
+//! - [`github_app`]: GitHub App authentication;
+//! - [`cli`]: the commands (`check`, `ics`, `roster`, `healthcheck`, ...);
+//! - [`zones`]: `invitebot check` in several time zones;
+//! - [`telemetry`]: text and JSON logs;
+//! - [`issue_form`]: the shipped issue forms parse as join and leave requests;
+//! - [`properties`]: proptest properties of the parsers and writers of untrusted text;
+//! - [`calendar_python`]: the recurrence as Python's `icalendar` reads it;
+//! - [`harness_selftest`]: the harness itself.
+//!
+//! # One process, tests on threads
+//!
+//! All tests run as threads of this one process (by default as many as there are cores), so
+//! nothing may depend on having a process of its own. Nothing does: each test starts its own
+//! server process in its own temporary folder, on a port the OS chose, with its own SMTP sink
+//! and GitHub mock (wiremock's pool hands a mock server to one test at a time); the tests only
+//! read the environment (`clean_command` passes a cleaned copy to the children) and never set
+//! variables, change the current directory, install a global logger or lock files; signals go
+//! only to a test's own, unreaped child. The process-wide statics are compiled regexes. No
+//! area needs to run alone.
+
+mod common;
+
+mod calendar_python;
+mod cli;
+mod consent;
+mod durability;
+mod e2e;
+mod github_app;
+mod harness_selftest;
+mod issue_form;
+mod lifecycle;
+mod privacy;
+mod properties;
+mod telemetry;
+mod webhook_edge;
+mod zones;
