@@ -124,6 +124,8 @@ pub async fn run(
     let edge = config.server.clone();
     let failed_signature_limit = config.webhook.failed_signature_limit;
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
+    let links_settings = config.links.clone();
+    let (series_tx, series_rx) = watch::channel(Arc::new(config.series.clone()));
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let wake = Arc::new(Wake::default());
     let mut watcher =
@@ -131,9 +133,13 @@ pub async fn run(
     // Watch from the start, so an edit made during the first reconciliation is not missed.
     watcher.set_files(&config_rx.borrow().files());
     spawn_sighup_listener(wake.clone());
-    let links = LinkMaker::new(link_key, config_rx.clone());
+    let links = LinkMaker::new(link_key, links_settings, series_rx.clone());
     let reconciler = Reconciler::new(store.clone(), mailer, github.clone(), links.clone());
-    let pipeline = Pipeline::new(config_tx, store.clone(), reconciler, github, links.clone());
+    let published = crate::pipeline::Published {
+        config: config_tx,
+        series: series_tx,
+    };
+    let pipeline = Pipeline::new(published, store.clone(), reconciler, github, links.clone());
     let pages = PageState {
         links,
         store: store.clone(),
@@ -147,7 +153,7 @@ pub async fn run(
         watcher,
         stopped,
     ))
-    .map_err(|e| ServeError::Watch(format!("cannot start the worker thread: {e}")))?;
+    .map_err(ServeError::Worker)?;
     let (delivery_log, delivery_log_writer) =
         DeliveryLog::start(store.clone()).map_err(ServeError::Worker)?;
     let accepts = GroupCommit::start(store.clone()).map_err(ServeError::Worker)?;
@@ -157,7 +163,7 @@ pub async fn run(
         max_in_flight: edge.max_in_flight,
         request_timeout: edge.request_timeout,
         limiter: Arc::new(FailedSignatureLimiter::new(failed_signature_limit)),
-        config: config_rx,
+        series: series_rx,
         store,
         wake: wake.work.clone(),
         delivery_log,

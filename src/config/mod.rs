@@ -105,6 +105,6 @@ impl Config {
 
     /// The series with this id.
     pub fn series_by_id(&self, id: &str) -> Option<&Series> {
-        self.series.iter().find(|s| s.id == id)
+        crate::core::series::series_by_id(&self.series, id)
     }
 }

@@ -2,6 +2,7 @@
 //! requests are recognised and answered, and what stands between a request and the roster.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use regex::Regex;
 
@@ -84,6 +85,15 @@ pub struct Guard {
 /// two working groups that both call their series "community-call" never collide in a calendar.
 pub fn default_uid(id: &str, repo: &RepoName) -> String {
     format!("{id}.{}.{}@invitebot", repo.owner, repo.name).to_ascii_lowercase()
+}
+
+/// The configured series, in config order, shared by whoever reads them (the edges read the
+/// current list; a reloaded config replaces it whole).
+pub type SeriesList = Arc<Vec<Series>>;
+
+/// The series with this id.
+pub fn series_by_id<'a>(series: &'a [Series], id: &str) -> Option<&'a Series> {
+    series.iter().find(|s| s.id == id)
 }
 
 #[cfg(test)]

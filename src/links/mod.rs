@@ -12,7 +12,8 @@ use std::sync::Arc;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::core::series::SeriesList;
+use crate::links::settings::LinksConfig;
 use token::{LinkKey, Purpose};
 
 /// How long a confirmation link works.
@@ -25,7 +26,8 @@ pub const EMAIL_FORM_VALID: SignedDuration = SignedDuration::from_hours(30 * 24)
 #[derive(Clone)]
 pub struct LinkMaker {
     key: LinkKey,
-    config: watch::Receiver<Arc<Config>>,
+    settings: Arc<LinksConfig>,
+    series: watch::Receiver<SeriesList>,
 }
 
 /// What a private email form link is for: one join request.
@@ -65,9 +67,14 @@ impl EmailFormSubject {
 }
 
 impl LinkMaker {
-    /// Links signed with `key`, on the public address of the current config.
-    pub fn new(key: LinkKey, config: watch::Receiver<Arc<Config>>) -> Self {
-        Self { key, config }
+    /// Links signed with `key`, on the public address of `settings`, for the series `series`
+    /// currently holds.
+    pub fn new(key: LinkKey, settings: LinksConfig, series: watch::Receiver<SeriesList>) -> Self {
+        Self {
+            key,
+            settings: Arc::new(settings),
+            series,
+        }
     }
 
     /// The key, for checking tokens.
@@ -75,13 +82,19 @@ impl LinkMaker {
         &self.key
     }
 
-    /// The current config.
-    pub fn config(&self) -> Arc<Config> {
-        self.config.borrow().clone()
+    /// The series as the current config has them.
+    pub fn series(&self) -> SeriesList {
+        self.series.borrow().clone()
+    }
+
+    /// The public address's origin (`https://invitebot.example.org`), if one is configured.
+    pub fn public_origin(&self) -> Option<String> {
+        let url = self.settings.public_url.as_ref()?;
+        Some(url.origin().ascii_serialization())
     }
 
     fn url(&self, kind: &str, token: &str) -> Option<String> {
-        self.config.borrow().links.url(&format!("/{kind}/{token}"))
+        self.settings.url(&format!("/{kind}/{token}"))
     }
 
     /// The one-click leave link for a member's invitations (it doesn't expire: invitations

@@ -21,6 +21,7 @@ use super::{EmailFormSubject, LinkMaker};
 use crate::core::email_address::EmailAddress;
 use crate::core::job::JobKind;
 use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
+use crate::core::series::series_by_id;
 use crate::roster::Roster;
 use crate::store::{Confirmed, NewJob, Store};
 
@@ -156,12 +157,7 @@ fn same_origin(headers: &HeaderMap, links: &LinkMaker) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
-    let ours = links
-        .config()
-        .links
-        .public_url
-        .as_ref()
-        .map(|u| u.origin().ascii_serialization());
+    let ours = links.public_origin();
     ours.is_some_and(|ours| origin.as_bytes() == ours.as_bytes())
 }
 
@@ -300,8 +296,8 @@ async fn leave(
         Ok(subject) => subject,
         Err(page) => return page,
     };
-    let config = state.links.config();
-    let Some(series) = config.series_by_id(&subject.series_id) else {
+    let series = state.links.series();
+    let Some(series) = series_by_id(&series, &subject.series_id) else {
         return Page::message(
             StatusCode::OK,
             "Nothing to do",

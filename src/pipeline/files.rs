@@ -95,7 +95,7 @@ impl Pipeline {
             Ok(config) => {
                 warn_about_restart_only_changes(&current, &config);
                 let config = Arc::new(config);
-                self.config.send_replace(config.clone());
+                self.published.replace(config.clone());
                 tracing::info!(path = %current.path.display(), series = config.series.len(), "configuration reloaded");
                 config
             }

@@ -29,7 +29,7 @@ use crate::config::Config;
 use crate::core::job::{JobKind, Outcome};
 use crate::core::member::Member;
 use crate::core::request::{self, EmailFinding, EmailSource, InviteRequest};
-use crate::core::series::Series;
+use crate::core::series::{Series, SeriesList};
 use crate::core::texts::{self, NoEmail};
 use crate::github::client::{Client, Profile};
 use crate::github::error::GitHubApiError;
@@ -138,9 +138,26 @@ pub struct ReconcileSummary {
     pub files: Vec<PathBuf>,
 }
 
+/// Where a reloaded config is published: whole, for the pipeline's own later reads, and as its
+/// series list, which the edges (webhook, link pages) read.
+pub struct Published {
+    /// The whole config.
+    pub config: watch::Sender<Arc<Config>>,
+    /// Its series.
+    pub series: watch::Sender<SeriesList>,
+}
+
+impl Published {
+    /// Publishes `config` to every reader.
+    fn replace(&self, config: Arc<Config>) {
+        self.series.send_replace(Arc::new(config.series.clone()));
+        self.config.send_replace(config);
+    }
+}
+
 /// The steps, with everything they need.
 pub struct Pipeline {
-    config: watch::Sender<Arc<Config>>,
+    published: Published,
     store: Arc<Store>,
     reconciler: Reconciler,
     github: Client,
@@ -150,16 +167,16 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// Puts the pipeline together. `config` publishes reloaded configs to the webhook.
+    /// Puts the pipeline together. `published` carries reloaded configs to the edges.
     pub fn new(
-        config: watch::Sender<Arc<Config>>,
+        published: Published,
         store: Arc<Store>,
         reconciler: Reconciler,
         github: Client,
         links: LinkMaker,
     ) -> Self {
         Self {
-            config,
+            published,
             store,
             reconciler,
             github,
@@ -169,7 +186,7 @@ impl Pipeline {
     }
 
     fn current(&self) -> Arc<Config> {
-        self.config.borrow().clone()
+        self.published.config.borrow().clone()
     }
 
     /// Works on the next due job, if any: finishes it (with its replies), schedules a retry, or

@@ -20,9 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{Notify, watch};
 
-use crate::config::Config;
-
-use crate::core::series::Series;
+use crate::core::series::{Series, SeriesList};
 
 use crate::core::job::JobKind;
 use crate::core::request::{InviteRequest, Triage, triage};
@@ -46,8 +44,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Failed signatures per source address.
     pub limiter: Arc<limits::FailedSignatureLimiter>,
-    /// The configuration (reloaded by the pipeline when the file changes).
-    pub config: watch::Receiver<Arc<Config>>,
+    /// The series (replaced by the pipeline when the config file changes).
+    pub series: watch::Receiver<SeriesList>,
     /// The state store: requests are committed here before the answer.
     pub store: Arc<Store>,
     /// Wakes the worker when a request was queued.
@@ -230,8 +228,8 @@ impl Decision {
 }
 
 async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
-    let config = state.config.borrow().clone();
-    let (series, kind) = match triage(&config.series, issues) {
+    let all_series = state.series.borrow().clone();
+    let (series, kind) = match triage(&all_series, issues) {
         Triage::NotAJoinRequest => {
             return Decision::Ignore("not-a-join-request", "ignored: not a join request\n");
         }
