@@ -18,7 +18,8 @@
 //! - [`issue_form`]: the shipped issue forms parse as join and leave requests;
 //! - [`properties`]: proptest properties of the parsers and writers of untrusted text;
 //! - [`calendar_python`]: the recurrence as Python's `icalendar` reads it;
-//! - [`harness_selftest`]: the harness itself.
+//! - [`harness_selftest`]: the harness itself;
+//! - [`architecture`]: the layering of `docs/architecture.md`, read from `src/`.
 //!
 //! # One process, tests on threads
 //!
@@ -33,6 +34,7 @@
 
 mod common;
 
+mod architecture;
 mod calendar_python;
 mod cli;
 mod consent;
