@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod config;
 pub mod email;
+pub mod erasure;
 pub mod event;
 pub mod github;
 pub mod healthcheck;

@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use crate::calendar::{Method, Person};
 use crate::config::{MailConfig, MailTransport};
 
+pub mod files;
 mod smtp;
 use smtp::{SmtpSender, SmtpTarget};
 
