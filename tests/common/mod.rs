@@ -78,9 +78,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(20);
 pub fn fixtures_dir() -> PathBuf {
     match std::env::var_os("INVITEBOT_FIXTURES_DIR") {
         Some(dir) => PathBuf::from(dir),
-        None => {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-webhooks")
-        }
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github-webhooks"),
     }
 }
 
