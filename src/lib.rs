@@ -9,6 +9,7 @@
 
 pub mod config;
 pub mod core;
+pub mod erasure;
 pub mod github;
 pub mod healthcheck;
 pub mod links;

@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use crate::core::calendar::{Method, Person};
 use crate::mail::settings::{MailConfig, MailTransport};
 
+pub mod files;
 pub mod settings;
 mod smtp;
 use smtp::{SmtpSender, SmtpTarget};

@@ -119,6 +119,21 @@ impl Store {
         })
     }
 
+    /// The addresses the store has for the person (what was sent to them, mail waiting for a
+    /// retry), in one series or all, lowercased. Personal data.
+    pub fn addresses_of(
+        &self,
+        login: &str,
+        series_id: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        let target = ErasureTarget {
+            login,
+            addresses: &[],
+            series_id,
+        };
+        self.with(|c| known_addresses(c, &target))
+    }
+
     /// Erases the person from the store (see the module docs for what that means per table),
     /// in one transaction, then overwrites the freed bytes and checkpoints the log.
     pub fn forget_member(&self, target: &ErasureTarget<'_>) -> Result<Erasure, StoreError> {

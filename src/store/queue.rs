@@ -568,6 +568,26 @@ impl Store {
         })
     }
 
+    /// Queues the jobs of a stored delivery again (`invitebot replay`), as pending jobs of a new
+    /// delivery id `replay:<delivery id>:<at>`; returns how many (none when the delivery needed
+    /// no work or is unknown).
+    pub fn replay_delivery(&self, delivery_id: &str, at: Timestamp) -> Result<usize, StoreError> {
+        let jobs = self.jobs_of_delivery(delivery_id)?;
+        let replay_id = format!("replay:{delivery_id}:{at}");
+        for job in &jobs {
+            self.add_job(&NewJob {
+                delivery_id: &replay_id,
+                action: "replay",
+                series_id: &job.series_id,
+                repo: &job.repo,
+                issue: job.issue,
+                request: &job.request,
+                once_per_issue: false,
+            })?;
+        }
+        Ok(jobs.len())
+    }
+
     /// Pending and failed replies, oldest first.
     pub fn open_replies(&self) -> Result<Vec<ReplyRecord>, StoreError> {
         self.with(|c| {
@@ -740,6 +760,33 @@ mod tests {
         assert_eq!(
             store.recent_deliveries(10).unwrap()[0].outcome,
             "already-handled"
+        );
+    }
+
+    #[test]
+    fn a_replay_queues_the_jobs_of_the_delivery_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        accept_one(&store, "d1");
+        let at = Timestamp::now();
+        assert_eq!(store.replay_delivery("unknown", at).unwrap(), 0);
+        assert_eq!(store.replay_delivery("d1", at).unwrap(), 1);
+        let replayed = store.jobs_of_delivery(&format!("replay:d1:{at}")).unwrap();
+        assert_eq!(replayed.len(), 1);
+        let original = &store.jobs_of_delivery("d1").unwrap()[0];
+        let job = &replayed[0];
+        assert_eq!(
+            (job.action.as_str(), job.status.as_str()),
+            ("replay", "pending")
+        );
+        assert_eq!(
+            (&job.series_id, &job.repo, job.issue, &job.request),
+            (
+                &original.series_id,
+                &original.repo,
+                original.issue,
+                &original.request
+            )
         );
     }
 
