@@ -2006,8 +2006,17 @@ async fn metrics_count_what_happened() {
         .post_webhook("ping", &new_delivery_id(), b"{}", Some("sha256=00".into()))
         .await;
     app.wait_for_github(GitHubMock::is_close_call, 1).await;
-    let (status, metrics) = app.server.get("/metrics").await;
-    assert_eq!(status, StatusCode::OK);
+    // GitHub answered the close; the outbox row is marked done right after, on the worker.
+    let mut poll = Poll::new(DEFAULT_WAIT);
+    let mut metrics = String::new();
+    while poll.next().await {
+        let (status, text) = app.server.get("/metrics").await;
+        assert_eq!(status, StatusCode::OK);
+        metrics = text;
+        if metrics.lines().any(|l| l == "invitebot_outbox_depth 0") {
+            break;
+        }
+    }
     for line in [
         "invitebot_deliveries_total{event=\"issues\",outcome=\"queued\"} 1",
         "invitebot_deliveries_total{event=\"ping\",outcome=\"ignored\"} 1",
