@@ -12,6 +12,7 @@ use crate::config::Config;
 
 use crate::mail::settings::MailTransport;
 
+use crate::core::identity::Login;
 use crate::core::series::Series;
 use crate::mail::files::{self as mail_files, MailFileError};
 use crate::roster::{self, RemoveOutcome, RosterError};
@@ -53,7 +54,7 @@ pub struct RosterRemoval {
     /// Its roster file.
     pub roster: PathBuf,
     /// The login as the roster had it, if they were on it (and now are not).
-    pub removed: Option<String>,
+    pub removed: Option<Login>,
 }
 
 /// The person and the state store.
@@ -274,7 +275,7 @@ mod tests {
         let removed: Vec<_> = report
             .rosters
             .iter()
-            .map(|r| (r.series_id.as_str(), r.removed.as_deref()))
+            .map(|r| (r.series_id.as_str(), r.removed.as_ref().map(Login::as_str)))
             .collect();
         assert_eq!(removed, [("a", Some("Ada-L")), ("b", Some("Ada-L"))]);
         assert_eq!(report.store.unwrap().erased.sent_records, 1);

@@ -279,7 +279,7 @@ impl Reconciler {
         series: &Series,
         member: &Member,
     ) -> Result<Option<RunReport>, ReconcileError> {
-        let login = member.github.to_lowercase();
+        let login = member.github.key();
         let previous = self
             .store
             .members(&series.id)?
@@ -392,7 +392,11 @@ impl Reconciler {
                 member,
                 reason: RequestReason::New | RequestReason::Rejoined,
                 ..
-            } => self.github.add_team_member(team, &member.github).await,
+            } => {
+                self.github
+                    .add_team_member(team, member.github.as_str())
+                    .await
+            }
             Action::Cancel {
                 reason: CancelReason::Removed | CancelReason::SeriesRemoved,
                 ..

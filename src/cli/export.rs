@@ -37,7 +37,7 @@ struct ExportedMember {
 impl From<&Member> for ExportedMember {
     fn from(member: &Member) -> Self {
         ExportedMember {
-            github: member.github.clone(),
+            github: member.github.to_string(),
             name: member.name.clone(),
             email: member.email.expose().to_string(),
             added: member.added.map(|d| d.to_string()),
@@ -59,7 +59,7 @@ pub fn run(
         let member = roster
             .members()
             .iter()
-            .filter(|m| login.is_none_or(|l| m.github.eq_ignore_ascii_case(l)))
+            .filter(|m| login.is_none_or(|l| m.github.is(l)))
             .map(ExportedMember::from)
             .collect();
         document.series.push(ExportedSeries {

@@ -5,6 +5,7 @@ use anyhow::Context;
 
 use invitebot::config::Config;
 use invitebot::core::email_address::EmailAddress;
+use invitebot::core::identity::Login;
 use invitebot::core::member::Member;
 use invitebot::roster::{self, AddOutcome, RemoveOutcome, Roster};
 
@@ -76,13 +77,11 @@ fn add(
 ) -> anyhow::Result<()> {
     let series = find_series(config, series_id)?;
     let email = EmailAddress::parse(email).context("--email")?;
-    anyhow::ensure!(
-        roster::is_valid_github_login(&github),
-        "--github {github:?} is not a GitHub login"
-    );
+    let login = Login::parse(&github)
+        .map_err(|_| anyhow::anyhow!("--github {github:?} is not a GitHub login"))?;
     let member = Member {
-        name: name.unwrap_or_else(|| github.clone()),
-        github,
+        name: name.unwrap_or(github),
+        github: login,
         email,
         added: Some(jiff::Zoned::now().date()),
         via: Some("invitebot roster add".to_string()),

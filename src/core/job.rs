@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::identity::Login;
 use crate::core::request::{EmailSource, InviteRequest, LeaveRequest};
 use crate::core::texts::NoEmail;
 
@@ -19,14 +20,14 @@ pub enum JobKind {
         /// The request, as the issue reads now.
         request: InviteRequest,
         /// Who added the label.
-        maintainer: String,
+        maintainer: Login,
     },
     /// A join request whose requester confirmed the address by the link in the mail.
     Confirmed(InviteRequest),
     /// To leave, by the one-click link in an invitation (no issue to answer on).
     LeaveByLink {
         /// The member's login.
-        login: String,
+        login: Login,
     },
 }
 

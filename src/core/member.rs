@@ -1,6 +1,7 @@
 //! A member of a meeting series, as the roster lists them.
 
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 
 /// One person on the roster.
 ///
@@ -8,7 +9,7 @@ use crate::core::email_address::EmailAddress;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// The GitHub login, as written in the file.
-    pub github: String,
+    pub github: Login,
     /// The display name; the login when the file gives none.
     pub name: String,
     /// The address invitations go to.

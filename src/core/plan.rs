@@ -76,7 +76,7 @@ impl Action {
     /// The login the action is for, lowercased.
     pub fn github(&self) -> String {
         match self {
-            Action::Request { member, .. } => member.github.to_lowercase(),
+            Action::Request { member, .. } => member.github.key(),
             Action::Cancel { github, .. } => github.clone(),
         }
     }
@@ -149,7 +149,7 @@ pub fn plan_series(
     let mut actions = Vec::new();
     let mut in_roster = HashSet::new();
     for member in members {
-        let login = member.github.to_lowercase();
+        let login = member.github.key();
         let previous = by_login.get(login.as_str()).copied();
         in_roster.insert(login);
         actions.extend(member_actions(member, previous, counter, &fingerprint));
@@ -283,7 +283,7 @@ impl Action {
             Action::Request {
                 member, sequence, ..
             } => MemberRecord {
-                github: member.github.to_lowercase(),
+                github: member.github.key(),
                 name: member.name.clone(),
                 email: member.email.expose().to_string(),
                 status: MemberStatus::Invited,

@@ -7,6 +7,7 @@ use regex::Regex;
 
 use crate::core::calendar::is_hidden_format;
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 use crate::core::series::Series;
 use crate::core::webhook_event::IssuesEvent;
 
@@ -27,7 +28,7 @@ pub enum Triage<'c> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InviteRequest {
     /// The requester's GitHub login (the issue's author).
-    pub login: String,
+    pub login: Login,
     /// The issue number.
     pub issue_number: u64,
     /// The name given in the issue form, if any.
@@ -85,7 +86,7 @@ pub struct FormSection {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LeaveRequest {
     /// The issue's author, who wants to leave.
-    pub login: String,
+    pub login: Login,
     /// The issue number.
     pub issue_number: u64,
 }
@@ -106,7 +107,7 @@ pub fn triage<'c>(series: &'c [Series], event: &IssuesEvent) -> Triage<'c> {
         (Some(series), _) => Triage::LeaveRequest(
             series,
             LeaveRequest {
-                login: event.issue.user.login.clone(),
+                login: Login::new(&event.issue.user.login),
                 issue_number: event.issue.number,
             },
         ),
@@ -146,7 +147,7 @@ pub fn read_request(event: &IssuesEvent) -> InviteRequest {
     let body = event.issue.body.as_deref().unwrap_or("");
     let form = parse_form(body);
     InviteRequest {
-        login: event.issue.user.login.clone(),
+        login: Login::new(&event.issue.user.login),
         issue_number: event.issue.number,
         name: form_name(&form),
         email: find_email(body, &form),

@@ -10,6 +10,8 @@ pub mod token;
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
+
+use crate::core::identity::Login;
 use tokio::sync::watch;
 
 use crate::core::series::SeriesList;
@@ -40,7 +42,7 @@ pub struct EmailFormSubject {
     /// The issue.
     pub issue: u64,
     /// The requester.
-    pub login: String,
+    pub login: Login,
 }
 
 impl EmailFormSubject {
@@ -61,7 +63,7 @@ impl EmailFormSubject {
             series_id: series_id.to_string(),
             repo: repo.to_string(),
             issue: issue.parse().ok()?,
-            login: login.to_string(),
+            login: Login::new(login),
         })
     }
 }
@@ -99,7 +101,7 @@ impl LinkMaker {
 
     /// The one-click leave link for a member's invitations (it doesn't expire: invitations
     /// stay in calendars for years).
-    pub fn leave_url(&self, series_id: &str, login: &str, address: &str) -> Option<String> {
+    pub fn leave_url(&self, series_id: &str, login: &Login, address: &str) -> Option<String> {
         let subject = token::leave_subject(series_id, login, address);
         self.url("leave", &self.key.sign(Purpose::Leave, &subject, None))
     }

@@ -312,7 +312,7 @@ async fn leave(
     let member = tokio::task::spawn_blocking(move || {
         Roster::load(&path).map(|roster| {
             roster
-                .find_login(&login)
+                .find_login(login.as_str())
                 .is_some_and(|m| address_digest(m.email.expose()) == digest)
         })
     })

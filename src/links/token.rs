@@ -17,6 +17,8 @@ use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::core::identity::Login;
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// The text every MAC starts with: a key used elsewhere can't produce a valid token.
@@ -152,12 +154,8 @@ pub fn address_digest(address: &str) -> String {
 }
 
 /// The subject of a leave token: series, member (lower-case login) and address digest.
-pub fn leave_subject(series_id: &str, login: &str, address: &str) -> String {
-    format!(
-        "{series_id}\n{}\n{}",
-        login.to_lowercase(),
-        address_digest(address)
-    )
+pub fn leave_subject(series_id: &str, login: &Login, address: &str) -> String {
+    format!("{series_id}\n{}\n{}", login.key(), address_digest(address))
 }
 
 /// The parts of a leave token's subject.
@@ -165,8 +163,8 @@ pub fn leave_subject(series_id: &str, login: &str, address: &str) -> String {
 pub struct LeaveSubject {
     /// The series.
     pub series_id: String,
-    /// The member's login, lower-case.
-    pub login: String,
+    /// The member's login.
+    pub login: Login,
     /// [`address_digest`] of the address the invitation went to.
     pub digest: String,
 }
@@ -178,7 +176,7 @@ impl LeaveSubject {
         let (series_id, login, digest) = (parts.next()?, parts.next()?, parts.next()?);
         parts.next().is_none().then(|| Self {
             series_id: series_id.to_string(),
-            login: login.to_string(),
+            login: Login::new(login),
             digest: digest.to_string(),
         })
     }
@@ -256,10 +254,10 @@ mod tests {
 
     #[test]
     fn leave_subjects_round_trip_and_bind_the_address() {
-        let subject = leave_subject("ispo-wg", "Ada", "Ada@Example.org");
+        let subject = leave_subject("ispo-wg", &Login::new("Ada"), "Ada@Example.org");
         let parsed = LeaveSubject::parse(&subject).unwrap();
         assert_eq!(parsed.series_id, "ispo-wg");
-        assert_eq!(parsed.login, "ada");
+        assert_eq!(parsed.login.as_str(), "ada");
         assert_eq!(parsed.digest, address_digest("ada@example.org"));
         assert_ne!(parsed.digest, address_digest("eve@example.org"));
         assert!(!subject.contains("example.org"));

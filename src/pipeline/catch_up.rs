@@ -26,10 +26,7 @@ impl Pipeline {
         let config = self.current();
         let mut repos: Vec<RepoName> = Vec::new();
         for series in &config.series {
-            if !repos
-                .iter()
-                .any(|r| r.to_string().eq_ignore_ascii_case(&series.repo.to_string()))
-            {
+            if !repos.contains(&series.repo) {
                 repos.push(series.repo.clone());
             }
         }

@@ -13,7 +13,7 @@ use super::{Clearance, LazyProfile, Pipeline, PipelineError, Progress, Reply, re
 
 use crate::core::calendar::Person;
 use crate::core::email_address::EmailAddress;
-use crate::core::identity::RepoName;
+use crate::core::identity::{Login, RepoName};
 use crate::core::job::{Hold, Outcome};
 use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
 use crate::core::series::Series;
@@ -48,14 +48,17 @@ impl Pipeline {
     ) -> Result<Option<(Outcome, Vec<Reply>)>, PipelineError> {
         let path = series.roster.clone();
         let roster = super::blocking(move || Roster::load(&path)).await??;
-        let member = roster.find_login(&candidate.request.login).is_some();
+        let member = roster
+            .find_login(candidate.request.login.as_str())
+            .is_some();
         if clearance == Clearance::None
             && let Some(hold) = self
                 .hold(series, &candidate.request.login, member, profile)
                 .await?
         {
             tracing::info!(series = %series.id, issue = job.issue, reason = hold.as_str(), "request waits for a maintainer's approval");
-            let comment = texts::needs_approval_comment(series, &candidate.request.login, hold);
+            let comment =
+                texts::needs_approval_comment(series, candidate.request.login.as_str(), hold);
             let labels = [series.guard.approval_label.clone()];
             return Ok(Some((
                 Outcome::NeedsApproval(hold),
@@ -77,7 +80,7 @@ impl Pipeline {
     async fn hold(
         &self,
         series: &Series,
-        login: &str,
+        login: &Login,
         member: bool,
         profile: &mut LazyProfile<'_>,
     ) -> Result<Option<Hold>, PipelineError> {
@@ -90,7 +93,9 @@ impl Pipeline {
             }
         }
         if guard.max_requests_per_person_per_day > 0 {
-            let mailed = self.store.mailed_requests_since(&series.id, login, since)?;
+            let mailed = self
+                .store
+                .mailed_requests_since(&series.id, login.as_str(), since)?;
             if mailed >= guard.max_requests_per_person_per_day {
                 return Ok(Some(Hold::PersonLimit));
             }
@@ -132,7 +137,7 @@ impl Pipeline {
                     series_id: &series.id,
                     repo: &job.repo,
                     issue: job.issue,
-                    login: &candidate.request.login,
+                    login: candidate.request.login.as_str(),
                     request: &confirmed.to_json(),
                     expires_at: now + CONFIRM_VALID,
                 })?;
@@ -170,7 +175,8 @@ impl Pipeline {
             }
         }
         tracing::info!(series = %series.id, issue = job.issue, to = %candidate.email, "confirmation mail sent");
-        let comment = texts::awaiting_confirmation_comment(series, &candidate.request.login);
+        let comment =
+            texts::awaiting_confirmation_comment(series, candidate.request.login.as_str());
         Ok((Outcome::AwaitingConfirmation, replies(comment, &[], false)))
     }
 
@@ -181,21 +187,21 @@ impl Pipeline {
         job: &JobRecord,
         series: &Series,
         request: &InviteRequest,
-        maintainer: &str,
+        maintainer: &Login,
         progress: Progress,
     ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
         let repo = RepoName::parse(&job.repo)
             .ok_or_else(|| PipelineError::BadRequest(format!("repository {:?}", job.repo)))?;
         let allowed = self
             .github
-            .is_maintainer(&repo, maintainer)
+            .is_maintainer(&repo, maintainer.as_str())
             .await
             .map_err(PipelineError::Approval)?;
         if !allowed {
-            tracing::warn!(series = %series.id, issue = job.issue, user = maintainer, "approval label added by someone without write access: ignored");
+            tracing::warn!(series = %series.id, issue = job.issue, user = %maintainer, "approval label added by someone without write access: ignored");
             return Ok((Outcome::ApprovalIgnored, Vec::new()));
         }
-        tracing::info!(series = %series.id, issue = job.issue, maintainer, "request approved");
+        tracing::info!(series = %series.id, issue = job.issue, maintainer = %maintainer, "request approved");
         let (outcome, mut replies) = self
             .join(job, series, request, progress, Clearance::Approved)
             .await?;
@@ -213,7 +219,7 @@ impl Pipeline {
         request: &InviteRequest,
         reason: NoEmail,
     ) -> (Outcome, Vec<Reply>) {
-        let mut comment = texts::needs_email_comment(series, &request.login, reason);
+        let mut comment = texts::needs_email_comment(series, request.login.as_str(), reason);
         let subject = EmailFormSubject {
             series_id: series.id.clone(),
             repo: job.repo.clone(),

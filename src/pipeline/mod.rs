@@ -26,6 +26,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 
+use crate::core::identity::Login;
 use crate::core::job::{JobKind, Outcome};
 use crate::core::member::Member;
 use crate::core::request::{self, EmailFinding, EmailSource, InviteRequest};
@@ -329,7 +330,7 @@ impl Pipeline {
                 .name
                 .as_deref()
                 .and_then(request::clean_name)
-                .unwrap_or_else(|| request.login.clone()),
+                .unwrap_or_else(|| request.login.to_string()),
         };
         if progress.added.is_none() {
             let candidate = guard::Candidate {
@@ -372,7 +373,7 @@ impl Pipeline {
         }
         self.bring_up_to_date(series, &member, again).await?;
         let next = series.schedule.next_occurrences(jiff::Timestamp::now(), 1);
-        let comment = texts::invited_comment(series, &request.login, next.first(), again);
+        let comment = texts::invited_comment(series, request.login.as_str(), next.first(), again);
         let outcome = if again {
             Outcome::InvitedAgain
         } else {
@@ -392,7 +393,7 @@ impl Pipeline {
         member: &Member,
         again: bool,
     ) -> Result<(), PipelineError> {
-        let login = member.github.to_lowercase();
+        let login = member.github.key();
         let (report, acted) = self.reconcile_series(series).await?;
         check_sent(&report, &login)?;
         let state = self
@@ -420,7 +421,7 @@ impl Pipeline {
         &mut self,
         job_id: i64,
         series: &Series,
-        login: &str,
+        login: &Login,
         on_issue: bool,
         progress: Progress,
     ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
@@ -451,11 +452,11 @@ impl Pipeline {
             }
         };
         if !removed {
-            let comment = texts::not_a_member_comment(series, login);
+            let comment = texts::not_a_member_comment(series, login.as_str());
             return Ok((Outcome::NotAMember, reply(comment)));
         }
-        let display_login = login;
-        let login = login.to_lowercase();
+        let display_login = login.as_str();
+        let login = login.key();
         let (report, _) = self.reconcile_series(series).await?;
         check_sent(&report, &login)?;
         match self.reconciler.member_sync(series, &login, None)? {
@@ -573,12 +574,12 @@ async fn blocking<T: Send + 'static>(
 /// know (404) has an empty profile.
 struct LazyProfile<'a> {
     github: &'a Client,
-    login: &'a str,
+    login: &'a Login,
     profile: Option<Profile>,
 }
 
 impl<'a> LazyProfile<'a> {
-    fn new(github: &'a Client, login: &'a str) -> Self {
+    fn new(github: &'a Client, login: &'a Login) -> Self {
         Self {
             github,
             login,
@@ -588,7 +589,7 @@ impl<'a> LazyProfile<'a> {
 
     async fn get(&mut self) -> Result<&Profile, PipelineError> {
         if self.profile.is_none() {
-            let profile = match self.github.profile(self.login).await {
+            let profile = match self.github.profile(self.login.as_str()).await {
                 Ok(profile) => profile,
                 Err(error) if error.is_not_found() => Profile::default(),
                 Err(error) => return Err(PipelineError::Profile(error)),

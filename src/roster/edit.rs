@@ -52,7 +52,7 @@ pub fn add(path: &Path, member: Member) -> Result<AddOutcome, RosterError> {
     let member = writable(path, member)?;
     let text = read(path)?;
     let roster = Roster::parse(&text, path)?;
-    if let Some(existing) = roster.find(&member.github, Some(&member.email)) {
+    if let Some(existing) = roster.find(member.github.as_str(), Some(&member.email)) {
         return Ok(AddOutcome::AlreadyMember(existing.clone()));
     }
     parse_document(&text, path)?;
@@ -105,8 +105,8 @@ pub fn remove(path: &Path, github: &str) -> Result<RemoveOutcome, RosterError> {
         return Ok(RemoveOutcome::NotAMember);
     };
     let check_failed = |path| RosterError::RemoveCheck { path };
-    let new_text =
-        without_member(&document, &removed.github).ok_or_else(|| check_failed(path.to_owned()))?;
+    let new_text = without_member(&document, removed.github.as_str())
+        .ok_or_else(|| check_failed(path.to_owned()))?;
     // The new text must read back as the other members, unchanged.
     let others = roster
         .members()
@@ -128,7 +128,7 @@ fn writable(path: &Path, member: Member) -> Result<Member, RosterError> {
         path: path.to_owned(),
         reason,
     };
-    if !is_valid_github_login(&member.github) {
+    if !is_valid_github_login(member.github.as_str()) {
         return Err(bad_member(
             "the GitHub login is not valid (1 to 39 ASCII letters, digits or hyphens, not \
              starting or ending with a hyphen)",
@@ -139,7 +139,7 @@ fn writable(path: &Path, member: Member) -> Result<Member, RosterError> {
     }
     Ok(Member {
         name: if member.name.trim().is_empty() {
-            member.github.clone()
+            member.github.to_string()
         } else {
             member.name
         },

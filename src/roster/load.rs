@@ -12,8 +12,9 @@ use toml::Spanned;
 use crate::core::email_address::EmailAddress;
 
 use super::error::RosterError;
-use super::model::{Roster, is_valid_github_login};
+use super::model::Roster;
 use super::problems::{Problem, from_toml, invalid_at, line_number};
+use crate::core::identity::{InvalidLogin, Login};
 use crate::core::member::Member;
 
 impl Roster {
@@ -101,23 +102,21 @@ impl RawMember {
     /// login.
     fn validate(self) -> Result<Entry, Located> {
         let github_at = self.github.span().start;
-        let github = self.github.into_inner();
-        if !is_valid_github_login(&github) {
-            return Err((github_at, Problem::InvalidLogin));
-        }
+        let github = Login::parse(self.github.get_ref())
+            .map_err(|InvalidLogin| (github_at, Problem::InvalidLogin))?;
         let email_at = self.email.span().start;
         let email = EmailAddress::parse(self.email.get_ref()).map_err(|_| {
-            let member = github.clone();
+            let member = github.to_string();
             (email_at, Problem::InvalidEmail { member })
         })?;
         let name = match self.name.map(Spanned::into_inner) {
             Some(name) if !name.trim().is_empty() => name,
-            _ => github.clone(),
+            _ => github.to_string(),
         };
         let added = match self.added {
             None => None,
             Some(added) => Some(parse_added(added.get_ref()).map_err(|reason| {
-                let member = github.clone();
+                let member = github.to_string();
                 (added.span().start, Problem::InvalidDate { member, reason })
             })?),
         };
@@ -142,7 +141,7 @@ impl RawMember {
 /// member made loading a 10,000-member roster take seconds).
 struct Seen {
     /// Each login, with the offset of its value.
-    logins: HashMap<String, usize>,
+    logins: HashMap<Login, usize>,
     /// Each address, with the index of its member and the offset of its value.
     emails: HashMap<String, (usize, usize)>,
 }
@@ -159,19 +158,19 @@ impl Seen {
     /// or its address is already among them.
     fn record(&mut self, entry: &Entry, members: &[Member], text: &str) -> Result<(), Located> {
         let member = &entry.member;
-        let login = member.github.to_ascii_lowercase();
+        let login = member.github.clone();
         let email = member.email.expose().to_ascii_lowercase();
         if let Some(&offset) = self.logins.get(&login) {
             let problem = Problem::DuplicateLogin {
-                login: member.github.clone(),
+                login: member.github.to_string(),
                 first_line: line_number(text, offset),
             };
             return Err((entry.github_at, problem));
         }
         if let Some(&(index, offset)) = self.emails.get(&email) {
             let problem = Problem::DuplicateEmail {
-                member: member.github.clone(),
-                other: members[index].github.clone(),
+                member: member.github.to_string(),
+                other: members[index].github.to_string(),
                 first_line: line_number(text, offset),
             };
             return Err((entry.email_at, problem));

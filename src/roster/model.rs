@@ -7,6 +7,7 @@ pub(super) const MEMBER_KEYS: &[&str] = &["github", "name", "email", "added", "v
 /// The keys allowed at the top level of the file.
 pub(super) const TOP_LEVEL_KEYS: &[&str] = &["member"];
 
+use crate::core::identity::Login;
 use crate::core::member::Member;
 
 /// The validated members of one roster file, in file order.
@@ -36,9 +37,7 @@ impl Roster {
 
     /// A member by login (case-insensitive).
     pub fn find_login(&self, github: &str) -> Option<&Member> {
-        self.members
-            .iter()
-            .find(|member| member.github.eq_ignore_ascii_case(github))
+        self.members.iter().find(|member| member.github.is(github))
     }
 
     /// A member by login (case-insensitive) or, failing that, by email (case-insensitive).
@@ -53,14 +52,9 @@ impl Roster {
 }
 
 /// Whether `login` is a GitHub login: 1 to 39 ASCII letters, digits or hyphens, not starting or
-/// ending with a hyphen.
+/// ending with a hyphen (see [`Login::parse`]).
 pub fn is_valid_github_login(login: &str) -> bool {
-    (1..=39).contains(&login.len())
-        && login
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-')
-        && !login.starts_with('-')
-        && !login.ends_with('-')
+    Login::parse(login).is_ok()
 }
 
 #[cfg(test)]

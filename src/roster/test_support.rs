@@ -42,7 +42,7 @@ pub(super) fn email(text: &str) -> EmailAddress {
 /// A member with every key set.
 pub(super) fn member(github: &str, name: &str, address: &str) -> Member {
     Member {
-        github: github.to_owned(),
+        github: github.into(),
         name: name.to_owned(),
         email: email(address),
         added: Some(date(2026, 12, 1)),

@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{Notify, watch};
 
+use crate::core::identity::Login;
 use crate::core::series::{Series, SeriesList};
 
 use crate::core::job::JobKind;
@@ -282,7 +283,7 @@ async fn approval(
     }
     let kind = JobKind::Approved {
         request,
-        maintainer: issues.sender.login.clone(),
+        maintainer: Login::new(&issues.sender.login),
     };
     Decision::Queue {
         series_id: series.id.clone(),

@@ -1,5 +1,6 @@
 use super::*;
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 use crate::core::series::testing::{sample_series, schedule};
 use crate::core::series_event::EventSnapshot;
 
@@ -8,7 +9,7 @@ fn roster(members: &[(&str, &str)]) -> Vec<Member> {
     members
         .iter()
         .map(|(github, email)| Member {
-            github: github.to_string(),
+            github: Login::new(github),
             name: github.to_string(),
             email: EmailAddress::parse(email).unwrap(),
             added: None,
