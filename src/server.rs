@@ -24,9 +24,13 @@ use crate::reconcile::Reconciler;
 use crate::roster::{Roster, RosterError};
 use crate::store::{GroupCommit, Store, StoreError};
 use crate::watch::FileWatcher;
+use crate::webhook::budget::RequestBudget;
+use crate::webhook::connections::{self, ConnectionLimits};
 use crate::webhook::delivery_log::DeliveryLog;
 use crate::webhook::limits::FailedSignatureLimiter;
-use crate::webhook::{self, AppState};
+use crate::webhook::rejections::Rejections;
+use crate::webhook::settings::ServerConfig;
+use crate::webhook::{self, AdminState, AppState};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -113,13 +117,8 @@ pub async fn run(
             "no GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN) or GitHub App (INVITEBOT_GITHUB_APP_ID, INVITEBOT_GITHUB_APP_KEY_FILE): replies on issues will be logged, not sent"
         );
     }
-    let addr = config.server.listen;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServeError::Listen { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ServeError::Listen { addr, source })?;
+    let listener = bind(config.server.listen).await?;
+    let admin_listener = bind(config.server.admin_listen).await?;
 
     let edge = config.server.clone();
     let failed_signature_limit = config.webhook.failed_signature_limit;
@@ -157,26 +156,38 @@ pub async fn run(
     let (delivery_log, delivery_log_writer) =
         DeliveryLog::start(store.clone()).map_err(ServeError::Worker)?;
     let accepts = GroupCommit::start(store.clone()).map_err(ServeError::Worker)?;
+    let rejections = Arc::new(Rejections::default());
+    rejections.clone().log_every(edge.log_summary_interval);
+    let limiter = Arc::new(FailedSignatureLimiter::new(failed_signature_limit));
+    let admin = AdminState {
+        store: store.clone(),
+        metrics,
+    };
     let state = AppState {
         secrets,
         max_body_bytes: edge.max_body_bytes,
-        max_in_flight: edge.max_in_flight,
         request_timeout: edge.request_timeout,
-        limiter: Arc::new(FailedSignatureLimiter::new(failed_signature_limit)),
+        budget: RequestBudget::new(&edge, rejections.clone(), limiter.clone()),
+        limiter,
+        rejections: rejections.clone(),
         series: series_rx,
         store,
         wake: wake.work.clone(),
         delivery_log,
         accepts,
-        metrics,
     };
-
-    tracing::info!("listening on {local}");
-    // The peer's address feeds the failed-signature limit.
-    let app = webhook::router(state, pages::router(pages))
-        .into_make_service_with_connect_info::<SocketAddr>();
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let listeners = Listeners {
+        public: listener,
+        admin: admin_listener,
+    };
+    listeners
+        .serve(
+            webhook::router(state, pages::router(pages)),
+            webhook::admin_router(admin),
+            &edge,
+            rejections,
+            shutdown,
+        )
         .await;
     tracing::info!("stopped accepting deliveries; finishing the step in progress");
     // The router (and with it every sender) is gone: the log writes what it holds and ends.
@@ -193,10 +204,65 @@ pub async fn run(
         ),
     }
     tracing::info!("stopped");
-    served.map_err(|source| ServeError::Listen {
-        addr: local,
-        source,
-    })
+    Ok(())
+}
+
+/// Binds `addr`, or says which address could not be had.
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr, source })
+}
+
+/// The two listeners: public (webhook, link pages) and operations (metrics, readiness).
+struct Listeners {
+    public: TcpListener,
+    admin: TcpListener,
+}
+
+impl Listeners {
+    /// Serves `public` and `admin` until `shutdown` completes, then until every connection of
+    /// both has finished its request.
+    async fn serve(
+        self,
+        public: axum::Router,
+        admin: axum::Router,
+        edge: &ServerConfig,
+        rejections: Arc<Rejections>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) {
+        let (stop, stopping) = watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let stopped = |mut stopping: watch::Receiver<bool>| async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        for (what, listener) in [
+            ("listening on", &self.public),
+            ("operations endpoints on", &self.admin),
+        ] {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("{what} {addr}");
+            }
+        }
+        let admin = connections::serve(
+            self.admin,
+            admin,
+            ConnectionLimits::admin(edge),
+            rejections.clone(),
+            stopped(stopping.clone()),
+        );
+        let public = connections::serve(
+            self.public,
+            public,
+            ConnectionLimits::public(edge),
+            rejections,
+            stopped(stopping),
+        );
+        tokio::join!(admin, public);
+    }
 }
 
 /// Runs the worker on a thread of its own with its own runtime: its SQLite calls and file I/O

@@ -22,6 +22,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 pub const DELIVERIES_TOTAL: &str = "invitebot_deliveries_total";
 /// `invitebot_signature_failures_total`.
 pub const SIGNATURE_FAILURES_TOTAL: &str = "invitebot_signature_failures_total";
+/// `invitebot_rejections_total{reason}`.
+pub const REJECTIONS_TOTAL: &str = "invitebot_rejections_total";
 /// `invitebot_delivery_log_dropped_total`.
 pub const DELIVERY_LOG_DROPPED_TOTAL: &str = "invitebot_delivery_log_dropped_total";
 /// `invitebot_sends_total{kind,result}`.
@@ -108,6 +110,10 @@ fn describe() {
         "Messages and GitHub writes attempted, by kind (mail, comment, labels, close, team) and result (ok, retry, failed)."
     );
     describe_counter!(RETRIES_TOTAL, "Sends scheduled to be tried again.");
+    describe_counter!(
+        REJECTIONS_TOTAL,
+        "Requests and connections the edge turned away, by reason (bad-signature, source-limited, too-large, unreadable, timeout, busy, body-budget, connection-refused, bad-head, bad-link)."
+    );
     describe_counter!(
         DELIVERY_LOG_DROPPED_TOTAL,
         "Ignored deliveries not recorded because the delivery log writer was behind."

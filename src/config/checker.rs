@@ -3,25 +3,19 @@
 //! [`links`](super::links).
 
 use std::collections::HashSet;
-use std::fmt;
-use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use lettre::message::Mailbox;
 use secrecy::SecretString;
 use toml::Spanned;
 
-use super::raw::{RawConfig, RawGitHub, RawMail, RawServer, RawWebhook};
-use super::{
-    Config, ConfigError, DEFAULT_CATCH_UP_DAYS, DEFAULT_FAILED_SIGNATURE_LIMIT,
-    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUEST_TIMEOUT_SECS, Env, env,
-};
+use super::raw::{RawConfig, RawGitHub, RawMail, RawWebhook};
+use super::{Config, ConfigError, DEFAULT_CATCH_UP_DAYS, DEFAULT_FAILED_SIGNATURE_LIMIT, Env, env};
 use crate::github::auth::AppCredentials;
 use crate::github::settings::GitHubConfig;
 use crate::mail::settings::{MailConfig, MailTransport};
-use crate::webhook::settings::{ServerConfig, WebhookConfig, WebhookSecrets};
+use crate::webhook::settings::{WebhookConfig, WebhookSecrets};
 
 /// Turns the raw file into checked values, with the context every error needs.
 pub(super) struct Checker<'a> {
@@ -82,44 +76,6 @@ impl Checker<'_> {
             data_dir,
             series,
         })
-    }
-
-    fn server(&self, raw: RawServer) -> Result<ServerConfig, ConfigError> {
-        let listen = match self.env.var(env::LISTEN) {
-            Some(text) => text.parse().map_err(|_| {
-                ConfigError::file(self.path, format!("{} = {text:?} is not an address like 127.0.0.1:8080", env::LISTEN))
-            })?,
-            None => match raw.listen {
-                Some(text) => text.get_ref().parse().map_err(|_| {
-                    self.err(text.span(), "`listen` must be an IP address and port, like \"127.0.0.1:8080\" or \"0.0.0.0:8080\"")
-                })?,
-                None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            },
-        };
-        let max_body_bytes = self.at_least(raw.max_body_bytes, 1024, "max_body_bytes")?;
-        let max_in_flight = self.at_least(raw.max_in_flight, 1, "max_in_flight")?;
-        let timeout = self.at_least(raw.request_timeout_secs, 1, "request_timeout_secs")?;
-        Ok(ServerConfig {
-            listen,
-            max_body_bytes: max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            max_in_flight: max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-            request_timeout: Duration::from_secs(timeout.unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECS)),
-        })
-    }
-
-    /// The value of the optional number `key`, which must be at least `min`.
-    fn at_least<T: PartialOrd + fmt::Display>(
-        &self,
-        value: Option<Spanned<T>>,
-        min: T,
-        key: &str,
-    ) -> Result<Option<T>, ConfigError> {
-        match value {
-            Some(n) if *n.get_ref() < min => {
-                Err(self.err(n.span(), format!("`{key}` must be at least {min}")))
-            }
-            other => Ok(other.map(Spanned::into_inner)),
-        }
     }
 
     fn webhook(&self, raw: RawWebhook) -> Result<WebhookConfig, ConfigError> {

@@ -3,6 +3,8 @@
 
 /// `[server] listen`.
 pub const LISTEN: &str = "INVITEBOT_LISTEN";
+/// `[server] admin_listen`.
+pub const ADMIN_LISTEN: &str = "INVITEBOT_ADMIN_LISTEN";
 /// The webhook secrets, comma-separated (instead of `[webhook] secret_file`).
 pub const WEBHOOK_SECRET: &str = "INVITEBOT_WEBHOOK_SECRET";
 /// `[github] api_url`.

@@ -19,6 +19,7 @@ mod error;
 mod links;
 mod raw;
 mod series;
+mod server;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -35,12 +36,6 @@ pub use links::{
 pub const DEFAULT_CONFIG_PATH: &str = "config/invitebot.toml";
 /// How far back the first catch-up looks by default.
 pub const DEFAULT_CATCH_UP_DAYS: u32 = 7;
-/// The default limit on a webhook body (GitHub caps payloads at 25 MB; ours are ~15 KB).
-pub const DEFAULT_MAX_BODY_BYTES: usize = 5 * 1024 * 1024;
-/// How many requests are handled at once by default.
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
-/// How long a request may take by default (GitHub gives up after 10 s).
-pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 10;
 /// Failed signatures allowed per source address and minute by default.
 pub const DEFAULT_FAILED_SIGNATURE_LIMIT: u32 = 60;
 

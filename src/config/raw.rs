@@ -24,9 +24,17 @@ pub(super) struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawServer {
     pub(super) listen: Option<Spanned<String>>,
+    pub(super) admin_listen: Option<Spanned<String>>,
     pub(super) max_body_bytes: Option<Spanned<usize>>,
     pub(super) max_in_flight: Option<Spanned<usize>>,
+    pub(super) max_in_flight_per_source: Option<Spanned<usize>>,
+    pub(super) max_buffered_bytes: Option<Spanned<usize>>,
+    pub(super) max_connections: Option<Spanned<usize>>,
+    pub(super) max_connections_per_source: Option<Spanned<usize>>,
     pub(super) request_timeout_secs: Option<Spanned<u64>>,
+    pub(super) header_timeout_secs: Option<Spanned<u64>>,
+    pub(super) idle_timeout_secs: Option<Spanned<u64>>,
+    pub(super) log_summary_secs: Option<Spanned<u64>>,
     pub(super) public_url: Option<Spanned<String>>,
     pub(super) link_secret_file: Option<Spanned<String>>,
 }

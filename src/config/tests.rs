@@ -62,7 +62,10 @@ fn the_shipped_config_loads() {
 fn defaults_and_relative_paths() {
     let config = load(MINIMAL).unwrap();
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
-    assert_eq!(config.server.max_body_bytes, DEFAULT_MAX_BODY_BYTES);
+    assert_eq!(
+        config.server.max_body_bytes,
+        crate::webhook::settings::ServerConfig::default().max_body_bytes
+    );
     assert_eq!(config.data_dir, Path::new("/etc/invitebot/data"));
     assert!(
         matches!(&config.mail.transport, MailTransport::File { dir } if dir == Path::new("/etc/invitebot/data/mail"))
@@ -205,7 +208,10 @@ fn the_secret_variable_is_a_comma_separated_list_and_wins_over_the_file() {
 #[test]
 fn edge_limits_have_defaults_and_lower_bounds() {
     let config = load(MINIMAL).unwrap();
-    assert_eq!(config.server.max_in_flight, DEFAULT_MAX_IN_FLIGHT);
+    assert_eq!(
+        config.server.max_in_flight,
+        crate::webhook::settings::ServerConfig::default().max_in_flight
+    );
     assert_eq!(config.server.request_timeout, Duration::from_secs(10));
     assert_eq!(
         config.webhook.failed_signature_limit,

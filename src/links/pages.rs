@@ -122,8 +122,9 @@ fn button_form(text: &str, button: &str) -> String {
     )
 }
 
+/// The page for a refused link (counted, not logged, by the edge: a flood of forged links must
+/// not flood the log).
 fn bad_link(error: TokenError) -> Page {
-    tracing::info!(reason = %error, "link refused");
     match error {
         TokenError::Expired => Page::message(
             StatusCode::GONE,

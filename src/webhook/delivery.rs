@@ -1,8 +1,14 @@
-//! The [`VerifiedDelivery`] extractor: a request becomes a delivery only if its source has not
-//! used up its failed signatures, its body fits the limit and its signature matches. Nothing is
-//! parsed before the signature is checked, and a rejected request never reaches the store.
+//! The [`VerifiedDelivery`] extractor: a request becomes a delivery only if its body fits the
+//! limit and the memory budget and its signature matches. Nothing is parsed before the signature
+//! is checked, and a rejected request never reaches the store or writes a log line of its own
+//! (rejections are counted and summarised, see [`super::rejections`]).
+//!
+//! A source that used up its failed signatures has its bad requests answered `429`, a request
+//! without a well-formed signature header before its body is read; a correctly signed delivery
+//! from it is still verified and accepted, so a flood from a shared address (a proxy, GitHub's
+//! own delivery hosts) can't lock GitHub out.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -11,6 +17,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::budget::{self, BodyBytes};
+use super::rejections::Reason;
 use super::signature::{self, SignatureError};
 
 /// A webhook delivery whose body is GitHub's, byte for byte.
@@ -22,75 +30,81 @@ pub struct VerifiedDelivery {
     pub delivery_id: String,
     /// The raw body.
     pub body: Bytes,
+    /// The memory budget the body holds while the delivery lives.
+    _held: BodyBytes,
 }
 
 /// Why a request is not a verified delivery; each becomes a short plain-text answer.
 #[derive(Debug)]
 pub enum Rejection {
-    /// The source sent too many bad signatures lately; it may try again after `retry_after`.
+    /// The source sent too many bad requests lately and this one is not correctly signed; it may
+    /// try again after `retry_after`.
     Blocked {
-        delivery_id: String,
+        /// How long the source's window still runs.
         retry_after: Duration,
     },
     /// The body is larger than the limit.
-    TooLarge { delivery_id: String },
+    TooLarge,
+    /// The bytes buffered for bodies reached the budget (or this source's share of it).
+    NoRoom,
     /// The body could not be read.
-    Unreadable { delivery_id: String },
+    Unreadable,
     /// The signature is missing or wrong.
-    Signature {
-        delivery_id: String,
-        error: SignatureError,
-    },
+    Signature(SignatureError),
     /// No `X-GitHub-Event` header.
-    NoEvent { delivery_id: String },
+    NoEvent,
 }
+
+impl Rejection {
+    /// The reason it is counted under.
+    pub fn reason(&self) -> Reason {
+        match self {
+            Rejection::Blocked { .. } => Reason::SourceLimited,
+            Rejection::TooLarge => Reason::TooLarge,
+            Rejection::NoRoom => Reason::NoMemory,
+            Rejection::Unreadable | Rejection::NoEvent => Reason::Unreadable,
+            Rejection::Signature(_) => Reason::BadSignature,
+        }
+    }
+
+    /// Whether it counts against the source's failed-signature allowance.
+    fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Rejection::TooLarge | Rejection::Unreadable | Rejection::Signature(_)
+        )
+    }
+}
+
+/// The connection can't carry another request after an answer given before the body was read.
+const CLOSE: (header::HeaderName, HeaderValue) =
+    (header::CONNECTION, HeaderValue::from_static("close"));
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        let (status, text) = match &self {
-            Rejection::Blocked {
-                delivery_id,
-                retry_after,
-            } => {
-                tracing::debug!(delivery = %delivery_id, outcome = "rejected", reason = "too many failed signatures", "webhook rejected");
+        match self {
+            Rejection::Blocked { retry_after } => {
                 // Whole seconds, rounded up: never `0`, which would invite an immediate retry.
                 let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
-                // The body is not read: the connection can't be used again.
-                return (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [
-                        (header::RETRY_AFTER, HeaderValue::from(seconds.max(1))),
-                        (header::CONNECTION, HeaderValue::from_static("close")),
-                    ],
-                    "too many failed signatures from this address; try again later\n",
-                )
-                    .into_response();
+                let retry = (header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+                let text = "too many failed signatures from this address; try again later\n";
+                (StatusCode::TOO_MANY_REQUESTS, [retry, CLOSE], text).into_response()
             }
-            Rejection::TooLarge { delivery_id } => {
-                tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = "body too large", "webhook rejected");
-                // The rest of the body is not read: the connection can't be used again.
-                return (
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    [(header::CONNECTION, HeaderValue::from_static("close"))],
-                    "body too large\n",
-                )
-                    .into_response();
+            Rejection::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, [CLOSE], "body too large\n").into_response()
             }
-            Rejection::Unreadable { delivery_id } => {
-                tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = "body unreadable", "webhook rejected");
-                (StatusCode::BAD_REQUEST, "body could not be read\n")
+            Rejection::NoRoom => budget::busy("too many request bodies in memory"),
+            Rejection::Unreadable => {
+                (StatusCode::BAD_REQUEST, "body could not be read\n").into_response()
             }
-            Rejection::Signature { delivery_id, error } => {
+            Rejection::Signature(_) => {
                 crate::telemetry::signature_failure();
-                tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = %error, "webhook rejected");
-                (StatusCode::UNAUTHORIZED, "signature missing or invalid\n")
+                (StatusCode::UNAUTHORIZED, "signature missing or invalid\n").into_response()
             }
-            Rejection::NoEvent { delivery_id } => {
-                tracing::warn!(delivery = %delivery_id, outcome = "rejected", reason = "no X-GitHub-Event header", "webhook rejected");
-                (StatusCode::BAD_REQUEST, "X-GitHub-Event header missing\n")
+            Rejection::NoEvent => {
+                (StatusCode::BAD_REQUEST, "X-GitHub-Event header missing\n").into_response()
             }
-        };
-        (status, text).into_response()
+        }
     }
 }
 
@@ -120,54 +134,63 @@ impl FromRequest<AppState> for VerifiedDelivery {
     type Rejection = Rejection;
 
     async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let headers = request.headers().clone();
-        let delivery_id = delivery_id(&headers);
         // Only the TCP peer counts: forwarding headers are the client's to invent.
         let source = request
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        if let Some(retry_after) = source.and_then(|ip| state.limiter.blocked(ip)) {
-            return Err(Rejection::Blocked {
-                delivery_id,
-                retry_after,
-            });
-        }
-        let declared = header_text(&headers, header::CONTENT_LENGTH.as_str())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
-            return Err(Rejection::TooLarge { delivery_id });
-        }
-        // The router's `DefaultBodyLimit` bounds the read, also for chunked bodies.
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|e| match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge {
-                    delivery_id: delivery_id.clone(),
-                },
-                _ => Rejection::Unreadable {
-                    delivery_id: delivery_id.clone(),
-                },
-            })?;
-        let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
-        signature::verify(&state.secrets, &body, signature).map_err(|error| {
-            if let Some(ip) = source
-                && state.limiter.record_failure(ip)
-            {
-                tracing::warn!(source = %ip, window_seconds = super::limits::WINDOW.as_secs(), "too many failed signatures: this address gets 429 until its window ends");
+        let verified = verify(request, state, source).await;
+        if let Err(rejection) = &verified {
+            state.rejections.count(rejection.reason(), source);
+            if let Some(ip) = source.filter(|_| rejection.is_failure()) {
+                state.limiter.record_failure(ip);
             }
-            Rejection::Signature {
-                delivery_id: delivery_id.clone(),
-                error,
-            }
-        })?;
-        let event = header_text(&headers, "x-github-event").ok_or(Rejection::NoEvent {
-            delivery_id: delivery_id.clone(),
-        })?;
-        Ok(VerifiedDelivery {
-            event,
-            delivery_id,
-            body,
-        })
+        }
+        verified
     }
+}
+
+/// The checks, cheapest first.
+async fn verify(
+    request: Request,
+    state: &AppState,
+    source: Option<IpAddr>,
+) -> Result<VerifiedDelivery, Rejection> {
+    let headers = request.headers().clone();
+    let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
+    let limited = source.and_then(|ip| state.limiter.blocked(ip));
+    if let Some(retry_after) = limited
+        && signature::check_form(signature).is_err()
+    {
+        return Err(Rejection::Blocked { retry_after });
+    }
+    let declared =
+        header_text(&headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
+        return Err(Rejection::TooLarge);
+    }
+    // A body of unknown length may be as large as the limit.
+    let size = declared.map_or(state.max_body_bytes, |n| n as usize);
+    let held = state
+        .budget
+        .hold_body(source, size)
+        .ok_or(Rejection::NoRoom)?;
+    // The router's `DefaultBodyLimit` bounds the read, also for chunked bodies.
+    let body = Bytes::from_request(request, state)
+        .await
+        .map_err(|e| match e.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
+            _ => Rejection::Unreadable,
+        })?;
+    signature::verify(&state.secrets, &body, signature).map_err(|error| match limited {
+        Some(retry_after) => Rejection::Blocked { retry_after },
+        None => Rejection::Signature(error),
+    })?;
+    let event = header_text(&headers, "x-github-event").ok_or(Rejection::NoEvent)?;
+    Ok(VerifiedDelivery {
+        event,
+        delivery_id: delivery_id(&headers),
+        body,
+        _held: held,
+    })
 }

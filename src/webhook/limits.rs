@@ -1,27 +1,25 @@
 //! Limits at the HTTP edge, so that a flood of bad or slow requests costs little:
 //!
-//! - [`FailedSignatureLimiter`]: failed signatures per source address; a source over the limit
-//!   gets `429` for the rest of its minute, before its body is read or checked;
-//! - [`apply`]: at most `max_in_flight` requests at once (more get `503` at once), each within
-//!   `request_timeout` (or `408`), and every error answer a short plain text.
-//!
-//! The source is the TCP peer's address: `X-Forwarded-For` and the like are not trusted, since
-//! any client can send them.
+//! - [`FailedSignatureLimiter`]: failed signatures (and `408`, `413`, unreadable bodies) per
+//!   source address; a source over the limit has its bad requests answered `429` as cheaply as
+//!   can be (see [`super::delivery`]), while a correctly signed delivery still gets through;
+//! - [`apply`]: a request slot of the [`RequestBudget`] for every request (or `503` at once),
+//!   each request within `request_timeout` (or `408`), and every error answer a short plain text.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, HttpBody};
-use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use tower::ServiceBuilder;
-use tower::limit::GlobalConcurrencyLimitLayer;
-use tower::load_shed::error::Overloaded;
 use tower_http::timeout::TimeoutLayer;
+
+use super::budget::{self, RequestBudget};
+use super::sources::source_key as key;
 
 /// The period the failed-signature limit counts over.
 pub const WINDOW: Duration = Duration::from_secs(60);
@@ -131,55 +129,23 @@ impl Sources {
     }
 }
 
-/// What a source is counted as: an IPv4 address (also when mapped into IPv6), or an IPv6 /64
-/// network, the least a single host usually gets (so hopping addresses inside it does not help).
-fn key(source: IpAddr) -> IpAddr {
-    match source {
-        IpAddr::V4(v4) => IpAddr::V4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u64::MAX as u128))),
-        },
-    }
-}
-
-/// `router` with the edge limits: a request waits for nothing (`503` when `max_in_flight`
-/// requests are in progress), takes at most `request_timeout` (`408`), and every error answer
-/// without a body of its own (axum's `404`/`405`, the two above) gets a short plain-text one.
-pub fn apply<S>(router: Router<S>, max_in_flight: usize, request_timeout: Duration) -> Router<S>
+/// `router` with the edge limits: every request takes a slot of `budget` (or gets `503` at
+/// once), takes at most `request_timeout` (`408`, and the connection closes), and every error
+/// answer without a body of its own (axum's `404`/`405`, the two above) gets a short plain-text
+/// one.
+pub fn apply<S>(router: Router<S>, budget: RequestBudget, request_timeout: Duration) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
     router.layer(
         ServiceBuilder::new()
             .layer(axum::middleware::map_response(plain_text_errors))
-            .layer(HandleErrorLayer::new(overloaded))
-            .load_shed()
-            .layer(GlobalConcurrencyLimitLayer::new(max_in_flight))
+            .layer(axum::middleware::from_fn_with_state(budget, budget::limit))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
                 request_timeout,
             )),
     )
-}
-
-/// The answer when the concurrency limit sheds a request.
-async fn overloaded(error: tower::BoxError) -> Response {
-    if error.is::<Overloaded>() {
-        tracing::warn!(
-            outcome = "rejected",
-            reason = "too many requests in flight",
-            "request shed"
-        );
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, HeaderValue::from_static("1"))],
-            "busy: too many requests at once; try again shortly\n",
-        )
-            .into_response();
-    }
-    tracing::error!(%error, "request failed in the edge middleware");
-    (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
 }
 
 /// Gives an error answer without a body a plain-text one naming its status.
@@ -192,6 +158,12 @@ async fn plain_text_errors(response: Response) -> Response {
     let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
+    if status == StatusCode::REQUEST_TIMEOUT {
+        // The body was not read to its end: the connection can't be used again.
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     parts.headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -202,6 +174,7 @@ async fn plain_text_errors(response: Response) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::response::IntoResponse;
 
     const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
     const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 2));

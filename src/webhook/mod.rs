@@ -1,14 +1,21 @@
-//! The HTTP edge: `POST /webhook` and `GET /healthz`.
+//! The HTTP edge: the public listener (`POST /webhook`, the link pages, `GET /healthz`) and the
+//! operations listener (`/metrics`, `/readyz`, `/healthz`).
 //!
-//! A request becomes a [`delivery::VerifiedDelivery`] (size limit, signature), then a
-//! [`GitHubEvent`]; a join or leave request is queued for the pipeline and answered `202 Accepted` at once
-//! (GitHub waits at most 10 s). Everything else is answered and logged here.
+//! A request becomes a [`delivery::VerifiedDelivery`] (size limit, memory budget, signature),
+//! then a [`GitHubEvent`]; a join or leave request is queued for the pipeline and answered
+//! `202 Accepted` at once (GitHub waits at most 10 s). Everything else is answered here.
+//! Connections are served by [`connections`], requests limited by [`budget`] and [`limits`],
+//! and what is turned away is counted and summarised by [`rejections`].
 
+pub mod budget;
+pub mod connections;
 pub mod delivery;
 pub mod delivery_log;
 pub mod limits;
+pub mod rejections;
 pub mod settings;
 pub mod signature;
+pub mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,12 +46,14 @@ pub struct AppState {
     pub secrets: WebhookSecrets,
     /// The body limit.
     pub max_body_bytes: usize,
-    /// Requests handled at once (more get `503`).
-    pub max_in_flight: usize,
     /// The time one request may take (then `408`).
     pub request_timeout: Duration,
     /// Failed signatures per source address.
     pub limiter: Arc<limits::FailedSignatureLimiter>,
+    /// Request slots and body bytes.
+    pub budget: budget::RequestBudget,
+    /// What the edge turned away.
+    pub rejections: Arc<rejections::Rejections>,
     /// The series (replaced by the pipeline when the config file changes).
     pub series: watch::Receiver<SeriesList>,
     /// The state store: requests are committed here before the answer.
@@ -55,28 +64,43 @@ pub struct AppState {
     pub delivery_log: DeliveryLog,
     /// Commits requests to act on, with their jobs, before the answer.
     pub accepts: GroupCommit,
-    /// The Prometheus registry.
-    pub metrics: Metrics,
 }
 
-/// The router with all endpoints and the edge limits (see [`limits`]). Serve it with
-/// `into_make_service_with_connect_info::<SocketAddr>()`: the failed-signature limit needs the
-/// peer's address (without it, that limit is off).
-///
-/// `pages` (the link pages, with their own body limit) share the edge's concurrency limit,
-/// timeout and plain-text error answers.
+/// The public router: `POST /webhook` and `pages` (the link pages, with their own body limit)
+/// behind the edge limits (see [`limits`]), and `GET /healthz`, which no limit sheds. Serve it
+/// with [`connections::serve`], which gives every request the peer's address (the per-source
+/// limits need it; without it only the totals apply).
 pub fn router(state: AppState, pages: Router) -> Router {
-    let (max_in_flight, timeout) = (state.max_in_flight, state.request_timeout);
-    let routes = Router::new()
+    let (budget, timeout) = (state.budget.clone(), state.request_timeout);
+    let limited = Router::new()
         .route("/webhook", post(receive))
-        .route("/healthz", get(telemetry::healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
         .merge(pages);
-    limits::apply(routes, max_in_flight, timeout)
+    Router::new()
+        .route("/healthz", get(telemetry::healthz))
+        .merge(limits::apply(limited, budget, timeout))
+}
+
+/// What the operations endpoints read.
+#[derive(Clone)]
+pub struct AdminState {
+    /// The state store, for readiness and the queue gauges.
+    pub store: Arc<Store>,
+    /// The Prometheus registry.
+    pub metrics: Metrics,
+}
+
+/// The operations router: `/metrics`, `/readyz` and `/healthz`, for the operations listener
+/// (`admin_listen`) only: the public listener answers the first two `404`.
+pub fn admin_router(state: AdminState) -> Router {
+    Router::new()
+        .route("/healthz", get(telemetry::healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback(not_found)
+        .with_state(state)
 }
 
 async fn not_found() -> (StatusCode, &'static str) {
@@ -86,7 +110,7 @@ async fn not_found() -> (StatusCode, &'static str) {
 /// Ready when the store answers (the config was loaded at start and is only ever replaced by a
 /// config that loads). SMTP or GitHub outages don't make the instance unready: it keeps
 /// accepting and queueing; they show in `/metrics` and `invitebot status`.
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<AdminState>) -> Response {
     let store = state.store.clone();
     let ready = tokio::task::spawn_blocking(move || store.ping().map_err(|e| e.to_string()))
         .await
@@ -95,7 +119,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 /// Prometheus metrics; the queue gauges are read from the store at each scrape.
-async fn metrics(State(state): State<AppState>) -> Response {
+async fn metrics(State(state): State<AdminState>) -> Response {
     let store = state.store.clone();
     if let Ok(Ok(depth)) = tokio::task::spawn_blocking(move || store.depth()).await {
         telemetry::outbox(depth.jobs + depth.replies, depth.oldest_age_seconds);

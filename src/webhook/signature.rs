@@ -44,6 +44,11 @@ pub fn verify(
     }
 }
 
+/// Whether `header` has the form of a signature (checked before a body is read for it).
+pub fn check_form(header: Option<&[u8]>) -> Result<(), SignatureError> {
+    parse(header).map(|_| ())
+}
+
 /// The digest in a header of the form `sha256=<64 hex digits>`.
 fn parse(header: Option<&[u8]>) -> Result<Vec<u8>, SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;

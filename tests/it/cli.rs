@@ -237,12 +237,15 @@ async fn healthcheck_asks_the_running_server_and_fails_when_it_does_not_answer_2
     let (code, stdout, stderr) = run_cli(&["healthcheck", "--url", &url], &[]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&url), "{stdout}");
-    // Without --url: INVITEBOT_LISTEN, an unspecified address meaning loopback (as in the image).
-    let listen = format!("0.0.0.0:{}", addr.port());
-    let (code, stdout, stderr) = run_cli(&["healthcheck"], &[("INVITEBOT_LISTEN", &listen)]).await;
+    // Without --url: the operations listener (INVITEBOT_ADMIN_LISTEN), an unspecified address
+    // meaning loopback.
+    let admin = app.server.admin_addr();
+    let listen = format!("0.0.0.0:{}", admin.port());
+    let (code, stdout, stderr) =
+        run_cli(&["healthcheck"], &[("INVITEBOT_ADMIN_LISTEN", &listen)]).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains(&format!("http://127.0.0.1:{}/healthz", addr.port())),
+        stdout.contains(&format!("http://127.0.0.1:{}/healthz", admin.port())),
         "{stdout}"
     );
     let missing = format!("http://{addr}/no-such-page");

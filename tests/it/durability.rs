@@ -2010,7 +2010,7 @@ async fn metrics_count_what_happened() {
     let mut poll = Poll::new(DEFAULT_WAIT);
     let mut metrics = String::new();
     while poll.next().await {
-        let (status, text) = app.server.get("/metrics").await;
+        let (status, text) = app.server.admin_get("/metrics").await;
         assert_eq!(status, StatusCode::OK);
         metrics = text;
         if metrics.lines().any(|l| l == "invitebot_outbox_depth 0") {
@@ -2032,6 +2032,6 @@ async fn metrics_count_what_happened() {
         );
     }
     assert!(metrics.contains("invitebot_outbox_depth 0"), "{metrics}");
-    let (status, body) = app.server.get("/readyz").await;
+    let (status, body) = app.server.admin_get("/readyz").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ready\n"));
 }

@@ -11,6 +11,8 @@
 //! - [`consent`]: double opt-in, leave links, daily limits and approvals, the private form;
 //! - [`privacy`]: hostile names and titles, redaction, the leak scan;
 //! - [`webhook_edge`]: the HTTP edge under abuse (signatures, rotation, limits, slow requests);
+//! - [`hostile_traffic`]: slow heads, trickled and huge bodies, floods, connection caps, the
+//!   operations listener, an idle server;
 //! - [`github_app`]: GitHub App authentication;
 //! - [`cli`]: the commands (`check`, `ics`, `roster`, `healthcheck`, ...);
 //! - [`zones`]: `invitebot check` in several time zones;
@@ -42,6 +44,7 @@ mod durability;
 mod e2e;
 mod github_app;
 mod harness_selftest;
+mod hostile_traffic;
 mod issue_form;
 mod lifecycle;
 mod privacy;

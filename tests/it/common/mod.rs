@@ -37,6 +37,7 @@ mod calendar;
 mod github;
 mod leaks;
 mod proxy;
+mod raw;
 mod server;
 mod smtp;
 
@@ -44,6 +45,7 @@ pub use calendar::{attendees, ics_line, ics_value, python_occurrences};
 pub use github::{GitHubMock, IssueCall};
 pub use leaks::{LeakWatch, Scan};
 pub use proxy::{TcpProxy, XorShift};
+pub use raw::{client_from, raw_post, read_answer, send_raw};
 pub use server::{
     App, DEFAULT_ROSTER, ServerOptions, TestServer, Transport, Workspace, parse_listening,
 };

@@ -232,6 +232,11 @@ impl ServerOptions {
         let mut vars = vec![
             ("INVITEBOT_WEBHOOK_SECRET".to_string(), self.secret.clone()),
             ("RUST_LOG".to_string(), self.rust_log.clone()),
+            // Tests run side by side: the operations listener too gets a port the OS chose.
+            (
+                "INVITEBOT_ADMIN_LISTEN".to_string(),
+                "127.0.0.1:0".to_string(),
+            ),
         ];
         if let Some(token) = &self.token {
             vars.push(("INVITEBOT_GITHUB_TOKEN".to_string(), token.clone()));
@@ -274,6 +279,17 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// A workspace for `opts` whose config got `edits` (each `(from, to)` replaced once).
+    pub fn edited(opts: ServerOptions, edits: &[(&str, &str)]) -> Workspace {
+        let ws = Workspace::new(opts);
+        let text = edits.iter().fold(ws.config_text(), |text, (from, to)| {
+            assert!(text.contains(from), "{from:?} not in the config:\n{text}");
+            text.replacen(from, to, 1)
+        });
+        ws.write_config(&text);
+        ws
+    }
+
     pub fn new(opts: ServerOptions) -> Workspace {
         let mut dir = tempfile::Builder::new()
             .prefix("invitebot-test-")
@@ -421,6 +437,13 @@ static LISTENING: LazyLock<regex::Regex> = LazyLock::new(|| {
         .unwrap()
 });
 
+static OPERATIONS: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r#"operations endpoints on\s*"?(\[[0-9A-Fa-f:.]+\]:\d+|\d{1,3}(?:\.\d{1,3}){3}:\d+)"#,
+    )
+    .unwrap()
+});
+
 /// The address in a `listening on <ip:port>` log line (also accepts
 /// `listening on addr=<ip:port>` and IPv6 `[::1]:port`), or `None`.
 pub fn parse_listening(line: &str) -> Option<SocketAddr> {
@@ -437,6 +460,7 @@ pub struct TestServer {
     log: Arc<Mutex<Vec<String>>>,
     readers: Vec<JoinHandle<()>>,
     addr: SocketAddr,
+    admin_addr: SocketAddr,
     client: reqwest::Client,
 }
 
@@ -458,6 +482,7 @@ impl TestServer {
             log: Arc::new(Mutex::new(Vec::new())),
             readers: Vec::new(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             client,
         };
         server.spawn().await;
@@ -492,13 +517,20 @@ impl TestServer {
         let child = self.child.as_mut().unwrap();
         let outcome = poll_until(STARTUP_TIMEOUT, || {
             let lines = log.lock().unwrap();
-            for line in &lines[first_line..] {
-                if let Some(caps) = LISTENING.captures(line) {
-                    let addr = caps[1].parse::<SocketAddr>();
-                    return Some(
-                        addr.map_err(|err| format!("cannot parse the address in {line:?}: {err}")),
-                    );
-                }
+            let found = |pattern: &regex::Regex| {
+                lines[first_line..].iter().find_map(|line| {
+                    let caps = pattern.captures(line)?;
+                    Some(
+                        caps[1]
+                            .parse::<SocketAddr>()
+                            .map_err(|err| format!("cannot parse the address in {line:?}: {err}")),
+                    )
+                })
+            };
+            match (found(&LISTENING), found(&OPERATIONS)) {
+                (Some(Err(why)), _) | (_, Some(Err(why))) => return Some(Err(why)),
+                (Some(Ok(public)), Some(Ok(admin))) => return Some(Ok((public, admin))),
+                _ => {}
             }
             drop(lines);
             match child.try_wait() {
@@ -511,7 +543,7 @@ impl TestServer {
         })
         .await;
         match outcome {
-            Some(Ok(addr)) => self.addr = addr,
+            Some(Ok((public, admin))) => (self.addr, self.admin_addr) = (public, admin),
             Some(Err(why)) => {
                 self.kill();
                 self.drain_readers();
@@ -525,7 +557,7 @@ impl TestServer {
                 self.kill();
                 self.drain_readers();
                 panic!(
-                    "the server printed no `listening on ADDR` line within {STARTUP_TIMEOUT:?}\n{}",
+                    "the server printed no `listening on ADDR` and `operations endpoints on ADDR` lines within {STARTUP_TIMEOUT:?}\n{}",
                     self.log_report()
                 );
             }
@@ -556,6 +588,19 @@ impl TestServer {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The operations listener's address (`/metrics`, `/readyz`, `/healthz`).
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.admin_addr
+    }
+
+    /// `GET path` on the operations listener: (status, body).
+    pub async fn admin_get(&self, path: &str) -> (StatusCode, String) {
+        let url = format!("http://{}{path}", self.admin_addr);
+        let result = self.client.get(&url).send().await;
+        self.finish(&format!("GET {path} (operations listener)"), result)
+            .await
     }
 
     /// The process id of the running server (panics if it is not running).
@@ -908,6 +953,20 @@ impl App {
         let mut opts = ServerOptions::new(&github, &smtp);
         edit(&mut opts);
         let server = TestServer::start(opts).await;
+        App {
+            github,
+            smtp,
+            server,
+        }
+    }
+
+    /// Everything with the default options, the config text edited by `edits` (each
+    /// `(from, to)` replaced once; see [`Workspace::edited`]).
+    pub async fn start_with_config(edits: &[(&str, &str)]) -> App {
+        let github = GitHubMock::start_with_defaults().await;
+        let smtp = SmtpSink::start();
+        let ws = Workspace::edited(ServerOptions::new(&github, &smtp), edits);
+        let server = TestServer::start_in(ws).await;
         App {
             github,
             smtp,
