@@ -8,7 +8,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::{Accepted, DeliveryRecord, NewJob, Store};
+use super::{Accepted, DeliveryRecord, NewJob, Store, StoreError};
 
 /// Most deliveries committed together.
 const BATCH: usize = 256;
@@ -22,7 +22,18 @@ pub struct Acceptance {
     pub job: Option<(String, String, bool)>,
 }
 
-type Reply = oneshot::Sender<Result<Accepted, String>>;
+/// Why a delivery was not recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GroupCommitError {
+    /// The writer thread is gone (the server is shutting down).
+    #[error("the store writer has stopped")]
+    Stopped,
+    /// The batch's transaction failed: none of its deliveries is recorded.
+    #[error("recording the deliveries failed: {0}")]
+    Store(#[source] Arc<StoreError>),
+}
+
+type Reply = oneshot::Sender<Result<Accepted, GroupCommitError>>;
 
 /// The handlers' side of the writer thread.
 #[derive(Clone)]
@@ -41,14 +52,12 @@ impl GroupCommit {
     }
 
     /// Records the delivery and its job; returns once they are committed (or why not).
-    pub async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, String> {
+    pub async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, GroupCommitError> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send((acceptance, reply))
-            .map_err(|_| "the store writer has stopped".to_string())?;
-        answer
-            .await
-            .map_err(|_| "the store writer has stopped".to_string())?
+            .map_err(|_| GroupCommitError::Stopped)?;
+        answer.await.map_err(|_| GroupCommitError::Stopped)?
     }
 }
 
@@ -73,7 +82,7 @@ fn write(store: &Store, receiver: &mpsc::Receiver<(Acceptance, Reply)>) {
                 }
             }
             Err(error) => {
-                let error = error.to_string();
+                let error = GroupCommitError::Store(Arc::new(error));
                 for (_, reply) in pending {
                     let _ = reply.send(Err(error.clone()));
                 }
@@ -150,5 +159,20 @@ mod tests {
         assert_eq!(count(Accepted::Duplicate), 1, "{outcomes:?}");
         assert_eq!(count(Accepted::AlreadyHandled), 48, "{outcomes:?}");
         assert_eq!(store.open_jobs().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_writer_is_a_typed_error() {
+        let (sender, receiver) = mpsc::channel();
+        drop(receiver);
+        let commit = GroupCommit { sender };
+        let error = commit
+            .accept(Acceptance {
+                delivery: delivery("d1"),
+                job: None,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(error, GroupCommitError::Stopped), "{error}");
     }
 }

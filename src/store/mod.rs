@@ -24,7 +24,7 @@ use crate::core::sent::{MemberRecord, MemberStatus, SeriesRecord};
 
 mod consent;
 mod group_commit;
-pub use group_commit::{Acceptance, GroupCommit};
+pub use group_commit::{Acceptance, GroupCommit, GroupCommitError};
 mod erase;
 mod queue;
 pub use consent::*;

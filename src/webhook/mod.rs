@@ -26,7 +26,7 @@ use crate::core::series::{Series, SeriesList};
 use crate::core::job::JobKind;
 use crate::core::request::{InviteRequest, Triage, triage};
 use crate::core::webhook_event::{self, GitHubEvent, IssueAction, IssuesEvent};
-use crate::store::{Acceptance, Accepted, DeliveryRecord, GroupCommit, Store};
+use crate::store::{Acceptance, Accepted, DeliveryRecord, GroupCommit, GroupCommitError, Store};
 use crate::telemetry::{self, Metrics};
 use crate::webhook::settings::WebhookSecrets;
 use delivery::VerifiedDelivery;
@@ -311,7 +311,7 @@ async fn accept(
     state: &AppState,
     delivery: DeliveryRecord,
     job: (String, String, bool),
-) -> Result<Accepted, String> {
+) -> Result<Accepted, GroupCommitError> {
     state
         .accepts
         .accept(Acceptance {
