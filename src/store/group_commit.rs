@@ -9,6 +9,7 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 use super::{Accepted, DeliveryRecord, NewJob, Store, StoreError};
+use crate::core::job::JobKind;
 
 /// Most deliveries committed together.
 const BATCH: usize = 256;
@@ -17,9 +18,19 @@ const BATCH: usize = 256;
 pub struct Acceptance {
     /// The delivery.
     pub delivery: DeliveryRecord,
-    /// The job: series, request (the pipeline's `JobKind` as JSON), and whether it is added only
-    /// for an issue never handled.
-    pub job: Option<(String, String, bool)>,
+    /// The job, if the delivery asks for one.
+    pub job: Option<DeliveryJob>,
+}
+
+/// The job a delivery asks for (its delivery id, action, repository and issue are the
+/// delivery's).
+pub struct DeliveryJob {
+    /// The series.
+    pub series_id: String,
+    /// What the job asks.
+    pub kind: JobKind,
+    /// Add it only for an issue never handled (see [`NewJob::once_per_issue`]).
+    pub once_per_issue: bool,
 }
 
 /// Why a delivery was not recorded.
@@ -91,39 +102,31 @@ fn write(store: &Store, receiver: &mpsc::Receiver<(Acceptance, Reply)>) {
     }
 }
 
-fn new_job<'a>(
-    delivery: &'a DeliveryRecord,
-    (series_id, request, once): &'a (String, String, bool),
-) -> NewJob<'a> {
+fn new_job<'a>(delivery: &'a DeliveryRecord, job: &'a DeliveryJob) -> NewJob<'a> {
     NewJob {
         delivery_id: &delivery.id,
         action: delivery.action.as_deref().unwrap_or("-"),
-        series_id,
+        series_id: &job.series_id,
         repo: delivery.repo.as_deref().unwrap_or_default(),
         issue: delivery.issue.unwrap_or_default(),
-        request,
-        once_per_issue: *once,
+        kind: &job.kind,
+        once_per_issue: job.once_per_issue,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::deliveries::tests::delivery;
 
-    fn delivery(id: &str) -> DeliveryRecord {
-        DeliveryRecord {
-            id: id.into(),
-            event: "issues".into(),
-            action: Some("opened".into()),
-            repo: Some("a/b".into()),
-            issue: Some(7),
-            received_at: crate::store::now(),
-            outcome: "queued".into(),
-        }
-    }
-
-    fn job() -> Option<(String, String, bool)> {
-        Some(("s".into(), "{}".into(), true))
+    fn job() -> Option<DeliveryJob> {
+        Some(DeliveryJob {
+            series_id: "s".into(),
+            kind: JobKind::LeaveByLink {
+                login: "ada".into(),
+            },
+            once_per_issue: true,
+        })
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
