@@ -210,6 +210,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::core::email_address::EmailAddress;
     use crate::core::sent::{MemberRecord, MemberStatus};
 
     /// The config: mail to files, two series `a` and `b` with rosters `a.toml` and `b.toml`.
@@ -247,7 +248,7 @@ mod tests {
         let record = MemberRecord {
             github: "ada-l".into(),
             name: "Ada".into(),
-            email: "ada@example.org".into(),
+            email: EmailAddress::parse("ada@example.org").unwrap(),
             status,
             sequence: 1,
             fingerprint: "fp".into(),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use crate::core::calendar::{Method, Person};
+use crate::core::email_address::EmailAddress;
 use crate::core::identity::TeamName;
 use crate::core::member::Member;
 use crate::core::plan::{
@@ -47,7 +48,7 @@ pub struct RunReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MemberSync {
     /// Holds the current event, sent to this address.
-    Invited(String),
+    Invited(EmailAddress),
     /// Was cancelled.
     Cancelled,
     /// Their last message failed and waits for a retry, or they hold an older event.
@@ -179,7 +180,7 @@ impl Reconciler {
         &self,
         series: &Series,
         login: &str,
-        email: Option<&str>,
+        email: Option<&EmailAddress>,
     ) -> Result<MemberSync, ReconcileError> {
         let failure = self
             .store
@@ -193,7 +194,7 @@ impl Reconciler {
             .find(|m| m.github == login);
         let refused = failure
             .as_ref()
-            .is_some_and(|f| f.permanent && email.is_none_or(|e| e.eq_ignore_ascii_case(&f.email)));
+            .is_some_and(|f| f.permanent && email.is_none_or(|e| e.same_mailbox(&f.email)));
         if refused {
             return Ok(MemberSync::Refused);
         }
@@ -223,15 +224,11 @@ impl Reconciler {
             let Some(failure) = failures.get(action.github().as_str()) else {
                 return true;
             };
-            let same_address = action_email(action).eq_ignore_ascii_case(&failure.email);
+            let same_address = action_email(action).same_mailbox(&failure.email);
             if failure.permanent {
                 return !same_address;
             }
-            !same_address
-                || failure
-                    .next_attempt_at
-                    .parse::<Timestamp>()
-                    .is_ok_and(|at| at <= now)
+            !same_address || failure.next_attempt_at <= now
         });
         Ok(plan)
     }
@@ -251,19 +248,16 @@ impl Reconciler {
             .find(|f| f.github == github);
         let now = Timestamp::now();
         let attempts = previous.as_ref().map_or(0, |f| f.attempts) + 1;
-        let first = previous
-            .as_ref()
-            .and_then(|f| f.first_failed_at.parse().ok())
-            .unwrap_or(now);
+        let first = previous.as_ref().map_or(now, |f| f.first_failed_at);
         let next = crate::core::retry::next_attempt(attempts, None, first, now);
         let permanent = error.is_permanent() || next.is_none();
         let failure = crate::store::MailFailure {
             series_id: series_id.to_string(),
             github,
-            email: action_email(action).to_string(),
+            email: action_email(action).clone(),
             attempts,
-            next_attempt_at: crate::store::stamp(next.unwrap_or(now)),
-            first_failed_at: crate::store::stamp(first),
+            next_attempt_at: next.unwrap_or(now),
+            first_failed_at: first,
             last_error: error.to_string(),
             permanent,
         };
@@ -420,10 +414,10 @@ impl Reconciler {
 }
 
 /// The address an action's message goes to.
-fn action_email(action: &Action) -> &str {
+fn action_email(action: &Action) -> &EmailAddress {
     match action {
-        Action::Request { member, .. } => member.email.expose(),
-        Action::Cancel { email, .. } => email.expose(),
+        Action::Request { member, .. } => &member.email,
+        Action::Cancel { email, .. } => email,
     }
 }
 

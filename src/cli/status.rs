@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use invitebot::config::Config;
-use invitebot::store::{JobRecord, MailFailure, ReplyRecord, Store};
+use invitebot::store::{JobRecord, MailFailure, ReplyRecord, Store, WorkState, WorkStatus};
 
 /// Prints the open jobs, the open replies on issues, the calendar mail waiting or refused and
 /// the `deliveries` most recent deliveries.
@@ -26,77 +26,74 @@ pub fn run(config: &Config, deliveries: usize) -> anyhow::Result<()> {
 }
 
 /// `<what>: N pending, M failed`, after a blank line.
-fn print_open_counts<'s>(what: &str, statuses: impl Iterator<Item = &'s String> + Clone) {
-    let count = |status: &str| statuses.clone().filter(|s| *s == status).count();
+fn print_open_counts(what: &str, statuses: impl Iterator<Item = WorkStatus> + Clone) {
+    let count = |wanted: WorkStatus| statuses.clone().filter(|&s| s == wanted).count();
     println!(
         "\n{what}: {} pending, {} failed",
-        count("pending"),
-        count("failed")
+        count(WorkStatus::Pending),
+        count(WorkStatus::Failed)
     );
 }
 
 /// One open request or reply, as `status` lists it.
 struct OpenItem<'a> {
-    status: &'a str,
+    /// Its status and attempts.
+    state: &'a WorkState,
     /// The action or the kind of reply.
     what: &'a str,
     repo: &'a str,
     issue: u64,
     /// More about it, e.g. ` (series, delivery id)`.
     about: String,
-    attempts: u32,
     /// When it is tried next, e.g. `, next attempt …`.
     next: String,
-    last_error: Option<&'a str>,
 }
 
 /// `  status what repo#issue about: N attempt(s)next; last error: …`.
 fn print_open_item(item: &OpenItem<'_>) {
-    let last_error = item
+    let state = item.state;
+    let last_error = state
         .last_error
+        .as_deref()
         .map(|e| format!("; last error: {e}"))
         .unwrap_or_default();
     println!(
         "  {:<7} {} {}#{}{}: {} attempt(s){}{last_error}",
-        item.status, item.what, item.repo, item.issue, item.about, item.attempts, item.next
+        state.status, item.what, item.repo, item.issue, item.about, state.attempts, item.next
     );
 }
 
 /// Pending and failed requests.
 fn print_jobs(jobs: &[JobRecord]) {
-    print_open_counts("requests", jobs.iter().map(|j| &j.status));
+    print_open_counts("requests", jobs.iter().map(|j| j.state.status));
     for job in jobs {
-        let next = if job.status == "pending" {
-            format!(", next attempt {}", job.next_attempt_at)
+        let next = if job.state.status == WorkStatus::Pending {
+            format!(", next attempt {}", job.state.next_attempt_at)
         } else {
             String::new()
         };
         print_open_item(&OpenItem {
-            status: &job.status,
+            state: &job.state,
             what: &job.action,
             repo: &job.repo,
             issue: job.issue,
             about: format!(" ({}, delivery {})", job.series_id, job.delivery_id),
-            attempts: job.attempts,
             next,
-            last_error: job.last_error.as_deref(),
         });
     }
 }
 
 /// Pending and failed replies on issues.
 fn print_replies(replies: &[ReplyRecord]) {
-    print_open_counts("replies on issues", replies.iter().map(|r| &r.status));
+    print_open_counts("replies on issues", replies.iter().map(|r| r.state.status));
     for reply in replies {
         print_open_item(&OpenItem {
-            status: &reply.status,
-            what: &reply.kind,
+            state: &reply.state,
+            what: reply.kind.as_str(),
             repo: &reply.repo,
             issue: reply.issue,
             about: String::new(),
-            attempts: reply.attempts,
             next: String::new(),
-            last_error: reply.last_error.as_deref(),
         });
     }
 }

@@ -1,5 +1,6 @@
 //! The work the bot does for a request: what a job asks ([`JobKind`], stored in the job row),
-//! why a request waits for a maintainer ([`Hold`]) and how a request ended ([`Outcome`]).
+//! the steps it has done ([`Progress`]), why a request waits for a maintainer ([`Hold`]), how a
+//! request ended ([`Outcome`]) and how its issue stands afterwards ([`IssueState`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -42,11 +43,21 @@ impl JobKind {
             JobKind::LeaveByLink { .. } => 0,
         }
     }
+}
 
-    /// The JSON stored in the job row.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("plain fields serialise")
-    }
+/// Steps of a job already done, saved with the job so a retry neither redoes nor misreports
+/// them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// Join: whether the roster step added the member (`false`: they were already on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<bool>,
+    /// Leave: whether the roster step removed the member (`false`: they weren't on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed: Option<bool>,
+    /// Join with confirmation: the confirmation made (so a retry doesn't make a second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<i64>,
 }
 
 /// Why a request waits for a maintainer.
@@ -109,14 +120,33 @@ impl Outcome {
     }
 
     /// How the issue stands afterwards (`edited` re-handles `needs-email` issues).
-    pub fn issue_state(&self) -> &'static str {
+    pub fn issue_state(&self) -> IssueState {
         match self {
-            Outcome::Invited(_) | Outcome::InvitedAgain => "invited",
-            Outcome::NeedsEmail(_) => "needs-email",
-            Outcome::Left => "left",
-            Outcome::NotAMember => "not-a-member",
-            Outcome::NeedsApproval(_) | Outcome::ApprovalIgnored => "needs-approval",
-            Outcome::AwaitingConfirmation => "awaiting-confirmation",
+            Outcome::Invited(_) | Outcome::InvitedAgain => IssueState::Invited,
+            Outcome::NeedsEmail(_) => IssueState::NeedsEmail,
+            Outcome::Left => IssueState::Left,
+            Outcome::NotAMember => IssueState::NotAMember,
+            Outcome::NeedsApproval(_) | Outcome::ApprovalIgnored => IssueState::NeedsApproval,
+            Outcome::AwaitingConfirmation => IssueState::AwaitingConfirmation,
         }
     }
+}
+
+/// How a handled issue stands: what its last request ended with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueState {
+    /// The requester was invited (again).
+    Invited,
+    /// The bot asked for an address (an edit of the issue is handled again).
+    NeedsEmail,
+    /// The requester left.
+    Left,
+    /// The requester asked to leave but was not a member.
+    NotAMember,
+    /// The request waits for a maintainer's approval label.
+    NeedsApproval,
+    /// The request waits for the requester to confirm the address.
+    AwaitingConfirmation,
+    /// Catch-up found the bot's own answer on the issue (handled before the store knew it).
+    Answered,
 }

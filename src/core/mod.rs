@@ -6,7 +6,8 @@
 //!   [`series_event`] (what members' calendars hold for it), [`calendar`] (recurrence,
 //!   `VTIMEZONE`, the `.ics` text).
 //! - Requests: [`webhook_event`] (GitHub's payload types), [`request`] (which issue asks what of
-//!   which series, with which address), [`job`] (what a job asks and how a request ended).
+//!   which series, with which address), [`job`] (what a job asks and how a request ended),
+//!   [`reply`] (what the bot writes on the issue).
 //! - Members: [`member`] (a roster entry), [`sent`] (the record of what calendars were sent),
 //!   [`plan`] (what to send so calendars match the files).
 //! - Rules: [`retry`] (when to try again), [`texts`] (what people read).
@@ -18,6 +19,7 @@ pub mod identity;
 pub mod job;
 pub mod member;
 pub mod plan;
+pub mod reply;
 pub mod request;
 pub mod retry;
 pub mod sent;

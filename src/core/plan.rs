@@ -158,7 +158,7 @@ pub fn plan_series(
         .iter()
         .filter(|m| m.status == MemberStatus::Invited && !in_roster.contains(&m.github))
     {
-        actions.extend(cancel(gone, counter, CancelReason::Removed));
+        actions.push(cancel(gone, counter, CancelReason::Removed));
     }
     let highest = actions
         .iter()
@@ -200,13 +200,10 @@ fn member_actions(
             RequestReason::Rejoined,
         )];
     }
-    if !previous.email.eq_ignore_ascii_case(member.email.expose()) {
-        let mut actions: Vec<Action> = cancel(previous, counter, CancelReason::OldAddress)
-            .into_iter()
-            .collect();
-        let sequence = actions.first().map_or(counter, sequence_of);
-        actions.push(request(sequence, RequestReason::NewAddress));
-        return actions;
+    if !previous.email.same_mailbox(&member.email) {
+        let cancellation = cancel(previous, counter, CancelReason::OldAddress);
+        let sequence = sequence_of(&cancellation);
+        return vec![cancellation, request(sequence, RequestReason::NewAddress)];
     }
     if previous.fingerprint != fingerprint {
         return vec![request(counter, RequestReason::Update)];
@@ -214,16 +211,15 @@ fn member_actions(
     Vec::new()
 }
 
-/// A cancellation for a recorded member (none if the stored address is no longer valid).
-fn cancel(record: &MemberRecord, counter: u32, reason: CancelReason) -> Option<Action> {
-    let email = EmailAddress::parse(&record.email).ok()?;
-    Some(Action::Cancel {
+/// A cancellation for a recorded member, at the address their calendar got.
+fn cancel(record: &MemberRecord, counter: u32, reason: CancelReason) -> Action {
+    Action::Cancel {
         github: record.github.clone(),
         name: record.name.clone(),
-        email,
+        email: record.email.clone(),
         sequence: counter.max(record.sequence) + 1,
         reason,
-    })
+    }
 }
 
 fn sequence_of(action: &Action) -> u32 {
@@ -248,7 +244,7 @@ pub fn plan_removed_series(
     let actions: Vec<Action> = sent
         .iter()
         .filter(|m| m.status == MemberStatus::Invited)
-        .filter_map(|m| cancel(m, counter, CancelReason::SeriesRemoved))
+        .map(|m| cancel(m, counter, CancelReason::SeriesRemoved))
         .collect();
     let highest = actions.iter().map(sequence_of).max().unwrap_or(counter);
     SeriesPlan {
@@ -285,7 +281,7 @@ impl Action {
             } => MemberRecord {
                 github: member.github.key(),
                 name: member.name.clone(),
-                email: member.email.expose().to_string(),
+                email: member.email.clone(),
                 status: MemberStatus::Invited,
                 sequence: *sequence,
                 fingerprint: fingerprint.to_string(),
@@ -300,7 +296,7 @@ impl Action {
             } => MemberRecord {
                 github: github.clone(),
                 name: name.clone(),
-                email: email.expose().to_string(),
+                email: email.clone(),
                 status: MemberStatus::Cancelled,
                 sequence: *sequence,
                 fingerprint: fingerprint.to_string(),

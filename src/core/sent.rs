@@ -2,6 +2,8 @@
 //! and the event as last sent; per member the address, `SEQUENCE` and whether it was an
 //! invitation or a cancellation. The state store keeps it; the plan compares it with the files.
 
+use crate::core::email_address::EmailAddress;
+
 /// What was last sent for a series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SeriesRecord {
@@ -25,25 +27,6 @@ pub enum MemberStatus {
     Cancelled,
 }
 
-impl MemberStatus {
-    /// The word stored for it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MemberStatus::Invited => "invited",
-            MemberStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// The status a stored word names (anything but `cancelled` reads as invited).
-    pub fn parse(text: &str) -> Self {
-        if text == "cancelled" {
-            MemberStatus::Cancelled
-        } else {
-            MemberStatus::Invited
-        }
-    }
-}
-
 /// What was last sent to one member of one series.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MemberRecord {
@@ -51,8 +34,8 @@ pub struct MemberRecord {
     pub github: String,
     /// The name used in the last message.
     pub name: String,
-    /// The address of the last message (personal data: never log it).
-    pub email: String,
+    /// The address of the last message (personal data: its printed forms are redacted).
+    pub email: EmailAddress,
     /// What the last message was.
     pub status: MemberStatus,
     /// Its `SEQUENCE`.

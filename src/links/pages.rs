@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use super::token::{LeaveSubject, Purpose, TokenError, address_digest};
 use super::{EmailFormSubject, LinkMaker};
 use crate::core::email_address::EmailAddress;
-use crate::core::job::JobKind;
+use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
 use crate::core::series::series_by_id;
 use crate::roster::Roster;
@@ -350,7 +350,7 @@ async fn leave(
             series_id: &series_id,
             repo: &repo,
             issue: 0,
-            request: &job.to_json(),
+            kind: &job,
             once_per_issue: false,
         })
     })
@@ -384,7 +384,7 @@ async fn waiting_request(state: &PageState, token: &str) -> Result<EmailFormSubj
     })
     .await
     .ok_or_else(unavailable)?;
-    if issue_state.as_deref() != Some("needs-email") {
+    if issue_state != Some(IssueState::NeedsEmail) {
         return Err(Page::message(
             StatusCode::OK,
             "Nothing to do",
@@ -454,7 +454,7 @@ async fn email_submit(
             series_id: &subject.series_id,
             repo: &subject.repo,
             issue: subject.issue,
-            request: &job.to_json(),
+            kind: &job,
             once_per_issue: false,
         })
     })

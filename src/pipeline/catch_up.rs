@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::{Pipeline, PipelineError};
 
 use crate::core::identity::RepoName;
-use crate::core::job::JobKind;
+use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{Triage, triage};
 use crate::core::webhook_event::{IssueAction, IssuesEvent, Repository};
 use crate::store::NewJob;
@@ -100,11 +100,10 @@ impl Pipeline {
                     &repo.to_string(),
                     listed.number,
                     &series.id,
-                    "answered",
+                    IssueState::Answered,
                 )?;
                 continue;
             }
-            let request = serde_json::to_string(&kind).expect("plain fields serialise");
             let delivery = format!("catch-up:{repo}#{}", listed.number);
             let added = self.store.add_job(&NewJob {
                 delivery_id: &delivery,
@@ -112,7 +111,7 @@ impl Pipeline {
                 series_id: &series.id,
                 repo: &repo.to_string(),
                 issue: listed.number,
-                request: &request,
+                kind: &kind,
                 once_per_issue: true,
             })?;
             if added.is_none() {

@@ -138,7 +138,7 @@ impl Pipeline {
                     repo: &job.repo,
                     issue: job.issue,
                     login: candidate.request.login.as_str(),
-                    request: &confirmed.to_json(),
+                    request: &confirmed,
                     expires_at: now + CONFIRM_VALID,
                 })?;
                 self.save_progress(

@@ -21,14 +21,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use crate::config::Config;
 
 use crate::core::identity::Login;
-use crate::core::job::{JobKind, Outcome};
+use crate::core::job::{JobKind, Outcome, Progress};
 use crate::core::member::Member;
+use crate::core::reply::Reply;
 use crate::core::request::{self, EmailFinding, EmailSource, InviteRequest};
 use crate::core::series::{Series, SeriesList};
 use crate::core::texts::{self, NoEmail};
@@ -37,9 +37,7 @@ use crate::github::error::GitHubApiError;
 use crate::links::LinkMaker;
 use crate::reconcile::{MemberSync, ReconcileError, Reconciler, RunReport};
 use crate::roster::{self, AddOutcome, RemoveOutcome, Roster, RosterError};
-use crate::store::{JobRecord, NewReply, Store, StoreError};
-
-pub use outbox::Reply;
+use crate::store::{JobRecord, JobRequest, NewReply, Store, StoreError, StoredJob, UnreadableWork};
 
 /// What a join request has been cleared of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,20 +48,6 @@ enum Clearance {
     Approved,
     /// The requester confirmed the address (the limits were passed before the mail was sent).
     Confirmed,
-}
-
-/// Steps of a job already done, saved so a retry neither redoes nor misreports them.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
-struct Progress {
-    /// Join: whether the roster step added the member (`false`: they were already on it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    added: Option<bool>,
-    /// Leave: whether the roster step removed the member (`false`: they weren't on it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    removed: Option<bool>,
-    /// Join with confirmation: the confirmation made (so a retry doesn't make a second).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    confirmation: Option<i64>,
 }
 
 /// A step that failed.
@@ -96,9 +80,12 @@ pub enum PipelineError {
     /// The mail server refused the address for good.
     #[error("the mail server refused the calendar message for good (see `invitebot status`)")]
     MailRejected,
-    /// The stored request can't be read.
+    /// The stored request can't be used.
     #[error("the stored request is unreadable: {0}")]
     BadRequest(String),
+    /// The requester was forgotten (`invitebot roster forget`): their request is gone.
+    #[error("the requester's data was erased (invitebot roster forget)")]
+    Erased,
     /// The series is no longer configured.
     #[error("series `{0}` is no longer configured")]
     NoSuchSeries(String),
@@ -115,6 +102,7 @@ impl PipelineError {
             | PipelineError::NoticeRejected(_)
             | PipelineError::NoPublicUrl
             | PipelineError::BadRequest(_)
+            | PipelineError::Erased
             | PipelineError::NoSuchSeries(_) => true,
             PipelineError::Profile(e) | PipelineError::Approval(e) => e.is_permanent(),
             _ => false,
@@ -192,24 +180,45 @@ impl Pipeline {
 
     /// Works on the next due job, if any: finishes it (with its replies), schedules a retry, or
     /// gives it up. Logs one line with the result. Returns whether there was a job.
+    /// A job whose stored values can't be read is given up (it never could run).
     pub async fn process_next_job(&mut self) -> Result<bool, StoreError> {
-        let Some(job) = self.store.next_due_job(jiff::Timestamp::now())? else {
-            return Ok(false);
+        let job = match self.store.next_due_job(jiff::Timestamp::now()) {
+            Ok(Some(job)) => job,
+            Ok(None) => return Ok(false),
+            Err(error) => return self.give_up_unreadable(error),
         };
         let result = self.run_job(&job).await;
-        self.settle_job(&job, result)?;
+        self.settle_job(&job.record, result)?;
         Ok(true)
     }
 
-    async fn run_job(&mut self, job: &JobRecord) -> Result<(Outcome, Vec<Reply>), PipelineError> {
-        let kind: JobKind = serde_json::from_str(&job.request)
-            .map_err(|e| PipelineError::BadRequest(e.to_string()))?;
-        let progress: Progress = serde_json::from_str(&job.progress).unwrap_or_default();
+    /// Gives up the job or reply whose stored values `error` says are unreadable (it never
+    /// could run), keeping the error as the reason; any other error is returned.
+    fn give_up_unreadable(&self, error: StoreError) -> Result<bool, StoreError> {
+        let Some(work) = error.unreadable_work() else {
+            return Err(error);
+        };
+        tracing::error!(?work, %error, "given up: its stored values are unreadable");
+        self.store.give_up(work, &error.to_string())?;
+        if let UnreadableWork::Job(_) = work {
+            crate::telemetry::job("failed");
+        }
+        Ok(true)
+    }
+
+    async fn run_job(
+        &mut self,
+        stored: &StoredJob,
+    ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
+        let JobRequest::Kind(kind) = &stored.request else {
+            return Err(PipelineError::Erased);
+        };
+        let (job, progress) = (&stored.record, stored.progress);
         let config = self.current();
         let series = config
             .series_by_id(&job.series_id)
             .ok_or_else(|| PipelineError::NoSuchSeries(job.series_id.clone()))?;
-        match &kind {
+        match kind {
             JobKind::Join(request) => {
                 self.join(job, series, request, progress, Clearance::None)
                     .await
@@ -253,23 +262,26 @@ impl Pipeline {
                     .iter()
                     .enumerate()
                     .map(|(i, reply)| {
-                        reply.to_row(&format!("job:{}:{i}", job.id), &job.repo, job.issue)
+                        outbox::outbox_row(
+                            reply,
+                            &format!("job:{}:{i}", job.id),
+                            &job.repo,
+                            job.issue,
+                        )
                     })
                     .collect();
-                self.store
-                    .finish_job(job, outcome.as_str(), outcome.issue_state(), &rows)?;
+                self.store.finish_job(job, &outcome, &rows)?;
                 crate::telemetry::job(outcome.as_str());
                 log_job(context, outcome.as_str(), None);
             }
             Err(error) => {
                 let now = jiff::Timestamp::now();
-                let first = job.created_at.parse().unwrap_or(now);
                 let next = (!error.is_permanent())
                     .then(|| {
                         crate::core::retry::next_attempt(
-                            job.attempts + 1,
+                            job.state.attempts + 1,
                             error.asked_wait(),
-                            first,
+                            job.state.created_at,
                             now,
                         )
                     })
@@ -285,7 +297,7 @@ impl Pipeline {
                         );
                     }
                     None => {
-                        self.store.fail_job(job, &error.to_string())?;
+                        self.store.fail_job(job.id, &error.to_string())?;
                         crate::telemetry::job("failed");
                         log_job(context, "failed", Some(&error.to_string()));
                     }
@@ -398,10 +410,10 @@ impl Pipeline {
         check_sent(&report, &login)?;
         let state = self
             .reconciler
-            .member_sync(series, &login, Some(member.email.expose()))?;
+            .member_sync(series, &login, Some(&member.email))?;
         match state {
             MemberSync::Refused => return Err(PipelineError::MailRejected),
-            MemberSync::Invited(email) if email.eq_ignore_ascii_case(member.email.expose()) => {}
+            MemberSync::Invited(email) if email.same_mailbox(&member.email) => {}
             // Their message waits for its retry (on the mail failure's schedule, shared with the
             // reconciliation passes): this request waits too.
             _ => return Err(PipelineError::NotSent),
@@ -469,8 +481,7 @@ impl Pipeline {
     }
 
     fn save_progress(&self, job_id: i64, progress: Progress) -> Result<(), PipelineError> {
-        let json = serde_json::to_string(&progress).expect("plain fields serialise");
-        Ok(self.store.save_job_progress(job_id, &json)?)
+        Ok(self.store.save_job_progress(job_id, &progress)?)
     }
 
     /// Plans and runs one series from its roster file as it is now; returns the report and the

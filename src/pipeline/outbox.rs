@@ -1,63 +1,27 @@
 //! The outbox: replies on issues (comment, labels, close), each sent once by the worker, retried
 //! with backoff while GitHub fails, given up (with the reason kept) when it never can succeed.
 
-use serde::{Deserialize, Serialize};
-
 use super::Pipeline;
 use crate::core::identity::RepoName;
+use crate::core::reply::{Reply, ReplyKind};
 use crate::github::error::GitHubApiError;
-use crate::store::{NewReply, ReplyRecord, StoreError};
+use crate::store::{NewReply, ReplyRecord, StoreError, StoredReply};
 use crate::telemetry::{SendKind, SendResult};
 
-/// One write on an issue.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Reply {
-    /// A comment.
-    Comment {
-        /// The Markdown body.
-        body: String,
-    },
-    /// Labels to add.
-    Labels {
-        /// Their names.
-        labels: Vec<String>,
-    },
-    /// Close the issue.
-    Close,
-    /// A label to take off (the approval label once a request is approved).
-    RemoveLabel {
-        /// Its name.
-        label: String,
-    },
-}
-
-impl Reply {
-    fn kind(&self) -> &'static str {
-        match self {
-            Reply::Comment { .. } => "comment",
-            Reply::Labels { .. } => "labels",
-            Reply::Close => "close",
-            Reply::RemoveLabel { .. } => "unlabel",
-        }
-    }
-
-    /// The outbox row for this reply. A comment carries its row key as a hidden line, so that
-    /// it can be found on the issue later.
-    pub(super) fn to_row<'a>(&self, key: &str, repo: &'a str, issue: u64) -> NewReply<'a> {
-        let reply = match self {
-            Reply::Comment { body } => Reply::Comment {
-                body: format!("{body}\n{}", delivery_marker(key)),
-            },
-            other => other.clone(),
-        };
-        NewReply {
-            key: key.to_string(),
-            kind: self.kind(),
-            repo,
-            issue,
-            payload: serde_json::to_string(&reply).expect("plain fields serialise"),
-        }
+/// The outbox row for a reply. A comment carries its row key as a hidden line, so that it can
+/// be found on the issue later.
+pub(super) fn outbox_row<'a>(reply: &Reply, key: &str, repo: &'a str, issue: u64) -> NewReply<'a> {
+    let reply = match reply {
+        Reply::Comment { body } => Reply::Comment {
+            body: format!("{body}\n{}", delivery_marker(key)),
+        },
+        other => other.clone(),
+    };
+    NewReply {
+        key: key.to_string(),
+        reply,
+        repo,
+        issue,
     }
 }
 
@@ -68,22 +32,21 @@ fn delivery_marker(key: &str) -> String {
 
 impl Pipeline {
     /// Sends the next due reply, if any, and records the result. Returns whether there was one.
+    /// A reply whose stored values can't be read is given up (it never could be sent).
     pub async fn process_next_reply(&mut self) -> Result<bool, StoreError> {
-        let Some(row) = self.store.next_due_reply(jiff::Timestamp::now())? else {
-            return Ok(false);
+        let StoredReply { record, reply } = match self.store.next_due_reply(jiff::Timestamp::now())
+        {
+            Ok(Some(stored)) => stored,
+            Ok(None) => return Ok(false),
+            Err(error) => return self.give_up_unreadable(error),
         };
-        let result = match (
-            serde_json::from_str::<Reply>(&row.payload),
-            RepoName::parse(&row.repo),
-        ) {
-            (Ok(reply), Some(repo)) => self.send_reply(&repo, row.issue, &reply).await,
-            _ => {
-                self.store
-                    .fail_reply(row.id, "the stored reply is unreadable")?;
-                return Ok(true);
-            }
+        let Some(repo) = RepoName::parse(&record.repo) else {
+            self.store
+                .fail_reply(record.id, "the stored reply is unreadable")?;
+            return Ok(true);
         };
-        self.settle_reply(&row, result)?;
+        let result = self.send_reply(&repo, record.issue, &reply).await;
+        self.settle_reply(&record, result)?;
         Ok(true)
     }
 
@@ -117,10 +80,10 @@ impl Pipeline {
         row: &ReplyRecord,
         result: Result<(), GitHubApiError>,
     ) -> Result<(), StoreError> {
-        let metric_kind = match row.kind.as_str() {
-            "comment" => SendKind::Comment,
-            "labels" => SendKind::Labels,
-            _ => SendKind::Close,
+        let metric_kind = match row.kind {
+            ReplyKind::Comment => SendKind::Comment,
+            ReplyKind::Labels => SendKind::Labels,
+            ReplyKind::Close | ReplyKind::RemoveLabel => SendKind::Close,
         };
         let (repo, issue, kind) = (row.repo.as_str(), row.issue, row.kind.as_str());
         let error = match result {
@@ -132,10 +95,14 @@ impl Pipeline {
             Err(error) => error,
         };
         let now = jiff::Timestamp::now();
-        let first = row.created_at.parse().unwrap_or(now);
         let next = (!error.is_permanent())
             .then(|| {
-                crate::core::retry::next_attempt(row.attempts + 1, error.retry_after(), first, now)
+                crate::core::retry::next_attempt(
+                    row.state.attempts + 1,
+                    error.retry_after(),
+                    row.state.created_at,
+                    now,
+                )
             })
             .flatten();
         match next {
@@ -162,32 +129,22 @@ mod tests {
     fn rows_carry_the_reply_and_comments_their_key() {
         let comment = Reply::Comment {
             body: "Thanks!".into(),
-        }
-        .to_row("job:7:0", "a/b", 3);
+        };
+        let row = outbox_row(&comment, "job:7:0", "a/b", 3);
         assert_eq!(
-            (comment.key.as_str(), comment.kind, comment.issue),
-            ("job:7:0", "comment", 3)
+            (row.key.as_str(), row.repo, row.issue),
+            ("job:7:0", "a/b", 3)
         );
-        let back: Reply = serde_json::from_str(&comment.payload).unwrap();
         assert_eq!(
-            back,
+            row.reply,
             Reply::Comment {
                 body: "Thanks!\n<!-- invitebot-reply:job:7:0 -->".into()
             }
         );
         let labels = Reply::Labels {
             labels: vec!["invited".into()],
-        }
-        .to_row("job:7:1", "a/b", 3);
-        assert_eq!(
-            serde_json::from_str::<Reply>(&labels.payload).unwrap(),
-            Reply::Labels {
-                labels: vec!["invited".into()]
-            }
-        );
-        assert_eq!(
-            Reply::Close.to_row("k", "a/b", 3).payload,
-            r#"{"kind":"close"}"#
-        );
+        };
+        assert_eq!(outbox_row(&labels, "job:7:1", "a/b", 3).reply, labels);
+        assert_eq!(outbox_row(&Reply::Close, "k", "a/b", 3).reply, Reply::Close);
     }
 }

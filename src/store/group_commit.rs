@@ -8,7 +8,8 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::{Accepted, DeliveryRecord, NewJob, Store};
+use super::{Accepted, DeliveryRecord, NewJob, Store, StoreError};
+use crate::core::job::JobKind;
 
 /// Most deliveries committed together.
 const BATCH: usize = 256;
@@ -17,12 +18,33 @@ const BATCH: usize = 256;
 pub struct Acceptance {
     /// The delivery.
     pub delivery: DeliveryRecord,
-    /// The job: series, request (the pipeline's `JobKind` as JSON), and whether it is added only
-    /// for an issue never handled.
-    pub job: Option<(String, String, bool)>,
+    /// The job, if the delivery asks for one.
+    pub job: Option<DeliveryJob>,
 }
 
-type Reply = oneshot::Sender<Result<Accepted, String>>;
+/// The job a delivery asks for (its delivery id, action, repository and issue are the
+/// delivery's).
+pub struct DeliveryJob {
+    /// The series.
+    pub series_id: String,
+    /// What the job asks.
+    pub kind: JobKind,
+    /// Add it only for an issue never handled (see [`NewJob::once_per_issue`]).
+    pub once_per_issue: bool,
+}
+
+/// Why a delivery was not recorded.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GroupCommitError {
+    /// The writer thread is gone (the server is shutting down).
+    #[error("the store writer has stopped")]
+    Stopped,
+    /// The batch's transaction failed: none of its deliveries is recorded.
+    #[error("recording the deliveries failed: {0}")]
+    Store(#[source] Arc<StoreError>),
+}
+
+type Reply = oneshot::Sender<Result<Accepted, GroupCommitError>>;
 
 /// The handlers' side of the writer thread.
 #[derive(Clone)]
@@ -41,14 +63,12 @@ impl GroupCommit {
     }
 
     /// Records the delivery and its job; returns once they are committed (or why not).
-    pub async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, String> {
+    pub async fn accept(&self, acceptance: Acceptance) -> Result<Accepted, GroupCommitError> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send((acceptance, reply))
-            .map_err(|_| "the store writer has stopped".to_string())?;
-        answer
-            .await
-            .map_err(|_| "the store writer has stopped".to_string())?
+            .map_err(|_| GroupCommitError::Stopped)?;
+        answer.await.map_err(|_| GroupCommitError::Stopped)?
     }
 }
 
@@ -73,7 +93,7 @@ fn write(store: &Store, receiver: &mpsc::Receiver<(Acceptance, Reply)>) {
                 }
             }
             Err(error) => {
-                let error = error.to_string();
+                let error = GroupCommitError::Store(Arc::new(error));
                 for (_, reply) in pending {
                     let _ = reply.send(Err(error.clone()));
                 }
@@ -82,39 +102,31 @@ fn write(store: &Store, receiver: &mpsc::Receiver<(Acceptance, Reply)>) {
     }
 }
 
-fn new_job<'a>(
-    delivery: &'a DeliveryRecord,
-    (series_id, request, once): &'a (String, String, bool),
-) -> NewJob<'a> {
+fn new_job<'a>(delivery: &'a DeliveryRecord, job: &'a DeliveryJob) -> NewJob<'a> {
     NewJob {
         delivery_id: &delivery.id,
         action: delivery.action.as_deref().unwrap_or("-"),
-        series_id,
+        series_id: &job.series_id,
         repo: delivery.repo.as_deref().unwrap_or_default(),
         issue: delivery.issue.unwrap_or_default(),
-        request,
-        once_per_issue: *once,
+        kind: &job.kind,
+        once_per_issue: job.once_per_issue,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::deliveries::tests::delivery;
 
-    fn delivery(id: &str) -> DeliveryRecord {
-        DeliveryRecord {
-            id: id.into(),
-            event: "issues".into(),
-            action: Some("opened".into()),
-            repo: Some("a/b".into()),
-            issue: Some(7),
-            received_at: crate::store::now(),
-            outcome: "queued".into(),
-        }
-    }
-
-    fn job() -> Option<(String, String, bool)> {
-        Some(("s".into(), "{}".into(), true))
+    fn job() -> Option<DeliveryJob> {
+        Some(DeliveryJob {
+            series_id: "s".into(),
+            kind: JobKind::LeaveByLink {
+                login: "ada".into(),
+            },
+            once_per_issue: true,
+        })
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -150,5 +162,20 @@ mod tests {
         assert_eq!(count(Accepted::Duplicate), 1, "{outcomes:?}");
         assert_eq!(count(Accepted::AlreadyHandled), 48, "{outcomes:?}");
         assert_eq!(store.open_jobs().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_stopped_writer_is_a_typed_error() {
+        let (sender, receiver) = mpsc::channel();
+        drop(receiver);
+        let commit = GroupCommit { sender };
+        let error = commit
+            .accept(Acceptance {
+                delivery: delivery("d1"),
+                job: None,
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(error, GroupCommitError::Stopped), "{error}");
     }
 }

@@ -69,7 +69,7 @@ mod tests {
             action: None,
             repo: None,
             issue: None,
-            received_at: crate::store::now(),
+            received_at: jiff::Timestamp::now(),
             outcome: "ignored".into(),
         }
     }

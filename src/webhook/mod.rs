@@ -30,10 +30,12 @@ use tokio::sync::{Notify, watch};
 use crate::core::identity::Login;
 use crate::core::series::{Series, SeriesList};
 
-use crate::core::job::JobKind;
+use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{InviteRequest, Triage, triage};
 use crate::core::webhook_event::{self, GitHubEvent, IssueAction, IssuesEvent};
-use crate::store::{Acceptance, Accepted, DeliveryRecord, GroupCommit, Store};
+use crate::store::{
+    Acceptance, Accepted, DeliveryJob, DeliveryRecord, GroupCommit, GroupCommitError, Store,
+};
 use crate::telemetry::{self, Metrics};
 use crate::webhook::settings::WebhookSecrets;
 use delivery::VerifiedDelivery;
@@ -146,11 +148,7 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
     let record = delivery_record(id, &event, decision.outcome());
     match decision {
         Decision::Ignore(_, answer) => ignore(&state, record, answer),
-        Decision::Queue {
-            series_id,
-            request,
-            once_per_issue,
-        } => queue(&state, record, (series_id, request, once_per_issue)).await,
+        Decision::Queue(job) => queue(&state, record, job).await,
     }
 }
 
@@ -176,7 +174,7 @@ fn delivery_record(id: String, event: &GitHubEvent, outcome: &str) -> DeliveryRe
         action: Some(action),
         repo,
         issue,
-        received_at: crate::store::now(),
+        received_at: jiff::Timestamp::now(),
         outcome: outcome.to_string(),
     }
 }
@@ -191,11 +189,11 @@ fn ignore(state: &AppState, record: DeliveryRecord, answer: &'static str) -> Res
 }
 
 /// A request to act on: committed with its job before the answer.
-async fn queue(state: &AppState, record: DeliveryRecord, job: (String, String, bool)) -> Response {
+async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Response {
     let (id, event_name, issue) = (record.id.clone(), record.event.clone(), record.issue);
     let action = record.action.clone().unwrap_or_default();
     let repo = record.repo.clone().unwrap_or_else(|| "-".into());
-    let series_id = job.0.clone();
+    let series_id = job.series_id.clone();
     let accepted = accept(state, record, job).await;
     let metric_outcome = match &accepted {
         Ok(Accepted::Duplicate) => "duplicate",
@@ -233,13 +231,8 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: (String, String, b
 enum Decision {
     /// Nothing: the outcome word and the answer's text.
     Ignore(&'static str, &'static str),
-    /// Queue a job for this series with this request (JSON of `JobKind`); `once_per_issue`:
-    /// only if the issue was never handled.
-    Queue {
-        series_id: String,
-        request: String,
-        once_per_issue: bool,
-    },
+    /// Queue this job (`once_per_issue`: only if the issue was never handled).
+    Queue(DeliveryJob),
 }
 
 impl Decision {
@@ -247,7 +240,7 @@ impl Decision {
     fn outcome(&self) -> &'static str {
         match self {
             Decision::Ignore(outcome, _) => outcome,
-            Decision::Queue { .. } => "queued",
+            Decision::Queue(_) => "queued",
         }
     }
 }
@@ -269,17 +262,19 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
     // `labeled` right after `opened` when a form applies the label; catch-up may have handled an
     // issue whose `opened` delivery comes later): that check is part of the commit in `accept`.
     // An edit matters only to a request that waits for an email address.
-    if issues.action == IssueAction::Edited && !issue_is(state, issues, "needs-email").await {
+    if issues.action == IssueAction::Edited
+        && !issue_is(state, issues, IssueState::NeedsEmail).await
+    {
         return Decision::Ignore(
             "not-waiting-for-email",
             "ignored: nothing to do for this edit\n",
         );
     }
-    Decision::Queue {
+    Decision::Queue(DeliveryJob {
         series_id: series.id.clone(),
-        request: kind.to_json(),
+        kind,
         once_per_issue: matches!(issues.action, IssueAction::Opened | IssueAction::Labeled),
-    }
+    })
 }
 
 /// Whether the delivery is the series' approval label being added.
@@ -299,7 +294,7 @@ async fn approval(
     series: &Series,
     request: InviteRequest,
 ) -> Decision {
-    if !issue_is(state, issues, "needs-approval").await {
+    if !issue_is(state, issues, IssueState::NeedsApproval).await {
         return Decision::Ignore(
             "not-waiting-for-approval",
             "ignored: this issue doesn't wait for approval\n",
@@ -309,16 +304,16 @@ async fn approval(
         request,
         maintainer: Login::new(&issues.sender.login),
     };
-    Decision::Queue {
+    Decision::Queue(DeliveryJob {
         series_id: series.id.clone(),
-        request: kind.to_json(),
+        kind,
         once_per_issue: false,
-    }
+    })
 }
 
 /// Whether the issue was last handled with this outcome state (`needs-email`: the bot asked
 /// for an address and got none since; `needs-approval`: it waits for a maintainer).
-async fn issue_is(state: &AppState, issues: &IssuesEvent, wanted: &'static str) -> bool {
+async fn issue_is(state: &AppState, issues: &IssuesEvent, wanted: IssueState) -> bool {
     let (store, repo, number) = (
         state.store.clone(),
         issues.repository.full_name.clone(),
@@ -334,8 +329,8 @@ async fn issue_is(state: &AppState, issues: &IssuesEvent, wanted: &'static str) 
 async fn accept(
     state: &AppState,
     delivery: DeliveryRecord,
-    job: (String, String, bool),
-) -> Result<Accepted, String> {
+    job: DeliveryJob,
+) -> Result<Accepted, GroupCommitError> {
     state
         .accepts
         .accept(Acceptance {

@@ -1,0 +1,157 @@
+//! The schema, as versioned migrations: SQLite's `user_version` counts the ones applied, and
+//! [`migrate`] brings an older file up to date.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Schema migrations, in order; `user_version` counts the ones applied.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: what was sent.
+    "CREATE TABLE series_state (
+        series_id   TEXT PRIMARY KEY,
+        uid         TEXT NOT NULL,
+        sequence    INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        definition  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE member_state (
+        series_id   TEXT NOT NULL,
+        github      TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        email       TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('invited', 'cancelled')),
+        sequence    INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL,
+        sent_at     TEXT NOT NULL,
+        team_error  TEXT,
+        PRIMARY KEY (series_id, github)
+    );",
+    // 2: accepted work and what is still to be done.
+    "CREATE TABLE deliveries (
+        id          TEXT PRIMARY KEY,
+        event       TEXT NOT NULL,
+        action      TEXT,
+        repo        TEXT,
+        issue       INTEGER,
+        received_at TEXT NOT NULL,
+        outcome     TEXT NOT NULL
+    );
+    CREATE INDEX deliveries_by_time ON deliveries (received_at);
+    CREATE TABLE jobs (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id     TEXT NOT NULL,
+        action          TEXT NOT NULL,
+        series_id       TEXT NOT NULL,
+        repo            TEXT NOT NULL,
+        issue           INTEGER NOT NULL,
+        request         TEXT NOT NULL,
+        progress        TEXT NOT NULL DEFAULT '{}',
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        outcome         TEXT,
+        created_at      TEXT NOT NULL,
+        finished_at     TEXT
+    );
+    CREATE INDEX jobs_due ON jobs (status, next_attempt_at);
+    CREATE INDEX jobs_by_issue ON jobs (repo, issue);
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        key             TEXT NOT NULL UNIQUE,
+        kind            TEXT NOT NULL,
+        repo            TEXT NOT NULL,
+        issue           INTEGER NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        done_at         TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+    CREATE TABLE handled_issues (
+        repo      TEXT NOT NULL,
+        issue     INTEGER NOT NULL,
+        series_id TEXT NOT NULL,
+        state     TEXT NOT NULL,
+        at        TEXT NOT NULL,
+        PRIMARY KEY (repo, issue)
+    );
+    CREATE TABLE catch_up (
+        repo          TEXT PRIMARY KEY,
+        checked_until TEXT NOT NULL
+    );
+    CREATE TABLE mail_failures (
+        series_id       TEXT NOT NULL,
+        github          TEXT NOT NULL,
+        email           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        first_failed_at TEXT NOT NULL,
+        last_error      TEXT NOT NULL,
+        permanent       INTEGER NOT NULL,
+        PRIMARY KEY (series_id, github)
+    );",
+    // 3: addresses waiting for their owner's confirmation (double opt-in).
+    "CREATE TABLE confirmations (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        series_id    TEXT NOT NULL,
+        repo         TEXT NOT NULL,
+        issue        INTEGER NOT NULL,
+        login        TEXT NOT NULL,
+        request      TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        confirmed_at TEXT
+    );",
+];
+
+/// Applies the migrations `connection` lacks, each in its own transaction.
+pub(super) fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let version = version(connection)?;
+    let applied = usize::try_from(version).unwrap_or(usize::MAX);
+    if applied > MIGRATIONS.len() {
+        return Err(too_new(path, version));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = connection.transaction()?;
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(path = %path.display(), version = index + 1, "state store migrated");
+    }
+    Ok(())
+}
+
+/// Checks that a file opened read-only has exactly this invitebot's schema.
+pub(super) fn ensure_current(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let version = version(connection)?;
+    if (version as usize) < MIGRATIONS.len() {
+        return Err(StoreError::Outdated {
+            path: path.to_path_buf(),
+            found: version,
+        });
+    }
+    if version as usize != MIGRATIONS.len() {
+        return Err(too_new(path, version));
+    }
+    Ok(())
+}
+
+fn version(connection: &Connection) -> Result<i64, StoreError> {
+    Ok(connection.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+fn too_new(path: &Path, found: i64) -> StoreError {
+    StoreError::TooNew {
+        path: path.to_path_buf(),
+        found,
+        known: MIGRATIONS.len(),
+    }
+}
