@@ -8,6 +8,7 @@ use jiff::Timestamp;
 
 use crate::core::calendar::{Method, Person};
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 use crate::core::identity::TeamName;
 use crate::core::member::Member;
 use crate::core::plan::{
@@ -39,9 +40,9 @@ pub struct RunReport {
     /// Messages that failed (retried by the next run).
     pub failed: usize,
     /// Logins whose message failed, lowercased.
-    pub failed_logins: Vec<String>,
+    pub failed_logins: Vec<Login>,
     /// Of those, the ones the mail server refused for good (or that failed for 3 days).
-    pub rejected_logins: Vec<String>,
+    pub rejected_logins: Vec<Login>,
 }
 
 /// Where a member's calendar stands, as far as the bot knows.
@@ -141,7 +142,7 @@ impl Reconciler {
                 Ok(()) => {
                     self.store
                         .record_message(series_id, &action.sent_record(&plan.record.fingerprint))?;
-                    self.store.clear_mail_failure(series_id, &action.github())?;
+                    self.store.clear_mail_failure(series_id, action.github())?;
                     crate::telemetry::send(
                         crate::telemetry::SendKind::Mail,
                         crate::telemetry::SendResult::Ok,
@@ -161,9 +162,9 @@ impl Reconciler {
                     crate::telemetry::send(crate::telemetry::SendKind::Mail, result);
                     tracing::error!(series = series_id, member = %action.github(), %error, permanent, "calendar message not sent");
                     report.failed += 1;
-                    report.failed_logins.push(action.github());
+                    report.failed_logins.push(action.github().clone());
                     if permanent {
-                        report.rejected_logins.push(action.github());
+                        report.rejected_logins.push(action.github().clone());
                     }
                 }
             }
@@ -179,19 +180,19 @@ impl Reconciler {
     pub fn member_sync(
         &self,
         series: &Series,
-        login: &str,
+        login: &Login,
         email: Option<&EmailAddress>,
     ) -> Result<MemberSync, ReconcileError> {
         let failure = self
             .store
             .mail_failures(Some(&series.id))?
             .into_iter()
-            .find(|f| f.github == login);
+            .find(|f| f.github == *login);
         let record = self
             .store
             .members(&series.id)?
             .into_iter()
-            .find(|m| m.github == login);
+            .find(|m| m.github == *login);
         let refused = failure
             .as_ref()
             .is_some_and(|f| f.permanent && email.is_none_or(|e| e.same_mailbox(&f.email)));
@@ -240,7 +241,7 @@ impl Reconciler {
         action: &Action,
         error: &crate::mail::MailError,
     ) -> Result<bool, ReconcileError> {
-        let github = action.github();
+        let github = action.github().clone();
         let previous = self
             .store
             .mail_failures(Some(series_id))?
@@ -273,12 +274,11 @@ impl Reconciler {
         series: &Series,
         member: &Member,
     ) -> Result<Option<RunReport>, ReconcileError> {
-        let login = member.github.key();
         let previous = self
             .store
             .members(&series.id)?
             .into_iter()
-            .find(|m| m.github == login);
+            .find(|m| m.github == member.github);
         let (Some(record), Some(previous)) = (self.store.series(&series.id)?, previous) else {
             return Ok(None);
         };
@@ -394,7 +394,7 @@ impl Reconciler {
             Action::Cancel {
                 reason: CancelReason::Removed | CancelReason::SeriesRemoved,
                 ..
-            } => self.github.remove_team_member(team, &github).await,
+            } => self.github.remove_team_member(team, github.as_str()).await,
             _ => return Ok(()),
         };
         let error = result.err().map(|e| e.to_string());
@@ -408,7 +408,7 @@ impl Reconciler {
             tracing::warn!(series = series_id, member = %github, team = %team, %error, "GitHub team membership not changed");
         }
         self.store
-            .record_team_result(series_id, &github, error.as_deref())?;
+            .record_team_result(series_id, github, error.as_deref())?;
         Ok(())
     }
 }

@@ -65,6 +65,25 @@ impl PartialEq for Login {
 
 impl Eq for Login {}
 
+impl Ord for Login {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let lower = |login: &Login| {
+            login
+                .0
+                .bytes()
+                .map(|b| b.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+        lower(self).cmp(&lower(other))
+    }
+}
+
+impl PartialOrd for Login {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl PartialEq<str> for Login {
     fn eq(&self, other: &str) -> bool {
         self.is(other)

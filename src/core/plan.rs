@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 use crate::core::member::Member;
 use crate::core::sent::{MemberRecord, MemberStatus, SeriesRecord};
 use crate::core::series_event::SeriesEvent;
@@ -59,8 +60,8 @@ pub enum Action {
     },
     /// A `CANCEL` to the address the store has.
     Cancel {
-        /// The login (lowercased).
-        github: String,
+        /// The login.
+        github: Login,
         /// The name used before.
         name: String,
         /// The address that has the series.
@@ -73,11 +74,11 @@ pub enum Action {
 }
 
 impl Action {
-    /// The login the action is for, lowercased.
-    pub fn github(&self) -> String {
+    /// The login the action is for.
+    pub fn github(&self) -> &Login {
         match self {
-            Action::Request { member, .. } => member.github.key(),
-            Action::Cancel { github, .. } => github.clone(),
+            Action::Request { member, .. } => &member.github,
+            Action::Cancel { github, .. } => github,
         }
     }
 }
@@ -144,14 +145,12 @@ pub fn plan_series(
     if record.is_some_and(|r| r.fingerprint != fingerprint) {
         counter += 1;
     }
-    let by_login: HashMap<&str, &MemberRecord> =
-        sent.iter().map(|m| (m.github.as_str(), m)).collect();
+    let by_login: HashMap<&Login, &MemberRecord> = sent.iter().map(|m| (&m.github, m)).collect();
     let mut actions = Vec::new();
     let mut in_roster = HashSet::new();
     for member in members {
-        let login = member.github.key();
-        let previous = by_login.get(login.as_str()).copied();
-        in_roster.insert(login);
+        let previous = by_login.get(&member.github).copied();
+        in_roster.insert(&member.github);
         actions.extend(member_actions(member, previous, counter, &fingerprint));
     }
     for gone in sent
@@ -279,7 +278,7 @@ impl Action {
             Action::Request {
                 member, sequence, ..
             } => MemberRecord {
-                github: member.github.key(),
+                github: member.github.clone(),
                 name: member.name.clone(),
                 email: member.email.clone(),
                 status: MemberStatus::Invited,

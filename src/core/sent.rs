@@ -3,6 +3,7 @@
 //! invitation or a cancellation. The state store keeps it; the plan compares it with the files.
 
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 
 /// What was last sent for a series.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub enum MemberStatus {
 #[derive(Clone, PartialEq, Eq)]
 pub struct MemberRecord {
     /// The GitHub login, lowercased.
-    pub github: String,
+    pub github: Login,
     /// The name used in the last message.
     pub name: String,
     /// The address of the last message (personal data: its printed forms are redacted).

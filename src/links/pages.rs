@@ -352,6 +352,7 @@ async fn leave(
             issue: 0,
             kind: &job,
             once_per_issue: false,
+            body: None,
         })
     })
     .await;
@@ -456,6 +457,7 @@ async fn email_submit(
             issue: subject.issue,
             kind: &job,
             once_per_issue: false,
+            body: None,
         })
     })
     .await;

@@ -113,6 +113,7 @@ impl Pipeline {
                 issue: listed.number,
                 kind: &kind,
                 once_per_issue: true,
+                body: None,
             })?;
             if added.is_none() {
                 // A webhook for it was accepted while we looked at its comments.

@@ -405,12 +405,12 @@ impl Pipeline {
         member: &Member,
         again: bool,
     ) -> Result<(), PipelineError> {
-        let login = member.github.key();
+        let login = &member.github;
         let (report, acted) = self.reconcile_series(series).await?;
-        check_sent(&report, &login)?;
+        check_sent(&report, login)?;
         let state = self
             .reconciler
-            .member_sync(series, &login, Some(&member.email))?;
+            .member_sync(series, login, Some(&member.email))?;
         match state {
             MemberSync::Refused => return Err(PipelineError::MailRejected),
             MemberSync::Invited(email) if email.same_mailbox(&member.email) => {}
@@ -418,9 +418,9 @@ impl Pipeline {
             // reconciliation passes): this request waits too.
             _ => return Err(PipelineError::NotSent),
         }
-        if again && !acted.contains(&login) {
+        if again && !acted.contains(login) {
             match self.reconciler.resend(series, member).await? {
-                Some(report) => check_sent(&report, &login)?,
+                Some(report) => check_sent(&report, login)?,
                 None => return Err(PipelineError::NotSent),
             }
         }
@@ -467,16 +467,14 @@ impl Pipeline {
             let comment = texts::not_a_member_comment(series, login.as_str());
             return Ok((Outcome::NotAMember, reply(comment)));
         }
-        let display_login = login.as_str();
-        let login = login.key();
         let (report, _) = self.reconcile_series(series).await?;
-        check_sent(&report, &login)?;
-        match self.reconciler.member_sync(series, &login, None)? {
+        check_sent(&report, login)?;
+        match self.reconciler.member_sync(series, login, None)? {
             MemberSync::Cancelled | MemberSync::Unknown => {}
             MemberSync::Refused => return Err(PipelineError::MailRejected),
             MemberSync::Invited(_) | MemberSync::Pending => return Err(PipelineError::NotSent),
         }
-        let comment = texts::left_comment(series, display_login);
+        let comment = texts::left_comment(series, login.as_str());
         Ok((Outcome::Left, reply(comment)))
     }
 
@@ -489,7 +487,7 @@ impl Pipeline {
     async fn reconcile_series(
         &mut self,
         series: &Series,
-    ) -> Result<(RunReport, HashSet<String>), PipelineError> {
+    ) -> Result<(RunReport, HashSet<Login>), PipelineError> {
         let path = series.roster.clone();
         let roster = blocking(move || Roster::load(&path)).await??;
         self.remember(&series.roster);
@@ -497,14 +495,14 @@ impl Pipeline {
         let plan = self
             .reconciler
             .plan_due(series, &roster, jiff::Timestamp::now())?;
-        let acted = plan.actions.iter().map(|a| a.github()).collect();
+        let acted = plan.actions.iter().map(|a| a.github().clone()).collect();
         let report = self.reconciler.run(&plan, series.team.as_ref()).await?;
         Ok((report, acted))
     }
 }
 
 /// Whether the member's message went out (or why not).
-fn check_sent(report: &RunReport, login: &str) -> Result<(), PipelineError> {
+fn check_sent(report: &RunReport, login: &Login) -> Result<(), PipelineError> {
     if report.rejected_logins.iter().any(|l| l == login) {
         return Err(PipelineError::MailRejected);
     }

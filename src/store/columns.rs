@@ -15,6 +15,7 @@ use super::erase::ERASED;
 use super::jobs::JobRequest;
 use super::work::WorkStatus;
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 use crate::core::job::{IssueState, JobKind};
 use crate::core::reply::ReplyKind;
 use crate::core::sent::MemberStatus;
@@ -73,6 +74,24 @@ impl FromSql for EmailAddress {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         // The error names no part of the value: it is personal data.
         EmailAddress::parse(value.as_str()?).map_err(|error| bad(error.to_string()))
+    }
+}
+
+/// A login is stored as its key (lowercase, as GitHub compares logins), so a column of logins
+/// is unique and looked up without regard to case.
+impl ToSql for Login {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.key()))
+    }
+}
+
+impl FromSql for Login {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        let text = value.as_str()?;
+        if text.trim().is_empty() {
+            return Err(bad("an empty login".to_string()));
+        }
+        Ok(Login::new(text))
     }
 }
 

@@ -103,6 +103,7 @@ impl Store {
                 issue: stored.issue,
                 kind: &stored.request,
                 once_per_issue: false,
+                body: None,
             };
             let job_id = insert_job(tx, &job)?.expect("only once-per-issue jobs are refused");
             Ok(Confirmed::Now { job_id })

@@ -73,6 +73,7 @@ mod tests {
                 issue: 2,
                 kind: &kind,
                 once_per_issue: false,
+                body: None,
             };
             store.add_job(&job).unwrap();
             let record = store

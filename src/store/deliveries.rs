@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
+use super::accepted_bodies;
 use super::columns::Stamp;
 use super::jobs::{NewJob, insert_job};
 use super::rows::{StoredRow, all_rows};
@@ -21,6 +22,9 @@ pub enum Accepted {
     Duplicate,
     /// Recorded, but the issue is handled (or being handled) already: no job added.
     AlreadyHandled,
+    /// Recorded, but a delivery with the same body was accepted before (a replay under a new
+    /// delivery id): no job added.
+    Replayed,
 }
 
 /// A verified delivery, as recorded.
@@ -93,6 +97,12 @@ fn accept(
 ) -> Result<Accepted, StoreError> {
     if !insert(tx, delivery)? {
         return Ok(Accepted::Duplicate);
+    }
+    if let Some(digest) = job.and_then(|job| job.body)
+        && !accepted_bodies::record(tx, digest, &delivery.id)?
+    {
+        set_outcome(tx, &delivery.id, "replayed")?;
+        return Ok(Accepted::Replayed);
     }
     if let Some(job) = job
         && insert_job(tx, job)?.is_none()
@@ -177,6 +187,7 @@ pub(super) mod tests {
             issue: 2,
             kind,
             once_per_issue: true,
+            body: None,
         }
     }
 
@@ -199,6 +210,7 @@ pub(super) mod tests {
         assert_eq!(store.add_job(&job("catch-up:a/b#2", &kind)).unwrap(), None);
         let reopened = NewJob {
             once_per_issue: false,
+            body: None,
             ..job("d3", &kind)
         };
         assert!(store.add_job(&reopened).unwrap().is_some());

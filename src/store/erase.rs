@@ -339,6 +339,7 @@ mod tests {
                 issue: 1,
                 kind,
                 once_per_issue: false,
+                body: None,
             })
             .unwrap();
     }

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
+use super::accepted_bodies::BodyDigest;
 use super::{Accepted, DeliveryRecord, NewJob, Store, StoreError};
 use crate::core::job::JobKind;
 
@@ -31,6 +32,8 @@ pub struct DeliveryJob {
     pub kind: JobKind,
     /// Add it only for an issue never handled (see [`NewJob::once_per_issue`]).
     pub once_per_issue: bool,
+    /// The SHA-256 of the delivery's body (see [`NewJob::body`]).
+    pub body: BodyDigest,
 }
 
 /// Why a delivery was not recorded.
@@ -111,6 +114,7 @@ fn new_job<'a>(delivery: &'a DeliveryRecord, job: &'a DeliveryJob) -> NewJob<'a>
         issue: delivery.issue.unwrap_or_default(),
         kind: &job.kind,
         once_per_issue: job.once_per_issue,
+        body: Some(job.body),
     }
 }
 
@@ -119,13 +123,15 @@ mod tests {
     use super::*;
     use crate::store::deliveries::tests::delivery;
 
-    fn job() -> Option<DeliveryJob> {
+    /// A job for the same issue, asked by a body of its own (`body`).
+    fn job(body: &str) -> Option<DeliveryJob> {
         Some(DeliveryJob {
             series_id: "s".into(),
             kind: JobKind::LeaveByLink {
                 login: "ada".into(),
             },
             once_per_issue: true,
+            body: BodyDigest::of(body.as_bytes()),
         })
     }
 
@@ -146,8 +152,8 @@ mod tests {
             tasks.push(tokio::spawn(async move {
                 commit
                     .accept(Acceptance {
+                        job: job(&id),
                         delivery: delivery(&id),
-                        job: job(),
                     })
                     .await
                     .unwrap()
@@ -162,6 +168,39 @@ mod tests {
         assert_eq!(count(Accepted::Duplicate), 1, "{outcomes:?}");
         assert_eq!(count(Accepted::AlreadyHandled), 48, "{outcomes:?}");
         assert_eq!(store.open_jobs().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_body_accepted_before_is_a_replay_whatever_its_delivery_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(dir.path()).unwrap());
+        let commit = GroupCommit::start(store.clone()).unwrap();
+        let accept = |id: &'static str, body: &'static str| {
+            let commit = commit.clone();
+            async move {
+                let job = job(body);
+                commit
+                    .accept(Acceptance {
+                        delivery: delivery(id),
+                        job,
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(accept("d1", "body").await, Accepted::New);
+        assert_eq!(accept("d2", "body").await, Accepted::Replayed);
+        assert_eq!(accept("d2", "body").await, Accepted::Duplicate);
+        assert_eq!(accept("d3", "another body").await, Accepted::AlreadyHandled);
+        assert_eq!(store.open_jobs().unwrap().len(), 1);
+        let outcomes: Vec<String> = store
+            .recent_deliveries(10)
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.id == "d2")
+            .map(|d| d.outcome)
+            .collect();
+        assert_eq!(outcomes, ["replayed"]);
     }
 
     #[tokio::test]

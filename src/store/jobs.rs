@@ -9,6 +9,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
+use super::accepted_bodies::BodyDigest;
 use super::columns::{Json, Stamp, to_json};
 use super::deliveries::set_outcome;
 use super::handled_issues::record_handled;
@@ -52,6 +53,9 @@ pub struct NewJob<'a> {
     /// Add it only if the issue has no job and was never handled (`opened`, `labeled`,
     /// catch-up: each issue is handled once); `false` for `reopened`, `edited`, replays.
     pub once_per_issue: bool,
+    /// The SHA-256 of the webhook body that asked for it: a body accepted before adds no job
+    /// (see [`super::accepted_bodies`]). `None` for work that came another way.
+    pub body: Option<BodyDigest>,
 }
 
 /// A stored job, as `invitebot status` lists it (what it asks comes with [`StoredJob`]).

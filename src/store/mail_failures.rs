@@ -8,6 +8,7 @@ use super::columns::Stamp;
 use super::rows::{StoredRow, all_rows};
 use super::{Store, StoreError};
 use crate::core::email_address::EmailAddress;
+use crate::core::identity::Login;
 
 /// The table.
 const TABLE: &str = "mail_failures";
@@ -18,7 +19,7 @@ pub struct MailFailure {
     /// The series.
     pub series_id: String,
     /// The login, lowercased.
-    pub github: String,
+    pub github: Login,
     /// The address that failed (personal data: its printed forms are redacted).
     pub email: EmailAddress,
     /// Attempts so far.
@@ -77,7 +78,7 @@ impl Store {
     }
 
     /// Forgets a member's failure (their message went out).
-    pub fn clear_mail_failure(&self, series_id: &str, github: &str) -> Result<(), StoreError> {
+    pub fn clear_mail_failure(&self, series_id: &str, github: &Login) -> Result<(), StoreError> {
         self.execute(
             "DELETE FROM mail_failures WHERE series_id = ?1 AND github = ?2",
             params![series_id, github],
@@ -143,7 +144,7 @@ mod tests {
         assert!(store.mail_retry_due(failure.next_attempt_at).unwrap());
         assert_eq!(store.depth().unwrap().mail, 1);
         assert!(!format!("{failure:?}").contains("ada@example.org"));
-        store.clear_mail_failure("s", "ada").unwrap();
+        store.clear_mail_failure("s", &"ada".into()).unwrap();
         assert!(store.mail_failures(None).unwrap().is_empty());
     }
 

@@ -7,6 +7,7 @@ use rusqlite::params;
 use super::columns::Stamp;
 use super::rows::{StoredRow, all_rows};
 use super::{Store, StoreError};
+use crate::core::identity::Login;
 use crate::core::sent::MemberRecord;
 
 /// The table.
@@ -52,7 +53,7 @@ impl Store {
     pub fn record_team_result(
         &self,
         series_id: &str,
-        github: &str,
+        github: &Login,
         error: Option<&str>,
     ) -> Result<(), StoreError> {
         self.execute(
@@ -107,7 +108,7 @@ mod tests {
                 store.record_message("s", &record).unwrap();
             }
             store
-                .record_team_result("s", "ada", Some("403 Forbidden"))
+                .record_team_result("s", &"ada".into(), Some("403 Forbidden"))
                 .unwrap();
         }
         let store = Store::open(dir.path()).unwrap();

@@ -110,6 +110,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         expires_at   TEXT NOT NULL,
         confirmed_at TEXT
     );",
+    // 4: the SHA-256 of every accepted request's body, so a replay with a new delivery id is
+    // recognised.
+    "CREATE TABLE accepted_bodies (
+        sha256      TEXT PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        accepted_at TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// Applies the migrations `connection` lacks, each in its own transaction.

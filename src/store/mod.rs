@@ -28,6 +28,7 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, Params, Transaction};
 
+mod accepted_bodies;
 mod catch_up;
 mod columns;
 mod confirmations;
@@ -46,6 +47,7 @@ mod rows;
 mod series;
 mod work;
 
+pub use accepted_bodies::BodyDigest;
 pub use confirmations::{Confirmed, NewConfirmation};
 pub use deliveries::{Accepted, DeliveryRecord};
 pub use erase::{ERASED, Erasure, ErasureTarget, HeldInvitation};

@@ -34,7 +34,8 @@ use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{InviteRequest, Triage, triage};
 use crate::core::webhook_event::{self, GitHubEvent, IssueAction, IssuesEvent};
 use crate::store::{
-    Acceptance, Accepted, DeliveryJob, DeliveryRecord, GroupCommit, GroupCommitError, Store,
+    Acceptance, Accepted, BodyDigest, DeliveryJob, DeliveryRecord, GroupCommit, GroupCommitError,
+    Store,
 };
 use crate::telemetry::{self, Metrics};
 use crate::webhook::settings::WebhookSecrets;
@@ -143,7 +144,7 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         GitHubEvent::Ignored { .. } => {
             Decision::Ignore("ignored", "ignored: not an event invitebot acts on\n")
         }
-        GitHubEvent::Issues(issues) => decide(&state, issues).await,
+        GitHubEvent::Issues(issues) => decide(&state, issues, BodyDigest::of(&delivery.body)).await,
     };
     let record = delivery_record(id, &event, decision.outcome());
     match decision {
@@ -197,6 +198,7 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
     let accepted = accept(state, record, job).await;
     let metric_outcome = match &accepted {
         Ok(Accepted::Duplicate) => "duplicate",
+        Ok(Accepted::Replayed) => "replayed",
         Ok(Accepted::AlreadyHandled) => "already-handled",
         Ok(Accepted::New) => "queued",
         Err(_) => "refused",
@@ -217,6 +219,10 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
         }
         Ok(Accepted::Duplicate) => {
             tracing::info!(delivery = %id, event = %event_name, action, repo, outcome = "duplicate", "webhook received again; nothing to do");
+            (StatusCode::OK, "already received\n").into_response()
+        }
+        Ok(Accepted::Replayed) => {
+            tracing::warn!(delivery = %id, event = %event_name, action, repo, issue, outcome = "replayed", "a body accepted before came again under a new delivery id; nothing to do");
             (StatusCode::OK, "already received\n").into_response()
         }
         Ok(Accepted::New) => {
@@ -245,7 +251,7 @@ impl Decision {
     }
 }
 
-async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
+async fn decide(state: &AppState, issues: &IssuesEvent, body: BodyDigest) -> Decision {
     let all_series = state.series.borrow().clone();
     let (series, kind) = match triage(&all_series, issues) {
         Triage::NotAJoinRequest => {
@@ -253,7 +259,7 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
         }
         Triage::FromBot => return Decision::Ignore("ignored-bot", "ignored: opened by a bot\n"),
         Triage::JoinRequest(series, request) if is_approval(series, issues) => {
-            return approval(state, issues, series, request).await;
+            return approval(state, issues, series, request, body).await;
         }
         Triage::JoinRequest(series, request) => (series, JobKind::Join(request)),
         Triage::LeaveRequest(series, request) => (series, JobKind::Leave(request)),
@@ -274,6 +280,7 @@ async fn decide(state: &AppState, issues: &IssuesEvent) -> Decision {
         series_id: series.id.clone(),
         kind,
         once_per_issue: matches!(issues.action, IssueAction::Opened | IssueAction::Labeled),
+        body,
     })
 }
 
@@ -293,6 +300,7 @@ async fn approval(
     issues: &IssuesEvent,
     series: &Series,
     request: InviteRequest,
+    body: BodyDigest,
 ) -> Decision {
     if !issue_is(state, issues, IssueState::NeedsApproval).await {
         return Decision::Ignore(
@@ -308,6 +316,7 @@ async fn approval(
         series_id: series.id.clone(),
         kind,
         once_per_issue: false,
+        body,
     })
 }
 

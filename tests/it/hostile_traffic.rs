@@ -403,3 +403,35 @@ async fn an_idle_server_runs_no_reconciliation() {
     let after = metric(&app.server, "invitebot_reconcile_runs_total").await;
     assert_eq!(before, after, "reconciliation passes while idle");
 }
+
+#[tokio::test]
+async fn a_signed_body_replayed_under_new_delivery_ids_is_handled_once() {
+    let app = App::start().await;
+    // `reopened` is handled every time it comes (not once per issue): only the body tells a
+    // replay from a real reopening.
+    let reopened = fixture_with(JOIN, |v| v["action"] = "reopened".into());
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let (status, text) = app.server.deliver("issues", &reopened).await;
+        statuses.push((status.as_u16(), text));
+    }
+    assert_eq!(statuses[0].0, 202, "{statuses:?}");
+    for (status, text) in &statuses[1..] {
+        assert_eq!((*status, text.as_str()), (200, "already received\n"));
+    }
+    app.wait_for_mail(1).await;
+    app.wait_for_github(GitHubMock::is_close_call, 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.messages().len(), 1);
+    assert_eq!(app.github.comments().await.len(), 1);
+    let store = invitebot::store::Store::open_existing(&app.server.data_dir())
+        .unwrap()
+        .unwrap();
+    let replayed = store
+        .recent_deliveries(10)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.outcome == "replayed")
+        .count();
+    assert_eq!(replayed, 5);
+}
