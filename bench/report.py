@@ -225,6 +225,29 @@ def main():
                 w(f"| {label} | {st:.0f} | {rss / 1024:.1f} MiB |")
     w("")
 
+    # --- part 5
+    attack = read_tsv(os.path.join(work, "attack.tsv")) if os.path.exists(os.path.join(work, "attack.tsv")) else []
+    if attack:
+        w("## 5. Under attack")
+        w("")
+        w("invitebot with its shipped limits (`bench/attack.py`): one address (127.0.0.1) holds 500 "
+          "connections that send a request head a byte a second (reopened when closed) and floods "
+          "`/webhook` with bad signatures on 8 keep-alive connections, while GitHub (127.0.0.2) "
+          "delivers signed pings, each on a new connection, 4 at a time; the load on the load CPU. "
+          "One row per run.")
+        w("")
+        w("| run | GitHub deliveries | refused | p50 ms | p99 ms | max ms | flood requests (status:count) | slow connections opened | server peak RSS |")
+        w("|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+        for r in attack:
+            rss = f"{int(r['peak_rss_kib']) / 1024:.1f} MiB" if r["peak_rss_kib"].isdigit() else "-"
+            w(f"| {r['run']} | {r['github']} | {r['refused']} | {r['p50_ms']} | {r['p99_ms']} | "
+              f"{r['max_ms']} | {r['flood']} ({r['flood_statuses']}) | {r['slow_opened']} | {rss} |")
+        w("")
+        w(f"Medians: GitHub p99 {median(float(r['p99_ms']) for r in attack):.2f} ms, "
+          f"refused {median(int(r['refused']) for r in attack):.0f}, "
+          f"peak RSS {median(int(r['peak_rss_kib']) for r in attack if r['peak_rss_kib'].isdigit()) / 1024:.1f} MiB.")
+        w("")
+
     # --- targets
     w("## Targets")
     w("")
@@ -268,6 +291,11 @@ def main():
             if rss:
                 mib = int(rss.group(1)) / 1024
                 w(f"| series update: peak RSS < 50 MB | {mib:.1f} MiB | {'yes' if int(rss.group(1)) * 1024 < 50e6 else 'no'} |")
+    if attack:
+        p99 = median(float(r["p99_ms"]) for r in attack)
+        refused = sum(int(r["refused"]) for r in attack)
+        w(f"| under attack: GitHub's p99 < 50 ms | {p99:.2f} ms | {'yes' if p99 < 50 else 'no'} |")
+        w(f"| under attack: no GitHub delivery refused | {refused} refused | {'yes' if refused == 0 else 'no'} |")
     w("")
     print("\n".join(out))
 

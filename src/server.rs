@@ -27,7 +27,7 @@ use crate::watch::FileWatcher;
 use crate::webhook::budget::RequestBudget;
 use crate::webhook::connections::{self, ConnectionLimits};
 use crate::webhook::delivery_log::DeliveryLog;
-use crate::webhook::limits::FailedSignatureLimiter;
+use crate::webhook::failed_signatures::FailedSignatureLimiter;
 use crate::webhook::rejections::Rejections;
 use crate::webhook::settings::ServerConfig;
 use crate::webhook::{self, AdminState, AppState};

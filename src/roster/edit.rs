@@ -7,9 +7,10 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::error::RosterError;
+use super::error::invalid_at;
 use super::load::read;
 use super::model::{Roster, is_valid_github_login};
-use super::problems::{Problem, invalid_at, scrub};
+use super::problems::{Problem, scrub};
 use super::write::write_atomically;
 use crate::core::member::Member;
 

@@ -1,9 +1,10 @@
 //! [`RosterError`]: everything that can go wrong reading or changing a roster file.
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::problems::{Location, Problem};
+use super::problems::{Location, Problem, toml_problem};
+use crate::core::source_position::line_col;
 
 /// Everything that can go wrong reading or changing a roster file.
 #[derive(Debug, thiserror::Error)]
@@ -87,4 +88,28 @@ pub enum RosterError {
         /// The OS error.
         error: io::Error,
     },
+}
+
+/// The error for `problem` at byte `offset` of the roster `text` read from `path`.
+pub(super) fn invalid_at(text: &str, path: &Path, offset: usize, problem: Problem) -> RosterError {
+    RosterError::Invalid {
+        at: location(text, path, offset),
+        problem,
+    }
+}
+
+/// Byte `offset` of `text` as a [`Location`] in `path`.
+fn location(text: &str, path: &Path, offset: usize) -> Location {
+    let (line, column) = line_col(text, offset);
+    Location {
+        path: path.to_owned(),
+        line,
+        column,
+    }
+}
+
+/// Turns a `toml` error into a located [`Problem`].
+pub(super) fn from_toml(error: &toml::de::Error, text: &str, path: &Path) -> RosterError {
+    let span = error.span().unwrap_or(0..0);
+    invalid_at(text, path, span.start, toml_problem(error.message()))
 }

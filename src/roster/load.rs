@@ -12,8 +12,9 @@ use toml::Spanned;
 use crate::core::email_address::EmailAddress;
 
 use super::error::RosterError;
+use super::error::{from_toml, invalid_at};
 use super::model::Roster;
-use super::problems::{Problem, from_toml, invalid_at, line_number};
+use super::problems::{Problem, line_number};
 use crate::core::identity::{InvalidLogin, Login};
 use crate::core::member::Member;
 

@@ -4,11 +4,10 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::core::source_position::line_col;
 
-use super::error::RosterError;
 use super::model::{MEMBER_KEYS, TOP_LEVEL_KEYS};
 
 /// A place in a roster file: `path:line:column`, both 1-based, the column counted in characters.
@@ -192,37 +191,13 @@ fn write_missing_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
     )
 }
 
-/// The error for `problem` at byte `offset` of the roster `text` read from `path`.
-pub(super) fn invalid_at(text: &str, path: &Path, offset: usize, problem: Problem) -> RosterError {
-    RosterError::Invalid {
-        at: location(text, path, offset),
-        problem,
-    }
-}
-
-/// Byte `offset` of `text` as a [`Location`] in `path`.
-fn location(text: &str, path: &Path, offset: usize) -> Location {
-    let (line, column) = line_col(text, offset);
-    Location {
-        path: path.to_owned(),
-        line,
-        column,
-    }
-}
-
 /// The 1-based line of byte `offset` of `text`.
 pub(super) fn line_number(text: &str, offset: usize) -> usize {
     line_col(text, offset).0
 }
 
-/// Turns a `toml` error into a located [`Problem`].
-pub(super) fn from_toml(error: &toml::de::Error, text: &str, path: &Path) -> RosterError {
-    let span = error.span().unwrap_or(0..0);
-    invalid_at(text, path, span.start, toml_problem(error.message()))
-}
-
 /// What a `toml` error message (from the parser or from serde) says is wrong.
-fn toml_problem(message: &str) -> Problem {
+pub(super) fn toml_problem(message: &str) -> Problem {
     if let Some(key) = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.rsplit_once("`, expected").map(|(key, _)| key))

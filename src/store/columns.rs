@@ -11,12 +11,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
-use super::erase::ERASED;
-use super::jobs::JobRequest;
-use super::work::WorkStatus;
 use crate::core::email_address::EmailAddress;
 use crate::core::identity::Login;
-use crate::core::job::{IssueState, JobKind};
+use crate::core::job::IssueState;
 use crate::core::reply::ReplyKind;
 use crate::core::sent::MemberStatus;
 
@@ -119,16 +116,6 @@ pub(super) fn to_json(
     })
 }
 
-/// A job's request: the JSON of its [`JobKind`], or [`ERASED`] once its person was forgotten.
-impl FromSql for JobRequest {
-    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-        if value.as_str()? == ERASED {
-            return Ok(JobRequest::Erased);
-        }
-        Json::<JobKind>::column_result(value).map(|Json(kind)| JobRequest::Kind(kind))
-    }
-}
-
 /// A value of a closed set, stored as a word.
 pub(super) trait Word: Copy {
     /// The stored word.
@@ -138,7 +125,7 @@ pub(super) trait Word: Copy {
 /// Stores the enum `$type` as words: `Word`, `ToSql`, and a `FromSql` that refuses other words.
 macro_rules! stored_as_words {
     ($type:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
-        impl Word for $type {
+        impl $crate::store::columns::Word for $type {
             fn word(self) -> &'static str {
                 match self {
                     $($type::$variant => $word),+
@@ -146,28 +133,26 @@ macro_rules! stored_as_words {
             }
         }
 
-        impl ToSql for $type {
-            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(self.word()))
+        impl rusqlite::types::ToSql for $type {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                use $crate::store::columns::Word;
+                Ok(rusqlite::types::ToSqlOutput::from(self.word()))
             }
         }
 
-        impl FromSql for $type {
-            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        impl rusqlite::types::FromSql for $type {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
                 match value.as_str()? {
                     $($word => Ok($type::$variant),)+
-                    other => Err(unknown_word(other, &[$($word),+])),
+                    other => Err($crate::store::columns::unknown_word(other, &[$($word),+])),
                 }
             }
         }
     };
 }
-
-stored_as_words!(WorkStatus {
-    Pending => "pending",
-    Done => "done",
-    Failed => "failed",
-});
+pub(super) use stored_as_words;
 
 stored_as_words!(MemberStatus {
     Invited => "invited",
@@ -192,20 +177,20 @@ stored_as_words!(IssueState {
 });
 
 /// A word that is none of `known`.
-fn unknown_word(word: &str, known: &[&str]) -> FromSqlError {
+pub(super) fn unknown_word(word: &str, known: &[&str]) -> FromSqlError {
     bad(format!("`{word}` is none of {}", known.join(", ")))
 }
 
 /// A value that isn't what its column holds.
-fn bad(problem: String) -> FromSqlError {
+pub(super) fn bad(problem: String) -> FromSqlError {
     FromSqlError::Other(problem.into())
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn read<T: FromSql>(text: &str) -> Result<T, String> {
+    pub(in crate::store) fn read<T: FromSql>(text: &str) -> Result<T, String> {
         T::column_result(ValueRef::Text(text.as_bytes())).map_err(|e| e.to_string())
     }
 
@@ -245,7 +230,7 @@ mod tests {
 
     #[test]
     fn words_read_back_and_others_are_refused() {
-        assert_eq!(written(&WorkStatus::Failed), "failed");
+        assert_eq!(written(&ReplyKind::RemoveLabel), "unlabel");
         assert_eq!(
             read::<MemberStatus>("cancelled"),
             Ok(MemberStatus::Cancelled)
@@ -267,16 +252,5 @@ mod tests {
             read::<EmailAddress>("ada@example.org").map(|a| a.expose().to_string()),
             Ok("ada@example.org".to_string())
         );
-    }
-
-    #[test]
-    fn requests_are_jobs_or_erased() {
-        assert!(matches!(read::<JobRequest>(ERASED), Ok(JobRequest::Erased)));
-        let leave = r#"{"LeaveByLink":{"login":"ada"}}"#;
-        assert!(matches!(
-            read::<JobRequest>(leave),
-            Ok(JobRequest::Kind(JobKind::LeaveByLink { .. }))
-        ));
-        assert!(read::<JobRequest>(r#"{"Dance":{}}"#).is_err());
     }
 }

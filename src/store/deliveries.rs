@@ -4,9 +4,7 @@
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
-use super::accepted_bodies;
 use super::columns::Stamp;
-use super::jobs::{NewJob, insert_job};
 use super::rows::{StoredRow, all_rows};
 use super::{Store, StoreError};
 
@@ -48,22 +46,6 @@ pub struct DeliveryRecord {
 }
 
 impl Store {
-    /// Records verified deliveries and, for join or leave requests, their jobs, in one
-    /// transaction (group commit, see [`super::GroupCommit`]): when a delivery comes back `New`,
-    /// its work survives a crash. Each is handled in order, as if alone: a delivery id seen
-    /// before records nothing and comes back `Duplicate`. If the commit fails, none is recorded.
-    pub fn accept_deliveries(
-        &self,
-        batch: &[(DeliveryRecord, Option<NewJob<'_>>)],
-    ) -> Result<Vec<Accepted>, StoreError> {
-        self.transaction(|tx| {
-            batch
-                .iter()
-                .map(|(delivery, job)| accept(tx, delivery, job.as_ref()))
-                .collect()
-        })
-    }
-
     /// Records deliveries that need nothing, in one transaction (ids seen before are skipped).
     pub fn record_deliveries(&self, deliveries: &[DeliveryRecord]) -> Result<(), StoreError> {
         self.transaction(|tx| {
@@ -89,32 +71,8 @@ impl Store {
     }
 }
 
-/// Records one delivery and its job inside the caller's transaction.
-fn accept(
-    tx: &Connection,
-    delivery: &DeliveryRecord,
-    job: Option<&NewJob<'_>>,
-) -> Result<Accepted, StoreError> {
-    if !insert(tx, delivery)? {
-        return Ok(Accepted::Duplicate);
-    }
-    if let Some(digest) = job.and_then(|job| job.body)
-        && !accepted_bodies::record(tx, digest, &delivery.id)?
-    {
-        set_outcome(tx, &delivery.id, "replayed")?;
-        return Ok(Accepted::Replayed);
-    }
-    if let Some(job) = job
-        && insert_job(tx, job)?.is_none()
-    {
-        set_outcome(tx, &delivery.id, "already-handled")?;
-        return Ok(Accepted::AlreadyHandled);
-    }
-    Ok(Accepted::New)
-}
-
 /// Inserts a delivery unless its id was seen; returns whether it was new.
-fn insert(c: &Connection, d: &DeliveryRecord) -> Result<bool, StoreError> {
+pub(super) fn insert(c: &Connection, d: &DeliveryRecord) -> Result<bool, StoreError> {
     let inserted = c
         .prepare_cached(
             "INSERT OR IGNORE INTO deliveries (id, event, action, repo, issue, received_at, outcome)
@@ -156,7 +114,6 @@ fn delivery_record(r: &StoredRow<'_, '_>) -> Result<DeliveryRecord, StoreError> 
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::core::job::JobKind;
     use crate::store::testing::{corrupt, store};
 
     pub(in crate::store) fn delivery(id: &str) -> DeliveryRecord {
@@ -170,55 +127,6 @@ pub(super) mod tests {
             received_at: "2026-01-01T10:00:00.123456Z".parse().unwrap(),
             outcome: "queued".into(),
         }
-    }
-
-    fn leave() -> JobKind {
-        JobKind::LeaveByLink {
-            login: "ada".into(),
-        }
-    }
-
-    pub(in crate::store) fn job<'a>(delivery_id: &'a str, kind: &'a JobKind) -> NewJob<'a> {
-        NewJob {
-            delivery_id,
-            action: "opened",
-            series_id: "s",
-            repo: "A/B",
-            issue: 2,
-            kind,
-            once_per_issue: true,
-            body: None,
-        }
-    }
-
-    /// Accepts delivery `id` with its job, alone in its transaction.
-    pub(in crate::store) fn accept_one(store: &Store, id: &str) -> Accepted {
-        let kind = leave();
-        store
-            .accept_deliveries(&[(delivery(id), Some(job(id, &kind)))])
-            .unwrap()[0]
-    }
-
-    #[test]
-    fn a_delivery_is_accepted_once_with_its_job() {
-        let (_dir, store) = store();
-        assert_eq!(accept_one(&store, "d1"), Accepted::New);
-        assert_eq!(accept_one(&store, "d1"), Accepted::Duplicate);
-        // Another delivery for the same issue (catch-up took it, or GitHub sends `labeled`).
-        assert_eq!(accept_one(&store, "d2"), Accepted::AlreadyHandled);
-        let kind = leave();
-        assert_eq!(store.add_job(&job("catch-up:a/b#2", &kind)).unwrap(), None);
-        let reopened = NewJob {
-            once_per_issue: false,
-            body: None,
-            ..job("d3", &kind)
-        };
-        assert!(store.add_job(&reopened).unwrap().is_some());
-        assert_eq!(store.open_jobs().unwrap().len(), 2);
-        assert!(store.has_job_for("a/b", 2).unwrap());
-        let recent = store.recent_deliveries(10).unwrap();
-        assert_eq!(recent.len(), 2);
-        assert_eq!(recent[0].outcome, "already-handled");
     }
 
     #[test]

@@ -8,7 +8,11 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::accepted_bodies::BodyDigest;
+use rusqlite::Connection;
+
+use super::accepted_bodies::{self, BodyDigest};
+use super::deliveries::{insert, set_outcome};
+use super::jobs::insert_job;
 use super::{Accepted, DeliveryRecord, NewJob, Store, StoreError};
 use crate::core::job::JobKind;
 
@@ -118,10 +122,105 @@ fn new_job<'a>(delivery: &'a DeliveryRecord, job: &'a DeliveryJob) -> NewJob<'a>
     }
 }
 
+impl Store {
+    /// Records verified deliveries and, for join or leave requests, their jobs, in one
+    /// transaction (group commit, see [`super::GroupCommit`]): when a delivery comes back `New`,
+    /// its work survives a crash. Each is handled in order, as if alone: a delivery id seen
+    /// before records nothing and comes back `Duplicate`. If the commit fails, none is recorded.
+    pub fn accept_deliveries(
+        &self,
+        batch: &[(DeliveryRecord, Option<NewJob<'_>>)],
+    ) -> Result<Vec<Accepted>, StoreError> {
+        self.transaction(|tx| {
+            batch
+                .iter()
+                .map(|(delivery, job)| accept(tx, delivery, job.as_ref()))
+                .collect()
+        })
+    }
+}
+
+/// Records one delivery and its job inside the caller's transaction.
+fn accept(
+    tx: &Connection,
+    delivery: &DeliveryRecord,
+    job: Option<&NewJob<'_>>,
+) -> Result<Accepted, StoreError> {
+    if !insert(tx, delivery)? {
+        return Ok(Accepted::Duplicate);
+    }
+    if let Some(digest) = job.and_then(|job| job.body)
+        && !accepted_bodies::record(tx, digest, &delivery.id)?
+    {
+        set_outcome(tx, &delivery.id, "replayed")?;
+        return Ok(Accepted::Replayed);
+    }
+    if let Some(job) = job
+        && insert_job(tx, job)?.is_none()
+    {
+        set_outcome(tx, &delivery.id, "already-handled")?;
+        return Ok(Accepted::AlreadyHandled);
+    }
+    Ok(Accepted::New)
+}
+
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::store::deliveries::tests::delivery;
+    use crate::store::testing::store;
+
+    fn leave() -> JobKind {
+        JobKind::LeaveByLink {
+            login: "ada".into(),
+        }
+    }
+
+    pub(in crate::store) fn job_for<'a>(delivery_id: &'a str, kind: &'a JobKind) -> NewJob<'a> {
+        NewJob {
+            delivery_id,
+            action: "opened",
+            series_id: "s",
+            repo: "A/B",
+            issue: 2,
+            kind,
+            once_per_issue: true,
+            body: None,
+        }
+    }
+
+    /// Accepts delivery `id` with its job, alone in its transaction.
+    pub(in crate::store) fn accept_one(store: &Store, id: &str) -> Accepted {
+        let kind = leave();
+        store
+            .accept_deliveries(&[(delivery(id), Some(job_for(id, &kind)))])
+            .unwrap()[0]
+    }
+
+    #[test]
+    fn a_delivery_is_accepted_once_with_its_job() {
+        let (_dir, store) = store();
+        assert_eq!(accept_one(&store, "d1"), Accepted::New);
+        assert_eq!(accept_one(&store, "d1"), Accepted::Duplicate);
+        // Another delivery for the same issue (catch-up took it, or GitHub sends `labeled`).
+        assert_eq!(accept_one(&store, "d2"), Accepted::AlreadyHandled);
+        let kind = leave();
+        assert_eq!(
+            store.add_job(&job_for("catch-up:a/b#2", &kind)).unwrap(),
+            None
+        );
+        let reopened = NewJob {
+            once_per_issue: false,
+            body: None,
+            ..job_for("d3", &kind)
+        };
+        assert!(store.add_job(&reopened).unwrap().is_some());
+        assert_eq!(store.open_jobs().unwrap().len(), 2);
+        assert!(store.has_job_for("a/b", 2).unwrap());
+        let recent = store.recent_deliveries(10).unwrap();
+        assert_eq!(recent.len(), 2);
+        assert_eq!(recent[0].outcome, "already-handled");
+    }
 
     /// A job for the same issue, asked by a body of its own (`body`).
     fn job(body: &str) -> Option<DeliveryJob> {

@@ -7,11 +7,13 @@
 //! and read back as a [`JobRequest`]; the steps it has done as the JSON of its [`Progress`].
 
 use jiff::Timestamp;
+use rusqlite::types::{FromSql, FromSqlResult, ValueRef};
 use rusqlite::{Connection, params};
 
 use super::accepted_bodies::BodyDigest;
 use super::columns::{Json, Stamp, to_json};
 use super::deliveries::set_outcome;
+use super::erase::ERASED;
 use super::handled_issues::record_handled;
 use super::replies::{NewReply, enqueue};
 use super::rows::{StoredRow, all_rows, first_row};
@@ -249,13 +251,23 @@ fn stored_job(r: &StoredRow<'_, '_>) -> Result<StoredJob, StoreError> {
     })
 }
 
+/// A job's request: the JSON of its [`JobKind`], or [`ERASED`] once its person was forgotten.
+impl FromSql for JobRequest {
+    fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+        if value.as_str()? == ERASED {
+            return Ok(JobRequest::Erased);
+        }
+        Json::<JobKind>::column_result(value).map(|Json(kind)| JobRequest::Kind(kind))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::job::IssueState;
     use crate::core::reply::Reply;
     use crate::core::request::EmailSource;
-    use crate::store::deliveries::tests::accept_one;
+    use crate::store::group_commit::tests::accept_one;
     use crate::store::testing::{corrupt, store};
     use crate::store::{UnreadableWork, WorkStatus};
 
@@ -416,7 +428,7 @@ mod tests {
         };
         let second = NewJob {
             issue: 3,
-            ..crate::store::deliveries::tests::job("d2", &kind)
+            ..crate::store::group_commit::tests::job_for("d2", &kind)
         };
         store.add_job(&second).unwrap();
         corrupt(&store, "UPDATE jobs SET request = 'garbage' WHERE id = 1");
@@ -473,5 +485,19 @@ mod tests {
         corrupt(&store, "UPDATE jobs SET request = '\"erased\"'");
         let jobs = store.jobs_of_delivery("d1").unwrap();
         assert!(matches!(jobs[0].request, JobRequest::Erased));
+    }
+
+    #[test]
+    fn requests_are_jobs_or_erased() {
+        assert!(matches!(
+            crate::store::columns::tests::read::<JobRequest>(ERASED),
+            Ok(JobRequest::Erased)
+        ));
+        let leave = r#"{"LeaveByLink":{"login":"ada"}}"#;
+        assert!(matches!(
+            crate::store::columns::tests::read::<JobRequest>(leave),
+            Ok(JobRequest::Kind(JobKind::LeaveByLink { .. }))
+        ));
+        assert!(crate::store::columns::tests::read::<JobRequest>(r#"{"Dance":{}}"#).is_err());
     }
 }

@@ -45,6 +45,7 @@ mod migrations;
 mod replies;
 mod rows;
 mod series;
+mod waiting;
 mod work;
 
 pub use accepted_bodies::BodyDigest;
@@ -56,7 +57,8 @@ pub use group_commit::{Acceptance, DeliveryJob, GroupCommit, GroupCommitError};
 pub use jobs::{JobRecord, JobRequest, NewJob, StoredJob};
 pub use mail_failures::MailFailure;
 pub use replies::{NewReply, ReplyRecord, StoredReply};
-pub use work::{QueueDepth, UnreadableWork, WorkState, WorkStatus};
+pub use waiting::{QueueDepth, UnreadableWork};
+pub use work::{WorkState, WorkStatus};
 
 /// The file name inside the data folder.
 pub const FILE_NAME: &str = "invitebot.sqlite3";

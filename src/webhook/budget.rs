@@ -15,7 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::limits::FailedSignatureLimiter;
+use super::failed_signatures::FailedSignatureLimiter;
 use super::rejections::{Reason, Rejections};
 use super::settings::ServerConfig;
 use super::sources::{Exhausted, Quota, Taken};

@@ -11,6 +11,7 @@ pub mod budget;
 pub mod connections;
 pub mod delivery;
 pub mod delivery_log;
+pub mod failed_signatures;
 pub mod limits;
 pub mod rejections;
 pub mod settings;
@@ -52,7 +53,7 @@ pub struct AppState {
     /// The time one request may take (then `408`).
     pub request_timeout: Duration,
     /// Failed signatures per source address.
-    pub limiter: Arc<limits::FailedSignatureLimiter>,
+    pub limiter: Arc<failed_signatures::FailedSignatureLimiter>,
     /// Request slots and body bytes.
     pub budget: budget::RequestBudget,
     /// What the edge turned away.

@@ -1082,10 +1082,12 @@ async fn smtp_retries_start_within_5s_and_back_off() {
         );
     }
 
-    // Doubling: by 3.5 g after the first attempt (3 g is when the second retry is due) some gap
-    // after the first, or the time since the last attempt, is at least 1.5 g, and the mail
-    // server was not hammered meanwhile. A bounded wait, then the count.
-    let window = (g.mul_f64(3.5) + Duration::from_secs(1)).min(Duration::from_secs(22));
+    // Doubling: by 4.5 g + 1 s after the first attempt some gap after the first, or the time
+    // since the last attempt, is at least 1.5 g, and the mail server was not hammered meanwhile.
+    // With ±25 % jitter the second gap alone can be as short as 1.2 g (3 s after 2.5 s), so the
+    // window must be long enough for the open gap to show the doubling too: if the second gap
+    // is under 1.5 g then g > 2 s and the third attempt is due no earlier than 2.5 g + 6 s.
+    let window = (g.mul_f64(4.5) + Duration::from_secs(1)).min(Duration::from_secs(22));
     let end = first + window;
     tokio::time::sleep(end.saturating_duration_since(Instant::now())).await;
     let within: Vec<Instant> = rig
