@@ -9,11 +9,12 @@
 //! Europe/Dublin, where the lower offset is flagged: that one is written as `STANDARD`, the way
 //! clients and most generators expect).
 //!
-//! 1. The first observance is the last transition at or before [`COVER_BEFORE`] ahead of `from`
-//!    (the series' first meeting), so every instant from then on is covered, and the local
-//!    `DTSTART` reads right even when it falls in the gap or fold of a transition just before
-//!    the meeting's instant (a client needs the observance *before* that transition to see the
-//!    gap); then every transition up to `until`.
+//! 1. The first transition written is the last one at or before [`COVER_BEFORE`] ahead of
+//!    `from` (the series' first meeting), so every instant from then on is covered, and a local
+//!    time reads right even when it falls in the gap or fold of a transition just before the
+//!    meeting's instant (a client needs the observance *before* that transition to see the gap);
+//!    then every transition up to `until`. A `STANDARD` observance with the offset in effect
+//!    before it comes first, from 1970.
 //! 2. The ongoing rule. jiff does not expose the zone's POSIX rule, so it is *derived and
 //!    verified*: the transitions of the [`RULE_CHECK_YEARS`] years after `until` must alternate
 //!    between two kinds (offsets, abbreviation, DST flag), each on one local date-time per year
@@ -21,12 +22,19 @@
 //!    weekday within a 7-day range). If so, the tail of explicit transitions that already follows
 //!    that rule is replaced by two observances with that `RRULE` (no end), which stay correct
 //!    for as long as the tz database's current rule does. For Los Angeles that gives the usual
-//!    pair of `RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU` / `BYMONTH=11;BYDAY=1SU`.
+//!    pair of `RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU` / `BYMONTH=11;BYDAY=1SU`. When the rule
+//!    describes every transition from `from` on, its two observances start in 1970, as most
+//!    senders write them: vobject (Radicale and other servers) compares a zone with UTC over
+//!    2000–2020 and takes one without transitions there at +00:00 for UTC, which made every
+//!    winter meeting in Europe/London an hour early.
 //!    If the check fails (e.g. Morocco, whose DST follows Ramadan), the explicit transitions up
 //!    to `until` are all there is: after `until` the last offset simply continues, so the caller
 //!    passes a generous `until` (the invitation uses 10 years after `DTSTAMP`).
 //! 3. A zone with no transition after `from` (Asia/Kolkata, UTC, America/Sao_Paulo since 2019)
 //!    gets a single `STANDARD` with `TZOFFSETFROM` = `TZOFFSETTO` and `DTSTART:19700101T000000`.
+//!
+//! Every `VTIMEZONE` thus starts in 1970 and is exact (the tz database's offsets) from a little
+//! before the series' first meeting on; before that it says what the first transition finds.
 //!
 //! The unit tests read the output back with the `icalendar` parser and an independent
 //! interpreter, and compare it hour by hour with jiff around every transition.
@@ -73,11 +81,6 @@ pub fn vtimezone(tz_name: &str, tz: &TimeZone, from: Timestamp, until: Timestamp
         // A fixed offset for the whole range.
         write_observance(&mut lines, &fixed_observance(tz, from));
     } else {
-        if onset.is_none() {
-            // No transition before `from` at all (not seen in the tz database): the offset at
-            // `from` has always held.
-            write_observance(&mut lines, &fixed_observance(tz, from));
-        }
         let explicit: Vec<Transition> = onset.into_iter().chain(inside).collect();
         let (explicit, ruled) = match YearlyPair::derive(&tail, check_end) {
             Some(pair) => {
@@ -88,17 +91,34 @@ pub fn vtimezone(tz_name: &str, tz: &TimeZone, from: Timestamp, until: Timestamp
             }
             None => (explicit, None),
         };
+        match explicit.first() {
+            // From 1970 on, the offset in effect before the first transition written.
+            Some(first) if first.local() > epoch() => {
+                write_observance(&mut lines, &offset_before(tz, first));
+            }
+            Some(_) => {}
+            // No transition before the rule: the rule's observances start in 1970.
+            None if ruled.is_some() => {}
+            None => write_observance(&mut lines, &fixed_observance(tz, from)),
+        }
         for t in &explicit {
             write_observance(&mut lines, &t.observance(None));
         }
         if let Some((pair, ruled)) = ruled {
-            // The first occurrence of each kind from where the rule starts holding.
             for rule in [&pair.a, &pair.b] {
                 let first = ruled
                     .iter()
                     .find(|t| t.kind() == rule.kind)
                     .expect("a verified rule has occurrences in the checked range");
-                write_observance(&mut lines, &first.observance(Some(rule.rule.rrule())));
+                let mut observance = first.observance(Some(rule.rule.rrule()));
+                if explicit.is_empty() {
+                    // The rule describes every transition from `from` on: start it in 1970, as
+                    // most senders do. A reader that compares the zone with others over past
+                    // years (vobject does, over 2000–2020, and takes a zone without transitions
+                    // there at +00:00 for UTC) then sees the zone's real rule.
+                    observance.start = rule.rule.first_from(EPOCH_YEAR);
+                }
+                write_observance(&mut lines, &observance);
             }
         }
     }
@@ -106,24 +126,45 @@ pub fn vtimezone(tz_name: &str, tz: &TimeZone, from: Timestamp, until: Timestamp
     lines.finish()
 }
 
+/// The year every `VTIMEZONE` starts in.
+const EPOCH_YEAR: i16 = 1970;
+
+/// 1970-01-01T00:00, where every `VTIMEZONE` starts.
+fn epoch() -> DateTime {
+    jiff::civil::datetime(EPOCH_YEAR, 1, 1, 0, 0, 0, 0)
+}
+
 /// One `STANDARD` observance with the offset in effect at `from`, from 1970 (or earlier, if `from`
 /// is) on.
 fn fixed_observance(tz: &TimeZone, from: Timestamp) -> Observance {
     let info = tz.to_offset_info(from);
-    let offset = info.offset();
-    let epoch = jiff::civil::datetime(1970, 1, 1, 0, 0, 0, 0);
-    let local = offset.to_datetime(from);
-    let start = if local < epoch {
+    let local = info.offset().to_datetime(from);
+    fixed_from(info.offset(), info.abbreviation(), local)
+}
+
+/// One `STANDARD` observance from 1970 (or `local`'s midnight, if earlier) with the offset in
+/// effect just before `transition`: the zone as the first written transition finds it.
+fn offset_before(tz: &TimeZone, transition: &Transition) -> Observance {
+    let before = transition
+        .at
+        .checked_sub(SignedDuration::from_nanos(1))
+        .unwrap_or(transition.at);
+    let info = tz.to_offset_info(before);
+    fixed_from(transition.from, info.abbreviation(), transition.local())
+}
+
+fn fixed_from(offset: Offset, name: &str, local: DateTime) -> Observance {
+    let start = if local < epoch() {
         local.date().to_datetime(Time::midnight())
     } else {
-        epoch
+        epoch()
     };
     Observance {
         daylight: false,
         start,
         from: offset,
         to: offset,
-        name: info.abbreviation().to_string(),
+        name: name.to_string(),
         rrule: None,
     }
 }
@@ -261,6 +302,14 @@ impl YearlyRule {
             }
             DayRule::Fixed(day) => Date::new(year, self.month, day).ok(),
         }
+    }
+
+    /// The rule's first occurrence in `year` or a later one.
+    fn first_from(&self, year: i16) -> DateTime {
+        (year..)
+            .take(8)
+            .find_map(|y| self.date_in(y))
+            .map_or(epoch(), |date| date.to_datetime(self.time))
     }
 
     fn matches(&self, local: DateTime) -> bool {
@@ -735,14 +784,14 @@ pub(crate) mod tests {
         let expected = "BEGIN:VTIMEZONE\r\n\
             TZID:America/Los_Angeles\r\n\
             BEGIN:DAYLIGHT\r\n\
-            DTSTART:20240310T020000\r\n\
+            DTSTART:19700308T020000\r\n\
             TZOFFSETFROM:-0800\r\n\
             TZOFFSETTO:-0700\r\n\
             RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n\
             TZNAME:PDT\r\n\
             END:DAYLIGHT\r\n\
             BEGIN:STANDARD\r\n\
-            DTSTART:20241103T020000\r\n\
+            DTSTART:19701101T020000\r\n\
             TZOFFSETFROM:-0700\r\n\
             TZOFFSETTO:-0800\r\n\
             RRULE:FREQ=YEARLY;BYMONTH=11;BYDAY=1SU\r\n\
@@ -762,13 +811,13 @@ pub(crate) mod tests {
                 "Europe/Berlin",
                 &[
                     "BEGIN:DAYLIGHT",
-                    "DTSTART:20240331T020000",
+                    "DTSTART:19700329T020000",
                     "TZOFFSETFROM:+0100",
                     "TZOFFSETTO:+0200",
                     "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
                     "TZNAME:CEST",
                     "BEGIN:STANDARD",
-                    "DTSTART:20241027T030000",
+                    "DTSTART:19701025T030000",
                     "TZOFFSETFROM:+0200",
                     "TZOFFSETTO:+0100",
                     "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
@@ -819,13 +868,13 @@ pub(crate) mod tests {
                 "Australia/Sydney",
                 &[
                     "BEGIN:STANDARD",
-                    "DTSTART:20240407T030000",
+                    "DTSTART:19700405T030000",
                     "TZOFFSETFROM:+1100",
                     "TZOFFSETTO:+1000",
                     "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU",
                     "TZNAME:AEST",
                     "BEGIN:DAYLIGHT",
-                    "DTSTART:20241006T020000",
+                    "DTSTART:19701004T020000",
                     "TZOFFSETFROM:+1000",
                     "TZOFFSETTO:+1100",
                     "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=1SU",
@@ -837,13 +886,13 @@ pub(crate) mod tests {
                 "Europe/Dublin",
                 &[
                     "BEGIN:DAYLIGHT",
-                    "DTSTART:20240331T010000",
+                    "DTSTART:19700329T010000",
                     "TZOFFSETFROM:+0000",
                     "TZOFFSETTO:+0100",
                     "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
                     "TZNAME:IST",
                     "BEGIN:STANDARD",
-                    "DTSTART:20241027T020000",
+                    "DTSTART:19701025T020000",
                     "TZOFFSETFROM:+0100",
                     "TZOFFSETTO:+0000",
                     "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
@@ -854,7 +903,7 @@ pub(crate) mod tests {
                 "America/Santiago",
                 &[
                     "BEGIN:STANDARD",
-                    "DTSTART:20240407T000000",
+                    "DTSTART:19700405T000000",
                     "TZOFFSETFROM:-0300",
                     "TZOFFSETTO:-0400",
                     "RRULE:FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=2,3,4,5,6,7,8;BYDAY=SU",
@@ -910,6 +959,12 @@ pub(crate) mod tests {
         let text = vtimezone("America/Sao_Paulo", &tz, from, until);
         let expected = "BEGIN:VTIMEZONE\r\n\
             TZID:America/Sao_Paulo\r\n\
+            BEGIN:STANDARD\r\n\
+            DTSTART:19700101T000000\r\n\
+            TZOFFSETFROM:-0200\r\n\
+            TZOFFSETTO:-0200\r\n\
+            TZNAME:-02\r\n\
+            END:STANDARD\r\n\
             BEGIN:STANDARD\r\n\
             DTSTART:20180218T000000\r\n\
             TZOFFSETFROM:-0200\r\n\
@@ -1026,8 +1081,8 @@ pub(crate) mod tests {
         assert!(n >= 20);
         assert_eq!(
             text.matches("BEGIN:").count(),
-            1 + n + 1,
-            "one observance per transition"
+            1 + 1 + n + 1,
+            "the offset before the first transition from 1970, then one observance per transition"
         );
     }
 
