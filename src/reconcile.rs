@@ -315,7 +315,7 @@ impl Reconciler {
                     name: member.name.clone(),
                     email: member.email.clone(),
                 };
-                let upcoming = event.schedule.next_occurrences(now, 3);
+                let upcoming = event.schedule.next_meetings(now, 3);
                 let mut text = texts::invite_text(
                     event,
                     &member.name,

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use invitebot::config::Config;
 
+use invitebot::core::calendar::{Change, Meeting};
 use invitebot::core::plan::{Counts, plan_series};
 use invitebot::core::series::Series;
 use invitebot::core::series_event::SeriesEvent;
@@ -12,10 +13,10 @@ use invitebot::core::texts;
 use invitebot::roster::{Roster, RosterError};
 use invitebot::store::Store;
 
-/// How far ahead `check` looks for meetings in a daylight-saving gap or overlap.
+/// How far ahead `check` looks for meetings with a daylight-saving problem.
 const DST_NOTE_YEARS: i64 = 3;
-/// How many of those it lists.
-const MAX_DST_NOTES: usize = 6;
+/// How many meetings it lists.
+const NEXT_MEETINGS: usize = 5;
 
 /// Prints each series (schedule, next meetings, roster size, what a running server would send
 /// now) and notes about missing secrets; fails naming every roster that needs fixing.
@@ -38,38 +39,62 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     anyhow::bail!("{} roster file(s) need fixing", broken.len())
 }
 
-/// The series' settings, its next meetings and its daylight-saving notes.
+/// The series' settings, its changed and next meetings and its daylight-saving notes.
 fn print_series(series: &Series, now: Timestamp) {
     let schedule = &series.schedule;
     println!("\n{} — {} ({})", series.id, series.title, series.repo);
     let skipped = schedule
-        .skip()
+        .exceptions()
         .iter()
-        .map(ToString::to_string)
+        .filter(|e| e.change == Change::Cancelled && e.note.is_none())
+        .map(|e| e.date.to_string())
         .collect::<Vec<_>>()
         .join(", ");
     println!(
-        "  every {} week(s) on {} at {} {}, {} min, first {}; skipped: {}",
+        "  every {} week(s) on {} at {} {}, {} min, first {}{}; skipped: {}",
         schedule.interval_weeks(),
         schedule.first().strftime("%A"),
         schedule.first().strftime("%H:%M"),
         schedule.tz_name(),
         schedule.duration_minutes(),
         schedule.first().date(),
+        schedule
+            .until()
+            .map_or_else(String::new, |until| format!(", until {until}")),
         if skipped.is_empty() { "none" } else { &skipped },
     );
     println!("  calendar UID: {}", series.uid);
+    if let Some(note) = schedule.first_meeting_note() {
+        println!(
+            "  calendar: the first meeting has a daylight-saving problem ({}), so the invitation's \
+             rule starts at the first meeting without one, {}, and lists the earlier ones one by one",
+            note.message(schedule),
+            schedule.calendar_start().date()
+        );
+    }
     if let Some(team) = &series.team {
         println!("  GitHub team: {team}");
     }
+    let changes = schedule.changed_meetings(now);
+    if !changes.is_empty() {
+        println!("  changed meetings:");
+        for meeting in &changes {
+            println!("    {}", texts::meeting_line(meeting));
+        }
+    }
     println!("  next meetings:");
-    for occurrence in schedule.next_occurrences(now, 5) {
-        println!("    {}", texts::when(&occurrence));
+    for meeting in schedule
+        .meetings(now)
+        .filter(Meeting::is_held)
+        .take(NEXT_MEETINGS)
+    {
+        println!("    {}", texts::meeting_line(&meeting));
     }
     print_dst_notes(series, now);
 }
 
-/// Meetings in a daylight-saving gap or overlap in the next [`DST_NOTE_YEARS`] years.
+/// Every meeting in the next [`DST_NOTE_YEARS`] years that starts or ends in a daylight-saving
+/// gap or overlap, or during which the clocks change.
 fn print_dst_notes(series: &Series, now: Timestamp) {
     let schedule = &series.schedule;
     let notes = schedule.dst_notes(now, DST_NOTE_YEARS);
@@ -77,13 +102,14 @@ fn print_dst_notes(series: &Series, now: Timestamp) {
         return;
     }
     println!(
-        "  notes (daylight saving time, next {DST_NOTE_YEARS} years; meetings are held as RFC 5545 says):"
+        "  daylight saving time: {} meeting(s) in the next {DST_NOTE_YEARS} years start or end at a \
+         wall time that doesn't exist or happens twice, or the clocks change during them. Calendar \
+         apps disagree on these: some will show them an hour off, or longer or shorter, than the \
+         times below (RFC 5545's). Move them with [[series.exception]], or choose another time:",
+        notes.len()
     );
-    for note in notes.iter().take(MAX_DST_NOTES) {
+    for note in &notes {
         println!("    {}", note.message(schedule));
-    }
-    if notes.len() > MAX_DST_NOTES {
-        println!("    … and {} more", notes.len() - MAX_DST_NOTES);
     }
 }
 

@@ -86,6 +86,9 @@ pub(super) struct RawSeries {
     pub(super) interval_weeks: Spanned<u32>,
     #[serde(default)]
     pub(super) skip: Vec<Spanned<LocalDate>>,
+    pub(super) until: Option<Spanned<LocalDate>>,
+    #[serde(rename = "exception", default)]
+    pub(super) exceptions: Vec<Spanned<RawException>>,
     pub(super) organizer: RawPerson,
     pub(super) roster: Spanned<String>,
     pub(super) uid: Option<Spanned<String>>,
@@ -102,6 +105,16 @@ pub(super) struct RawSeries {
     pub(super) matcher: RawMatch,
     #[serde(default)]
     pub(super) reply: RawReply,
+}
+
+/// One `[[series.exception]]`: a meeting cancelled or moved.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawException {
+    pub(super) date: Spanned<LocalDate>,
+    pub(super) cancel: Option<Spanned<bool>>,
+    pub(super) move_to: Option<Spanned<LocalDateTime>>,
+    pub(super) note: Option<String>,
 }
 
 pub(super) fn default_interval() -> Spanned<u32> {

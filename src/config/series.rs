@@ -5,12 +5,14 @@ use toml::Spanned;
 
 use super::checker::Checker;
 use super::links::label_or;
-use super::raw::{RawSeries, date_text, literal_text};
+use super::raw::{LocalDate, RawException, RawSeries, date_text, literal_text};
 use super::{
     ConfigError, DEFAULT_APPROVAL_LABEL, DEFAULT_APPROVED_LABEL, DEFAULT_LEAVE_LABEL,
     DEFAULT_LEAVE_TITLE, DEFAULT_MAX_NEW_PER_DAY, DEFAULT_MAX_REQUESTS_PER_PERSON_PER_DAY,
 };
-use crate::core::calendar::{Person, Schedule};
+use jiff::civil::{Date, DateTime};
+
+use crate::core::calendar::{Change, Exception, Person, Schedule, ScheduleSpec};
 use crate::core::email_address::EmailAddress;
 use crate::core::identity::{RepoName, TeamName};
 use crate::core::series::{Guard, Matcher, ReplyConfig, Series, default_uid};
@@ -118,7 +120,7 @@ impl Checker<'_> {
 
     fn schedule(&self, raw: &RawSeries) -> Result<Schedule, ConfigError> {
         let first_text = literal_text(raw.first.get_ref());
-        let first: jiff::civil::DateTime = first_text.parse().map_err(|_| {
+        let first: DateTime = first_text.parse().map_err(|_| {
             self.err(
                 raw.first.span(),
                 format!(
@@ -126,40 +128,138 @@ impl Checker<'_> {
                 ),
             )
         })?;
-        let mut skip = Vec::with_capacity(raw.skip.len());
-        for date in &raw.skip {
-            let text = date_text(date.get_ref());
-            skip.push(text.parse::<jiff::civil::Date>().map_err(|_| {
-                self.err(
-                    date.span(),
-                    format!("skip date {text:?} is not a date like \"2026-12-28\""),
-                )
-            })?);
-        }
-        Schedule::new(
-            raw.timezone.get_ref().trim(),
+        let skip = raw
+            .skip
+            .iter()
+            .map(|date| self.date(date, "skip date"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let until = raw
+            .until
+            .as_ref()
+            .map(|date| self.date(date, "`until`"))
+            .transpose()?;
+        let exceptions = raw
+            .exceptions
+            .iter()
+            .map(|exception| self.exception(exception))
+            .collect::<Result<Vec<_>, _>>()?;
+        Schedule::from_spec(ScheduleSpec {
+            tz_name: raw.timezone.get_ref().trim(),
             first,
-            *raw.duration_minutes.get_ref(),
-            *raw.interval_weeks.get_ref(),
+            duration_minutes: *raw.duration_minutes.get_ref(),
+            interval_weeks: *raw.interval_weeks.get_ref(),
             skip,
-        )
+            exceptions,
+            until,
+        })
         .map_err(|e| {
             use crate::core::calendar::ScheduleError as E;
-            let span = match &e {
-                E::UnknownTimeZone { .. } => raw.timezone.span(),
-                E::ZeroInterval => raw.interval_weeks.span(),
-                E::BadDuration { .. } => raw.duration_minutes.span(),
-                E::SkipNotAMeetingDate { date, .. } => raw
-                    .skip
+            let skip_span = |date: &Date| {
+                raw.skip
                     .iter()
-                    .find(|d| {
-                        date_text(d.get_ref()).parse::<jiff::civil::Date>().ok() == Some(*date)
-                    })
-                    .map_or(raw.first.span(), |d| d.span()),
-                #[allow(unreachable_patterns)]
-                _ => raw.first.span(),
+                    .find(|d| date_text(d.get_ref()).parse::<Date>().ok() == Some(*date))
+                    .map(Spanned::span)
             };
-            self.err(span, e.to_string())
+            let exception = |date: &Date| {
+                raw.exceptions.iter().find(|x| {
+                    date_text(x.get_ref().date.get_ref()).parse::<Date>().ok() == Some(*date)
+                })
+            };
+            let exception_span = |date: &Date| exception(date).map(|x| x.get_ref().date.span());
+            let span = match &e {
+                E::UnknownTimeZone { .. } => Some(raw.timezone.span()),
+                E::ZeroInterval | E::IntervalTooLong { .. } => Some(raw.interval_weeks.span()),
+                E::BadDuration { .. } => Some(raw.duration_minutes.span()),
+                E::SkipNotAMeetingDate { date, .. } => skip_span(date),
+                E::ExceptionNotAMeetingDate { date, .. } => exception_span(date),
+                // The second of the two: an exception (exceptions come after `skip`).
+                E::ChangedTwice { date } => raw
+                    .exceptions
+                    .iter()
+                    .filter(|x| {
+                        date_text(x.get_ref().date.get_ref()).parse::<Date>().ok() == Some(*date)
+                    })
+                    .nth(usize::from(skip_span(date).is_none()))
+                    .map(|x| x.get_ref().date.span()),
+                E::MoveOutOfRange { date, .. } | E::MoveAcrossClockChange { date, .. } => {
+                    exception(date)
+                        .and_then(|x| x.get_ref().move_to.as_ref())
+                        .map(Spanned::span)
+                }
+                E::UntilBeforeFirst { .. } => raw.until.as_ref().map(Spanned::span),
+                E::FirstOutOfRange { .. } | E::NoMeetingLeft | E::NoCleanMeeting { .. } => None,
+            };
+            self.err(span.unwrap_or(raw.first.span()), e.to_string())
+        })
+    }
+
+    /// A local date (a skip date, `until`, an exception's `date`).
+    fn date(&self, date: &Spanned<LocalDate>, what: &str) -> Result<Date, ConfigError> {
+        let text = date_text(date.get_ref());
+        text.parse::<Date>().map_err(|_| {
+            self.err(
+                date.span(),
+                format!("{what} {text:?} is not a date like \"2026-12-28\""),
+            )
+        })
+    }
+
+    /// One `[[series.exception]]`: `date` and either `cancel = true` or `move_to`.
+    fn exception(&self, raw: &Spanned<RawException>) -> Result<Exception, ConfigError> {
+        let x = raw.get_ref();
+        let date = self.date(&x.date, "exception `date`")?;
+        let change = match (&x.cancel, &x.move_to) {
+            (Some(cancel), None) if *cancel.get_ref() => Change::Cancelled,
+            (Some(cancel), None) => {
+                return Err(self.err(
+                    cancel.span(),
+                    format!(
+                        "`cancel = false` changes nothing: remove the exception for {date}, or \
+                         give `cancel = true` or `move_to`"
+                    ),
+                ));
+            }
+            (None, Some(to)) => {
+                let text = literal_text(to.get_ref());
+                let to = text.parse::<DateTime>().map_err(|_| {
+                    self.err(
+                        to.span(),
+                        format!(
+                            "`move_to` = {text:?} is not a local date-time like \
+                             \"2026-12-29T09:00\" (in the series' time zone)"
+                        ),
+                    )
+                })?;
+                Change::Moved { to }
+            }
+            (Some(cancel), Some(_)) => {
+                return Err(self.err(
+                    cancel.span(),
+                    format!(
+                        "the exception for {date} both cancels and moves the meeting: keep \
+                         `cancel = true` or `move_to`"
+                    ),
+                ));
+            }
+            (None, None) => {
+                return Err(self.err(
+                    raw.span(),
+                    format!(
+                        "the exception for {date} says neither `cancel = true` nor `move_to = \
+                         \"YYYY-MM-DDTHH:MM\"`"
+                    ),
+                ));
+            }
+        };
+        Ok(Exception {
+            date,
+            change,
+            note: x
+                .note
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_string),
         })
     }
 }

@@ -374,7 +374,140 @@ fn a_skip_date_off_the_schedule_is_located() {
         "duration_minutes = 60",
         "duration_minutes = 60\nskip = [\"2026-12-28\", 2027-01-11]",
     );
-    assert_eq!(load(&ok).unwrap().series[0].schedule.skip().len(), 2);
+    assert_eq!(
+        load(&ok).unwrap().series[0]
+            .schedule
+            .cancelled_dates()
+            .count(),
+        2
+    );
+}
+
+/// `:line:col:` of the first `needle` in `text` (1-based), as errors name it.
+fn place(text: &str, needle: &str) -> String {
+    let offset = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} not in {text}"));
+    let (line, col) = line_col(text, offset);
+    format!(":{line}:{col}:")
+}
+
+#[test]
+fn exceptions_and_until_load() {
+    let text = format!(
+        "{}\n[[series.exception]]\ndate = \"2026-12-28\"\ncancel = true\nnote = \" Holidays \"\n\n\
+         [[series.exception]]\ndate = 2027-01-11\nmove_to = 2027-01-12T09:00:00\n\n\
+         [[series.exception]]\ndate = \"2027-01-25\"\nmove_to = \"2027-01-26T07:30\"\nnote = \"Offsite\"\n",
+        minimal_with(
+            "duration_minutes = 60",
+            "duration_minutes = 60\nuntil = \"2027-06-30\"\nskip = [\"2026-12-14\"]"
+        )
+    );
+    let config = load(&text).unwrap();
+    let schedule = &config.series[0].schedule;
+    assert_eq!(schedule.until(), Some(jiff::civil::date(2027, 6, 30)));
+    let seen: Vec<String> = schedule
+        .exceptions()
+        .iter()
+        .map(|e| format!("{} {:?} {:?}", e.date, e.change, e.note))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "2026-12-14 Cancelled None",
+            "2026-12-28 Cancelled Some(\"Holidays\")",
+            "2027-01-11 Moved { to: 2027-01-12T09:00:00 } None",
+            "2027-01-25 Moved { to: 2027-01-26T07:30:00 } Some(\"Offsite\")",
+        ]
+    );
+}
+
+#[test]
+fn exception_and_until_errors_are_located() {
+    let with = |tables: &str| format!("{MINIMAL}\n{tables}");
+    let cases = [
+        // (config text, where, what)
+        (
+            with("[[series.exception]]\ndate = \"2026-12-29\"\ncancel = true\n"),
+            "\"2026-12-29\"",
+            "exception date 2026-12-29 (Tuesday) is not a meeting date",
+        ),
+        (
+            with("[[series.exception]]\ndate = \"2026-12-28\"\nnote = \"x\"\n"),
+            "[[series.exception]]",
+            "the exception for 2026-12-28 says neither `cancel = true` nor `move_to",
+        ),
+        (
+            with("[[series.exception]]\ndate = \"2026-12-28\"\ncancel = false\n"),
+            "false",
+            "`cancel = false` changes nothing",
+        ),
+        (
+            with(
+                "[[series.exception]]\ndate = \"2026-12-28\"\ncancel = true\nmove_to = \"2026-12-29T09:00\"\n",
+            ),
+            "true",
+            "both cancels and moves",
+        ),
+        (
+            with("[[series.exception]]\ndate = \"2027-03-08\"\nmove_to = \"2027-03-14T02:30\"\n"),
+            "\"2027-03-14T02:30\"",
+            "02:30 does not exist in America/Los_Angeles that day",
+        ),
+        (
+            with("[[series.exception]]\ndate = \"2027-03-08\"\nmove_to = \"next week\"\n"),
+            "\"next week\"",
+            "`move_to` = \"next week\" is not a local date-time",
+        ),
+        (
+            with("[[series.exception]]\ndate = \"someday\"\ncancel = true\n"),
+            "\"someday\"",
+            "exception `date` \"someday\" is not a date",
+        ),
+        (
+            with("[[series.exception]]\ndate = \"2026-12-28\"\ncancel = true\nwhy = \"x\"\n"),
+            "why",
+            "unknown field `why`",
+        ),
+        (
+            with(
+                "[[series.exception]]\ndate = \"2026-12-28\"\ncancel = true\n\n[[series.exception]]\ndate = \"2026-12-28\"\nmove_to = \"2026-12-29T09:00\"\n",
+            ),
+            "\"2026-12-28\"\nmove_to",
+            "the meeting of 2026-12-28 is changed twice",
+        ),
+        (
+            minimal_with(
+                "duration_minutes = 60",
+                "duration_minutes = 60\nuntil = \"2024-05-01\"",
+            ),
+            "\"2024-05-01\"",
+            "`until` = 2024-05-01 is before the first meeting",
+        ),
+        (
+            format!(
+                "{}\n[[series.exception]]\ndate = \"2027-07-12\"\ncancel = true\n",
+                minimal_with(
+                    "duration_minutes = 60",
+                    "duration_minutes = 60\nuntil = \"2027-06-30\""
+                )
+            ),
+            "\"2027-07-12\"",
+            "is after the series ends (`until` = 2027-06-30)",
+        ),
+    ];
+    for (text, at, what) in cases {
+        let message = error(&text);
+        let expected = format!("/etc/invitebot/invitebot.toml{}", place(&text, at));
+        assert!(
+            message.starts_with(&expected),
+            "{message}\nexpected at {expected}\n---\n{text}"
+        );
+        assert!(
+            message.contains(what),
+            "{message}\nlacks {what:?}\n---\n{text}"
+        );
+    }
 }
 
 #[test]

@@ -6,7 +6,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::core::calendar::{Invitation, Method, Person, Schedule, ScheduleError};
+use crate::core::calendar::{
+    Change, Exception, Invitation, Method, Person, Schedule, ScheduleError, ScheduleSpec,
+};
 use crate::core::email_address::{EmailAddress, InvalidEmail};
 use crate::core::series::Series;
 
@@ -81,14 +83,33 @@ impl SeriesEvent {
             first: schedule.first().to_string(),
             duration_minutes: schedule.duration_minutes(),
             interval_weeks: schedule.interval_weeks(),
-            skip: schedule.skip().iter().map(ToString::to_string).collect(),
+            skip: schedule
+                .exceptions()
+                .iter()
+                .filter(|e| e.change == Change::Cancelled && e.note.is_none())
+                .map(|e| e.date.to_string())
+                .collect(),
             organizer_name: self.organizer.name.clone(),
             organizer_email: self.organizer.email.expose().to_string(),
+            exceptions: schedule
+                .exceptions()
+                .iter()
+                .filter(|e| e.change != Change::Cancelled || e.note.is_some())
+                .map(ExceptionSnapshot::of)
+                .collect(),
+            until: schedule.until().map(|d| d.to_string()),
+            calendar_start: schedule
+                .first_meeting_note()
+                .map(|_| schedule.calendar_start().to_string()),
         }
     }
 }
 
 /// The fields of a [`SeriesEvent`] as stored: plain values, stable JSON.
+///
+/// Fields added after the first release are left out of the JSON while they are empty, and
+/// read as empty when missing: a series without them keeps the JSON, and so the fingerprint, it
+/// had (no update is sent because invitebot was upgraded), and an older database still reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventSnapshot {
     repo: String,
@@ -100,9 +121,56 @@ pub struct EventSnapshot {
     first: String,
     duration_minutes: u32,
     interval_weeks: u32,
+    /// Cancelled meetings without a note (`skip`).
     skip: Vec<String>,
     organizer_name: String,
     organizer_email: String,
+    /// Moved meetings, and cancelled ones with a note.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    exceptions: Vec<ExceptionSnapshot>,
+    /// The series' last date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    until: Option<String>,
+    /// The calendar's `DTSTART` when the first meeting has a DST problem (so `DTSTART` is a
+    /// later meeting): derived, not read back, but part of the fingerprint, so the members of a
+    /// series sent before `DTSTART` was chosen this way get one update with the corrected one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    calendar_start: Option<String>,
+}
+
+/// One [`Exception`] as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ExceptionSnapshot {
+    date: String,
+    /// The new local date-time; `None`: cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    move_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+impl ExceptionSnapshot {
+    fn of(exception: &Exception) -> ExceptionSnapshot {
+        ExceptionSnapshot {
+            date: exception.date.to_string(),
+            move_to: match exception.change {
+                Change::Cancelled => None,
+                Change::Moved { to } => Some(to.to_string()),
+            },
+            note: exception.note.clone(),
+        }
+    }
+
+    fn parse(&self) -> Result<Exception, jiff::Error> {
+        Ok(Exception {
+            date: self.date.parse()?,
+            change: match &self.move_to {
+                None => Change::Cancelled,
+                Some(to) => Change::Moved { to: to.parse()? },
+            },
+            note: self.note.clone(),
+        })
+    }
 }
 
 /// A stored event that can no longer be read (written by another version, or edited by hand).
@@ -129,7 +197,8 @@ impl EventSnapshot {
     }
 
     /// What changes when anything members' calendars show changes: time, duration, interval, time
-    /// zone, skipped dates, title, location, description, organizer or UID.
+    /// zone, skipped, cancelled or moved meetings and their notes, the end of the series, title,
+    /// location, description, organizer or UID.
     pub fn fingerprint(&self) -> String {
         hex::encode(Sha256::digest(self.to_json().as_bytes()))
     }
@@ -142,13 +211,21 @@ impl EventSnapshot {
             .iter()
             .map(|d| d.parse())
             .collect::<Result<Vec<_>, _>>()?;
-        let schedule = Schedule::new(
-            &s.timezone,
-            s.first.parse()?,
-            s.duration_minutes,
-            s.interval_weeks,
+        let exceptions = s
+            .exceptions
+            .iter()
+            .map(ExceptionSnapshot::parse)
+            .collect::<Result<Vec<_>, _>>()?;
+        let until = s.until.as_deref().map(str::parse).transpose()?;
+        let schedule = Schedule::from_spec(ScheduleSpec {
+            tz_name: &s.timezone,
+            first: s.first.parse()?,
+            duration_minutes: s.duration_minutes,
+            interval_weeks: s.interval_weeks,
             skip,
-        )?;
+            exceptions,
+            until,
+        })?;
         Ok(SeriesEvent {
             series_id: series_id.to_string(),
             repo: s.repo,
@@ -193,7 +270,7 @@ mod tests {
         let snapshot = event.snapshot();
         let back = EventSnapshot::parse("ispo-wg", &snapshot.to_json()).unwrap();
         assert_eq!(back.snapshot(), snapshot);
-        assert_eq!(back.schedule.skip().len(), 1);
+        assert_eq!(back.schedule.cancelled_dates().count(), 1);
 
         let same = SeriesEvent::of(&changed(with_skip));
         assert_eq!(same.snapshot().fingerprint(), snapshot.fingerprint());
@@ -219,6 +296,103 @@ mod tests {
             let changed = SeriesEvent::of(&changed(change));
             assert_ne!(changed.snapshot().fingerprint(), unchanged, "{what}");
         }
+    }
+
+    /// The JSON of a series without the fields added later, as every stored event before them.
+    const STORED_BEFORE_EXCEPTIONS: &str = r#"{"repo":"InnerSourceCommons/ispo-working-group","uid":"ispo-wg.innersourcecommons.ispo-working-group@invitebot","title":"ISPO Working Group","description":"","location":null,"timezone":"America/Los_Angeles","first":"2024-05-06T08:00:00","duration_minutes":60,"interval_weeks":2,"skip":[],"organizer_name":"WG","organizer_email":"wg@example.org"}"#;
+
+    #[test]
+    fn a_series_without_changes_keeps_its_stored_json_and_old_records_still_read() {
+        // Same JSON, same fingerprint: upgrading sends no update.
+        let snapshot = SeriesEvent::of(&sample_series()).snapshot();
+        assert_eq!(snapshot.to_json(), STORED_BEFORE_EXCEPTIONS);
+        let old = EventSnapshot::parse("ispo-wg", STORED_BEFORE_EXCEPTIONS).unwrap();
+        assert!(old.schedule.exceptions().is_empty());
+        assert_eq!(old.schedule.until(), None);
+        assert_eq!(old.snapshot(), snapshot);
+    }
+
+    #[test]
+    fn exceptions_until_and_a_corrected_dtstart_are_stored_and_change_the_fingerprint() {
+        use crate::core::calendar::{Change, Exception, ScheduleSpec};
+        let with = |exceptions: Vec<Exception>, until: Option<&str>| {
+            changed(|s| {
+                s.schedule = Schedule::from_spec(ScheduleSpec {
+                    tz_name: "America/Los_Angeles",
+                    first: "2024-05-06T08:00".parse().unwrap(),
+                    duration_minutes: 60,
+                    interval_weeks: 2,
+                    skip: vec!["2026-12-14".parse().unwrap()],
+                    exceptions,
+                    until: until.map(|d| d.parse().unwrap()),
+                })
+                .unwrap()
+            })
+        };
+        let cancel = |note: Option<&str>| Exception {
+            date: "2026-12-28".parse().unwrap(),
+            change: Change::Cancelled,
+            note: note.map(str::to_string),
+        };
+        let moved = |to: &str| Exception {
+            date: "2027-01-11".parse().unwrap(),
+            change: Change::Moved {
+                to: to.parse().unwrap(),
+            },
+            note: None,
+        };
+        let variants = [
+            with(vec![], None),
+            with(vec![cancel(None)], None),
+            with(vec![cancel(Some("Holidays"))], None),
+            with(
+                vec![cancel(Some("Holidays")), moved("2027-01-12T09:00")],
+                None,
+            ),
+            with(
+                vec![cancel(Some("Holidays")), moved("2027-01-12T10:00")],
+                None,
+            ),
+            with(
+                vec![cancel(Some("Holidays")), moved("2027-01-12T10:00")],
+                Some("2027-06-30"),
+            ),
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for series in &variants {
+            let snapshot = SeriesEvent::of(series).snapshot();
+            assert!(
+                seen.insert(snapshot.fingerprint()),
+                "{}",
+                snapshot.to_json()
+            );
+            let back = EventSnapshot::parse("ispo-wg", &snapshot.to_json()).unwrap();
+            assert_eq!(back.snapshot(), snapshot);
+            assert_eq!(back.schedule.exceptions(), series.schedule.exceptions());
+            assert_eq!(back.schedule.until(), series.schedule.until());
+        }
+        // A cancellation without a note is a skip: written as one.
+        let json = SeriesEvent::of(&variants[1]).snapshot().to_json();
+        assert!(
+            json.contains(r#""skip":["2026-12-14","2026-12-28"]"#),
+            "{json}"
+        );
+        assert!(!json.contains("exceptions"), "{json}");
+        let json = SeriesEvent::of(&variants[5]).snapshot().to_json();
+        assert!(
+            json.ends_with(r#""exceptions":[{"date":"2026-12-28","note":"Holidays"},{"date":"2027-01-11","move_to":"2027-01-12T10:00:00"}],"until":"2027-06-30"}"#),
+            "{json}"
+        );
+        // A first meeting with a DST problem: the calendar's DTSTART is part of the fingerprint.
+        let gap =
+            changed(|s| s.schedule = schedule("America/Los_Angeles", "2025-03-09T02:30", 60, &[]));
+        let json = SeriesEvent::of(&gap).snapshot().to_json();
+        assert!(
+            json.ends_with(r#""calendar_start":"2025-03-23T02:30:00"}"#),
+            "{json}"
+        );
+        let back = EventSnapshot::parse("ispo-wg", &json).unwrap();
+        assert_eq!(back.snapshot().to_json(), json);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use jiff::tz::TimeZone;
 
-use crate::core::calendar::Occurrence;
+use crate::core::calendar::{Meeting, MeetingStatus, Occurrence};
 use crate::core::plan::{CancelReason, RequestReason};
 use crate::core::series::Series;
 use crate::core::series_event::SeriesEvent;
@@ -49,6 +49,25 @@ pub fn when(occurrence: &Occurrence) -> String {
         utc.strftime("%a %-d %b %H:%M UTC").to_string()
     };
     format!("{local} ({utc_text})")
+}
+
+/// One meeting with its status, e.g. `Tuesday 29 December 2026, 09:00 PST (17:00 UTC), moved
+/// from Monday 28 December 08:00: holiday` or `Monday 4 January 2027, 08:00 PST (16:00 UTC):
+/// cancelled`; a regular meeting is [`when`] alone.
+pub fn meeting_line(meeting: &Meeting) -> String {
+    let note = meeting
+        .note
+        .as_deref()
+        .map_or_else(String::new, |note| format!(": {note}"));
+    match &meeting.status {
+        MeetingStatus::Regular => format!("{}{note}", when(&meeting.occurrence)),
+        MeetingStatus::Moved { from } => format!(
+            "{}, moved from {}{note}",
+            when(&meeting.occurrence),
+            from.start.strftime("%A %-d %B %H:%M")
+        ),
+        MeetingStatus::Cancelled => format!("{}: cancelled{note}", when(&meeting.occurrence)),
+    }
 }
 
 /// How a member leaves the series (said in comments and mails).
@@ -124,13 +143,9 @@ pub fn invite_subject(event: &SeriesEvent, reason: RequestReason) -> String {
     }
 }
 
-/// The plain-text part of an invitation or an update.
-pub fn invite_text(
-    event: &SeriesEvent,
-    name: &str,
-    upcoming: &[Occurrence],
-    update: bool,
-) -> String {
+/// The plain-text part of an invitation or an update; `upcoming` are the next meetings, moved
+/// and cancelled ones included (see [`meeting_line`]).
+pub fn invite_text(event: &SeriesEvent, name: &str, upcoming: &[Meeting], update: bool) -> String {
     let schedule = &event.schedule;
     let every = match schedule.interval_weeks() {
         1 => "every week".to_string(),
@@ -144,12 +159,15 @@ pub fn invite_text(
         "you're invited to"
     };
     let mut text = format!(
-        "Hello {name},\n\n{opening} {title}, {every} on {weekday} at {time} ({zone}), {minutes} minutes.\n",
+        "Hello {name},\n\n{opening} {title}, {every} on {weekday} at {time} ({zone}), {minutes} minutes{until}.\n",
         title = event.title,
         weekday = first.strftime("%A"),
         time = first.strftime("%H:%M"),
         zone = schedule.tz_name(),
         minutes = schedule.duration_minutes(),
+        until = schedule
+            .until()
+            .map_or_else(String::new, |until| format!(", until {until}")),
     );
     if !event.description.is_empty() {
         text.push_str(&format!("\n{}\n", event.description));
@@ -159,8 +177,8 @@ pub fn invite_text(
     }
     if !upcoming.is_empty() {
         text.push_str("\nNext meetings:\n");
-        for occurrence in upcoming {
-            text.push_str(&format!("- {}\n", when(occurrence)));
+        for meeting in upcoming {
+            text.push_str(&format!("- {}\n", meeting_line(meeting)));
         }
     }
     text.push_str(&format!(
@@ -283,11 +301,62 @@ mod tests {
     }
 
     #[test]
+    fn meeting_lines_say_what_changed() {
+        use crate::core::calendar::{Change, Exception, Schedule, ScheduleSpec};
+        let schedule = Schedule::from_spec(ScheduleSpec {
+            tz_name: "America/Los_Angeles",
+            first: "2024-05-06T08:00".parse().unwrap(),
+            duration_minutes: 60,
+            interval_weeks: 2,
+            skip: vec!["2026-12-14".parse().unwrap()],
+            exceptions: vec![
+                Exception {
+                    date: "2026-12-28".parse().unwrap(),
+                    change: Change::Cancelled,
+                    note: Some("Holidays".into()),
+                },
+                Exception {
+                    date: "2027-01-11".parse().unwrap(),
+                    change: Change::Moved {
+                        to: "2027-01-12T09:00".parse().unwrap(),
+                    },
+                    note: Some("Room taken".into()),
+                },
+            ],
+            until: Some("2027-06-30".parse().unwrap()),
+        })
+        .unwrap();
+        let lines: Vec<String> = schedule
+            .next_meetings("2026-12-01T00:00:00Z".parse().unwrap(), 4)
+            .iter()
+            .map(meeting_line)
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "Monday 14 December 2026, 08:00 PST (16:00 UTC): cancelled",
+                "Monday 28 December 2026, 08:00 PST (16:00 UTC): cancelled: Holidays",
+                "Tuesday 12 January 2027, 09:00 PST (17:00 UTC), moved from Monday 11 January 08:00: Room taken",
+                "Monday 25 January 2027, 08:00 PST (16:00 UTC)",
+            ]
+        );
+        let mut series = series();
+        series.schedule = schedule;
+        let event = SeriesEvent::of(&series);
+        let upcoming = event
+            .schedule
+            .next_meetings("2026-12-20T00:00:00Z".parse().unwrap(), 2);
+        let text = invite_text(&event, "Ada", &upcoming, true);
+        assert!(text.contains("60 minutes, until 2027-06-30.\n"), "{text}");
+        assert!(text.contains("- Monday 28 December 2026, 08:00 PST (16:00 UTC): cancelled: Holidays\n- Tuesday 12 January 2027"), "{text}");
+    }
+
+    #[test]
     fn invite_text_describes_the_series() {
         let series = series();
         let upcoming = series
             .schedule
-            .next_occurrences("2026-11-26T00:00:00Z".parse().unwrap(), 2);
+            .next_meetings("2026-11-26T00:00:00Z".parse().unwrap(), 2);
         let event = SeriesEvent::of(&series);
         let text = invite_text(&event, "Ada Lovelace", &upcoming, false);
         assert!(text.starts_with("Hello Ada Lovelace,\n\nyou're invited to ISPO Working Group, every other week on Monday at 08:00 (America/Los_Angeles), 60 minutes.\n"), "{text}");

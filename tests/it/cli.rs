@@ -210,8 +210,80 @@ async fn check_warns_about_meetings_in_a_dst_gap_and_still_succeeds() {
     });
     let (code, stdout, stderr) = ws.cli(&["check"], &[]).await;
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("notes (daylight saving time"), "{stdout}");
+    assert!(
+        stdout.contains("meeting(s) in the next 3 years start or end at a wall time that doesn't exist or happens twice"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Calendar apps disagree on these"),
+        "{stdout}"
+    );
     assert!(stdout.contains(": 02:30 does not exist in America/Los_Angeles (clocks jump forward); that meeting starts at 03:30 PDT"), "{stdout}");
+    // Every such meeting is listed: one a year.
+    let listed = stdout
+        .matches("does not exist in America/Los_Angeles")
+        .count();
+    assert!((3..=4).contains(&listed), "{stdout}");
+    // The first meeting (2024-03-03) is not in a gap: the calendar starts there.
+    assert!(!stdout.contains("calendar: the first meeting"), "{stdout}");
+}
+
+#[tokio::test]
+async fn check_shows_changed_meetings_the_end_and_a_corrected_calendar_start() {
+    // Sundays 02:30 from 2024-03-10, a day with no 02:30: the calendar starts a week later.
+    let today = jiff::Zoned::now().date();
+    let sunday = |weeks: i64| {
+        let mut day = today
+            .checked_add(jiff::Span::new().days(7 * weeks))
+            .unwrap();
+        while day.weekday() != jiff::civil::Weekday::Sunday {
+            day = day.tomorrow().unwrap();
+        }
+        day
+    };
+    let (cancelled, moved, until) = (sunday(2), sunday(3), sunday(40));
+    let ws = Workspace::new(ServerOptions {
+        first: "2024-03-10T02:30".into(),
+        interval_weeks: 1,
+        series_config: format!("until = \"{until}\""),
+        extra_config: format!(
+            "[[series.exception]]\ndate = \"{cancelled}\"\ncancel = true\nnote = \"Holidays\"\n\n\
+             [[series.exception]]\ndate = \"{moved}\"\nmove_to = \"{}T10:00\"\n",
+            moved.tomorrow().unwrap()
+        ),
+        ..ServerOptions::default()
+    });
+    let (code, stdout, stderr) = ws.cli(&["check"], &[]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!(", until {until}; skipped: none")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("calendar: the first meeting has a daylight-saving problem (2024-03-10: 02:30 does not exist"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule starts at the first meeting without one, 2024-03-17"),
+        "{stdout}"
+    );
+    let changed = stdout
+        .split("  changed meetings:\n")
+        .nth(1)
+        .unwrap_or_default();
+    let lines: Vec<&str> = changed.lines().take(2).collect();
+    assert!(lines[0].ends_with(": cancelled: Holidays"), "{stdout}");
+    assert!(lines[1].contains(", 10:00 "), "{stdout}");
+    assert!(lines[1].contains(", moved from Sunday "), "{stdout}");
+    // The next meetings leave the cancelled one out and show the moved one at its new time.
+    let next = stdout.split("  next meetings:\n").nth(1).unwrap();
+    let next: Vec<&str> = next.lines().take(5).collect();
+    assert!(!next.iter().any(|l| l.contains("cancelled")), "{stdout}");
+    assert!(
+        next.iter().any(|l| l.contains(", moved from Sunday")),
+        "{stdout}"
+    );
+    assert_eq!(next.len(), 5, "{stdout}");
 }
 
 #[tokio::test]

@@ -177,6 +177,54 @@ async fn a_change_of_the_series_updates_every_member_once_and_a_restart_sends_no
 }
 
 #[tokio::test]
+async fn a_moved_or_cancelled_meeting_updates_every_member_once() {
+    let roster = roster_with(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
+    let app = App::start_with(|o| o.roster = Some(roster.clone())).await;
+    app.wait_for_mail(2).await;
+
+    let ws = app.server.workspace();
+    ws.write_config(&format!(
+        "{}\n[[series.exception]]\ndate = \"2026-12-28\"\ncancel = true\nnote = \"Holidays\"\n\n\
+         [[series.exception]]\ndate = \"2027-01-11\"\nmove_to = \"2027-01-12T09:00\"\n",
+        ws.config_text()
+    ));
+    let mails = app.wait_for_mail(4).await;
+    let mut updated: Vec<&str> = mails[2..].iter().map(|m| m.rcpt_to[0].as_str()).collect();
+    updated.sort();
+    assert_eq!(updated, ["ada@example.org", "bob@example.org"]);
+    for mail in &mails[2..] {
+        assert_eq!(method_of(mail), "REQUEST");
+        assert_eq!(sequence(mail), 1, "one update, SEQUENCE + 1");
+        let ics = mail.expect_calendar();
+        // One calendar object: the series and the moved meeting, same UID.
+        assert_eq!(ics.matches("BEGIN:VEVENT").count(), 2, "{ics}");
+        assert_eq!(ics.matches(&format!("UID:{UID}")).count(), 2, "{ics}");
+        assert!(
+            ics.contains("EXDATE;TZID=America/Los_Angeles:20261228T080000"),
+            "{ics}"
+        );
+        assert!(
+            ics.contains("RECURRENCE-ID;TZID=America/Los_Angeles:20270111T080000"),
+            "{ics}"
+        );
+        let starts = python_occurrences(&ics, "2026-12-20T00:00:00Z", "2027-01-30T00:00:00Z");
+        let starts: Vec<String> = starts.iter().map(ToString::to_string).collect();
+        assert_eq!(starts, ["2027-01-12T17:00:00Z", "2027-01-25T16:00:00Z"]);
+        let (_, text) = &mail.text_parts()[0];
+        assert!(text.contains("cancelled: Holidays"), "{text}");
+    }
+
+    // Nothing more: the marker's invitation is the next mail.
+    app.server
+        .workspace()
+        .write_roster(&(roster + &member("cy", "cy@example.org")));
+    let mails = app.wait_for_mail(5).await;
+    assert_eq!(mails[4].rcpt_to, ["cy@example.org"]);
+    assert_eq!(sequence(&mails[4]), 1);
+    assert_eq!(app.smtp.messages().len(), 5);
+}
+
+#[tokio::test]
 async fn a_broken_roster_changes_nothing_until_it_is_fixed() {
     let app =
         App::start_with(|o| o.roster = Some(roster_with(&[("ada", "ada@example.org")]))).await;

@@ -28,7 +28,7 @@
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::schedule::Schedule;
+use super::schedule::{DstNote, DstNoteEdge, DstNoteKind, Meeting, MeetingStatus, Schedule};
 use super::text::{ContentLines, escape_text, format_local, param_value, strip_controls};
 use super::vtimezone::vtimezone;
 use crate::core::email_address::EmailAddress;
@@ -89,10 +89,27 @@ pub struct Invitation<'a> {
 
 impl Invitation<'_> {
     /// The full `VCALENDAR` text: CRLF line ends, lines folded at 75 octets.
+    ///
+    /// One `VEVENT` holds the series: `DTSTART`/`DTEND` on [`Schedule::calendar_start`] (the
+    /// first meeting without a DST problem, so every reader gets each meeting's time and length
+    /// right), the `RRULE` (with `UNTIL` when the series ends), an `RDATE` in UTC for each
+    /// meeting held before that `DTSTART`, and an `EXDATE` for each cancelled meeting (a second
+    /// one, in UTC, when its start time is in a gap). A
+    /// `REQUEST` adds one `VEVENT` with the same `UID` and a `RECURRENCE-ID` for each moved
+    /// meeting (RFC 5545 §3.8.4.4); a `CANCEL` cancels the whole series with the first one.
     pub fn to_ics(&self) -> String {
         let s = self.schedule;
-        let tzid = s.tz_name();
-        let first = s.first_occurrence();
+        let start = s.calendar_start_occurrence();
+        let held_before = s.held_before_calendar_start();
+        let moved: Vec<Meeting> = match self.method {
+            Method::Request => s
+                .changed_meetings(Timestamp::MIN)
+                .into_iter()
+                .filter(|m| matches!(m.status, MeetingStatus::Moved { .. }))
+                .filter(|m| m.date >= s.calendar_start().date())
+                .collect(),
+            Method::Cancel => Vec::new(),
+        };
         let mut lines = ContentLines::new();
         lines.push("BEGIN:VCALENDAR");
         lines.push("VERSION:2.0");
@@ -100,33 +117,101 @@ impl Invitation<'_> {
         lines.push(&format!("METHOD:{}", self.method.as_str()));
         lines.push("CALSCALE:GREGORIAN");
 
-        let from = first.start.timestamp();
-        let until = from
-            .max(self.dtstamp)
+        // Exact from the earliest meeting the calendar holds to 10 years after the latest of
+        // that, DTSTAMP and any moved meeting.
+        let instants = std::iter::once(&start)
+            .chain(&held_before)
+            .chain(moved.iter().map(|m| &m.occurrence))
+            .map(|o| o.start.timestamp());
+        let from = instants.clone().min().unwrap_or(self.dtstamp);
+        let until = instants
+            .chain([self.dtstamp])
+            .max()
+            .unwrap_or(self.dtstamp)
             .checked_add(SignedDuration::from_hours(VTIMEZONE_YEARS * 8766))
             .unwrap_or(Timestamp::MAX);
-        lines.push_raw(&vtimezone(tzid, s.time_zone(), from, until));
+        lines.push_raw(&vtimezone(s.tz_name(), s.time_zone(), from, until));
 
+        let mut times = vec![
+            self.local("DTSTART", &start.start),
+            self.local("DTEND", &start.end),
+            format!("RRULE:{}", s.rrule()),
+        ];
+        times.extend(
+            held_before
+                .iter()
+                .map(|o| format!("RDATE:{}", format_utc(o.start.timestamp()))),
+        );
+        for date in s
+            .cancelled_dates()
+            .filter(|&d| d >= s.calendar_start().date())
+        {
+            let local = date.to_datetime(s.first().time());
+            times.push(format!(
+                "EXDATE;TZID={}:{}",
+                s.tz_name(),
+                format_local(local)
+            ));
+            // On a day whose start time is in a gap, libical takes the instance and the local
+            // EXDATE for different instants and keeps the meeting; the instant in UTC (later
+            // than any reading of the local one, and matching nothing else in any reader) makes
+            // it drop it too. (In a fold, libical matches; a UTC EXDATE before the local one
+            // there would make ical.js keep the meeting.)
+            let in_gap = |n: &DstNote| n.edge == DstNoteEdge::Start && n.kind == DstNoteKind::Gap;
+            if let Some(note) = s.dst_note_on(date).filter(in_gap) {
+                times.push(format!(
+                    "EXDATE:{}",
+                    format_utc(note.actual_start.timestamp())
+                ));
+            }
+        }
+        self.push_event(&mut lines, &times, self.description);
+        for meeting in &moved {
+            let MeetingStatus::Moved { from } = &meeting.status else {
+                continue;
+            };
+            let times = [
+                self.local("RECURRENCE-ID", &from.start),
+                self.local("DTSTART", &meeting.occurrence.start),
+                self.local("DTEND", &meeting.occurrence.end),
+            ];
+            let mut description = format!(
+                "Moved from {}.",
+                from.start.strftime("%A %-d %B %Y, %H:%M %Z")
+            );
+            if let Some(note) = &meeting.note {
+                description.push_str(&format!(" {note}"));
+            }
+            if !self.description.is_empty() {
+                description = format!("{description}\n\n{}", self.description);
+            }
+            self.push_event(&mut lines, &times, &description);
+        }
+        lines.push("END:VCALENDAR");
+        lines.finish()
+    }
+
+    /// `NAME;TZID=zone:local` for an instant the schedule made (never in a gap; in a fold only
+    /// as the earlier reading, which is how a reader takes it).
+    fn local(&self, name: &str, at: &jiff::Zoned) -> String {
+        format!(
+            "{name};TZID={}:{}",
+            self.schedule.tz_name(),
+            format_local(at.datetime())
+        )
+    }
+
+    /// One `VEVENT` with the given time properties.
+    fn push_event(&self, lines: &mut ContentLines, times: &[String], description: &str) {
         lines.push("BEGIN:VEVENT");
         lines.push(&format!("UID:{}", escape_text(self.uid)));
         lines.push(&format!("SEQUENCE:{}", self.sequence));
         lines.push(&format!("DTSTAMP:{}", format_utc(self.dtstamp)));
-        lines.push(&format!("DTSTART;TZID={tzid}:{}", format_local(s.first())));
-        let end = first.end.datetime();
-        if first_reading(s.time_zone(), end) == Some(first.end.timestamp()) {
-            lines.push(&format!("DTEND;TZID={tzid}:{}", format_local(end)));
-        } else {
-            // The end is the second of two equal wall times (the first meeting ends inside a
-            // fold), which `DTEND;TZID=` cannot say: a reader would take the first one.
-            lines.push(&format!("DURATION:PT{}M", s.duration_minutes()));
-        }
-        lines.push(&format!("RRULE:{}", s.rrule()));
-        for date in s.skip() {
-            let local = date.to_datetime(s.first().time());
-            lines.push(&format!("EXDATE;TZID={tzid}:{}", format_local(local)));
+        for line in times {
+            lines.push(line);
         }
         lines.push(&format!("SUMMARY:{}", escape_text(self.summary)));
-        lines.push(&format!("DESCRIPTION:{}", escape_text(self.description)));
+        lines.push(&format!("DESCRIPTION:{}", escape_text(description)));
         if let Some(location) = self.location.filter(|l| !l.trim().is_empty()) {
             lines.push(&format!("LOCATION:{}", escape_text(location)));
         }
@@ -152,14 +237,7 @@ impl Invitation<'_> {
         lines.push(&format!("STATUS:{status}"));
         lines.push("TRANSP:OPAQUE");
         lines.push("END:VEVENT");
-        lines.push("END:VCALENDAR");
-        lines.finish()
     }
-}
-
-/// The instant a reader takes for a local date-time in `tz` (the earlier one in a fold).
-fn first_reading(tz: &TimeZone, local: jiff::civil::DateTime) -> Option<Timestamp> {
-    tz.to_ambiguous_timestamp(local).compatible().ok()
 }
 
 /// `;CN="…"`, or nothing when the name is empty after sanitising.
@@ -583,11 +661,11 @@ mod tests {
             ),
             (
                 "Australia/Sydney",
-                datetime(2025, 10, 5, 1, 30, 0, 0),
+                datetime(2025, 10, 12, 1, 30, 0, 0),
                 120,
                 1,
                 vec![],
-                "20251005T043000",
+                "20251012T033000",
                 "FREQ=WEEKLY;INTERVAL=1;BYDAY=SU",
             ),
             (
@@ -621,7 +699,6 @@ mod tests {
                 line("DTSTART;"),
                 format!("DTSTART;TZID={tz}:{}", format_local(first))
             );
-            // Sydney: 01:30 + 2 h crosses the 02:00 → 03:00 change, so the wall clock says 04:30.
             assert_eq!(line("DTEND;"), format!("DTEND;TZID={tz}:{dtend}"));
             assert_eq!(value(ev, "RRULE"), rrule);
             let exdates: Vec<String> = props(ev, "EXDATE")
@@ -737,39 +814,62 @@ mod tests {
                 let local = super::super::vtimezone::tests::parse_local(p.val.as_str());
                 interp.resolve_local(local)
             };
-            let first_meeting = schedule.first_occurrence();
+            // DTSTART is the first meeting without a DST problem; the ones before it are RDATEs.
+            let start = schedule.calendar_start_occurrence();
             assert_eq!(
                 read(props(ev, "DTSTART")[0]),
-                Some(first_meeting.start.timestamp()),
+                Some(start.start.timestamp()),
                 "{tz} DTSTART"
             );
-            match props(ev, "DTEND").first() {
-                Some(dtend) => assert_eq!(
-                    read(dtend),
-                    Some(first_meeting.end.timestamp()),
-                    "{tz} DTEND"
-                ),
-                // Berlin's first meeting, 02:30 CEST + 30 min, ends at the second 02:00.
-                None => {
-                    assert_eq!(
-                        (tz, value(ev, "DURATION")),
-                        ("Europe/Berlin", format!("PT{minutes}M"))
-                    );
-                    assert_eq!(
-                        first_meeting.end.datetime(),
-                        datetime(2025, 10, 26, 2, 0, 0, 0)
-                    );
-                }
-            }
-            let exdates: Vec<Option<Timestamp>> =
-                props(ev, "EXDATE").into_iter().map(read).collect();
-            let expected: Vec<Option<Timestamp>> = schedule
-                .skip()
+            assert_eq!(
+                read(props(ev, "DTEND")[0]),
+                Some(start.end.timestamp()),
+                "{tz} DTEND"
+            );
+            assert!(props(ev, "DURATION").is_empty());
+            let rdates: Vec<String> = props(ev, "RDATE")
                 .iter()
+                .map(|p| p.val.as_str().to_string())
+                .collect();
+            let held_before: Vec<String> = schedule
+                .held_before_calendar_start()
+                .iter()
+                .map(|o| format_utc(o.start.timestamp()))
+                .collect();
+            assert_eq!(rdates, held_before, "{tz} RDATE");
+            if schedule.first_meeting_note().is_some() {
+                assert_eq!(
+                    rdates.len(),
+                    1,
+                    "{tz}: the first meeting is listed on its own"
+                );
+            }
+            // The local EXDATEs (a gap day's second one, in UTC, is checked on its own).
+            let exdates: Vec<Option<Timestamp>> = props(ev, "EXDATE")
+                .into_iter()
+                .filter(|p| param(p, "TZID").is_some())
+                .map(read)
+                .collect();
+            for utc in props(ev, "EXDATE")
+                .into_iter()
+                .filter(|p| param(p, "TZID").is_none())
+            {
+                let value = utc.val.as_str();
+                assert!(
+                    schedule.cancelled_dates().any(|d| {
+                        let note = schedule.dst_note_on(d);
+                        note.is_some_and(|n| format_utc(n.actual_start.timestamp()) == value)
+                    }),
+                    "{tz}: {value}"
+                );
+            }
+            let expected: Vec<Option<Timestamp>> = schedule
+                .cancelled_dates()
+                .filter(|&day| day >= schedule.calendar_start().date())
                 .map(|day| {
                     let midnight = day.to_zoned(schedule.time_zone().clone()).unwrap();
                     let o = &unskipped.next_occurrences(midnight.timestamp(), 1)[0];
-                    assert_eq!(o.start.date(), *day);
+                    assert_eq!(o.start.date(), day);
                     Some(o.start.timestamp())
                 })
                 .collect();
@@ -778,29 +878,51 @@ mod tests {
     }
 
     #[test]
-    fn a_first_meeting_that_ends_in_the_second_half_of_a_fold_gets_a_duration() {
-        // 00:30 PDT + 90 min = 01:00 PST, the second 01:00 of 2026-11-01: DTEND;TZID=…T010000
-        // would read as the first one (30 minutes), so the length is given as DURATION.
-        let schedule = Schedule::new(
-            "America/Los_Angeles",
-            datetime(2026, 11, 1, 0, 30, 0, 0),
-            90,
-            1,
-            vec![],
-        )
-        .unwrap();
+    fn a_first_meeting_with_a_dst_problem_is_an_rdate_and_dtstart_is_the_next_clean_one() {
+        // 00:30 PDT + 90 min = 01:00 PST, the second 01:00 of 2026-11-01: `DTEND;TZID=…T010000`
+        // would read as the first one. The series' DTSTART is the next meeting, whose DTEND
+        // says its length for every meeting; the first one is an RDATE in UTC.
         let f = Fixture::new();
-        let ics = Invitation {
-            schedule: &schedule,
-            ..f.invitation()
+        let cases = [
+            (
+                datetime(2026, 11, 1, 0, 30, 0, 0),
+                90,
+                "20261108T003000",
+                "20261108T020000",
+                "20261101T073000Z",
+            ),
+            // In the gap (02:30 does not exist on 2027-03-14): held at 03:30 PDT.
+            (
+                datetime(2027, 3, 14, 2, 30, 0, 0),
+                60,
+                "20270321T023000",
+                "20270321T033000",
+                "20270314T103000Z",
+            ),
+            // Across the change: 01:30 PST – 03:30 PDT.
+            (
+                datetime(2027, 3, 14, 1, 30, 0, 0),
+                60,
+                "20270321T013000",
+                "20270321T023000",
+                "20270314T093000Z",
+            ),
+        ];
+        for (first, minutes, dtstart, dtend, rdate) in cases {
+            let schedule = Schedule::new("America/Los_Angeles", first, minutes, 1, vec![]).unwrap();
+            let ics = Invitation {
+                schedule: &schedule,
+                ..f.invitation()
+            }
+            .to_ics();
+            let (_, cal) = parse(&ics);
+            let ev = vevent(&cal);
+            assert!(props(ev, "DURATION").is_empty(), "{ics}");
+            assert_eq!(value(ev, "DTSTART"), dtstart);
+            assert_eq!(value(ev, "DTEND"), dtend);
+            assert_eq!(value(ev, "RDATE"), rdate);
         }
-        .to_ics();
-        let (_, cal) = parse(&ics);
-        let ev = vevent(&cal);
-        assert!(props(ev, "DTEND").is_empty(), "{ics}");
-        assert_eq!(value(ev, "DURATION"), "PT90M");
-        assert_eq!(value(ev, "DTSTART"), "20261101T003000",);
-        // Ending in the first half of the fold is fine as DTEND.
+        // Ending in the fold, even its first half, is a DST problem too (`check` lists it).
         let schedule = Schedule::new(
             "America/Los_Angeles",
             datetime(2026, 11, 1, 0, 30, 0, 0),
@@ -815,6 +937,150 @@ mod tests {
         }
         .to_ics();
         let (_, cal) = parse(&ics);
-        assert_eq!(value(vevent(&cal), "DTEND"), "20261101T013000");
+        assert_eq!(value(vevent(&cal), "DTSTART"), "20261108T003000");
+        assert_eq!(value(vevent(&cal), "DTEND"), "20261108T013000");
+        assert_eq!(value(vevent(&cal), "RDATE"), "20261101T073000Z");
+    }
+
+    fn changed_schedule() -> Schedule {
+        use super::super::schedule::{Change, Exception, ScheduleSpec};
+        Schedule::from_spec(ScheduleSpec {
+            tz_name: "America/Los_Angeles",
+            first: datetime(2024, 5, 6, 8, 0, 0, 0),
+            duration_minutes: 60,
+            interval_weeks: 2,
+            skip: vec![date(2024, 12, 30)],
+            exceptions: vec![
+                Exception {
+                    date: date(2026, 12, 28),
+                    change: Change::Cancelled,
+                    note: Some("Holidays".into()),
+                },
+                Exception {
+                    date: date(2027, 1, 11),
+                    change: Change::Moved {
+                        to: datetime(2027, 1, 12, 9, 30, 0, 0),
+                    },
+                    note: Some("Room taken, a day later".into()),
+                },
+            ],
+            until: Some(date(2027, 6, 30)),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_moved_meeting_is_an_override_with_the_same_uid_and_a_cancelled_one_an_exdate() {
+        let f = Fixture::new();
+        let schedule = changed_schedule();
+        let ics = Invitation {
+            schedule: &schedule,
+            ..f.invitation()
+        }
+        .to_ics();
+        let (unfolded, cal) = parse(&ics);
+        let events: Vec<&Component<'_>> = cal
+            .components
+            .iter()
+            .filter(|c| c.name.as_str() == "VEVENT")
+            .collect();
+        assert_eq!(events.len(), 2, "{ics}");
+        let (series, moved) = (events[0], events[1]);
+        assert_eq!(
+            value(series, "RRULE"),
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;UNTIL=20270701T065959Z"
+        );
+        let exdates: Vec<String> = props(series, "EXDATE")
+            .iter()
+            .map(|p| p.val.as_str().to_string())
+            .collect();
+        assert_eq!(exdates, ["20241230T080000", "20261228T080000"]);
+        assert!(props(series, "RECURRENCE-ID").is_empty());
+        // The override: same UID and SEQUENCE, the usual start as RECURRENCE-ID (same TZID and
+        // local time as DTSTART), the new times, the note in its description.
+        for name in [
+            "UID",
+            "SEQUENCE",
+            "DTSTAMP",
+            "SUMMARY",
+            "LOCATION",
+            "ORGANIZER",
+            "ATTENDEE",
+            "STATUS",
+        ] {
+            assert_eq!(value(moved, name), value(series, name), "{name}");
+        }
+        let line = |prefix: &str| {
+            unfolded
+                .split("\r\n")
+                .filter(|l| l.starts_with(prefix))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            line("RECURRENCE-ID"),
+            ["RECURRENCE-ID;TZID=America/Los_Angeles:20270111T080000"]
+        );
+        assert_eq!(
+            line("DTSTART;"),
+            [
+                "DTSTART;TZID=America/Los_Angeles:20240506T080000",
+                "DTSTART;TZID=America/Los_Angeles:20270112T093000"
+            ]
+        );
+        assert_eq!(
+            line("DTEND;")[1],
+            "DTEND;TZID=America/Los_Angeles:20270112T103000"
+        );
+        assert_eq!(
+            value(moved, "DESCRIPTION"),
+            "Moved from Monday 11 January 2027, 08:00 PST. Room taken, a day later\n\nAgenda: \
+             https://example.org/agenda\nBring questions."
+        );
+        assert!(props(moved, "RRULE").is_empty() && props(moved, "EXDATE").is_empty());
+
+        // The CANCEL cancels the series as a whole: no override.
+        let cancel = Invitation {
+            method: Method::Cancel,
+            schedule: &schedule,
+            ..f.invitation()
+        }
+        .to_ics();
+        assert_eq!(cancel.matches("BEGIN:VEVENT").count(), 1, "{cancel}");
+        assert!(cancel.contains("STATUS:CANCELLED"));
+    }
+
+    #[test]
+    fn a_skipped_meeting_in_a_gap_gets_a_second_exdate_in_utc() {
+        // Sundays 02:30 in Los Angeles; 2026-03-08 has no 02:30 (held 03:30 PDT = 10:30Z).
+        let schedule = Schedule::new(
+            "America/Los_Angeles",
+            datetime(2026, 1, 4, 2, 30, 0, 0),
+            60,
+            1,
+            vec![date(2026, 3, 8), date(2026, 11, 1), date(2026, 1, 11)],
+        )
+        .unwrap();
+        let f = Fixture::new();
+        let ics = Invitation {
+            schedule: &schedule,
+            ..f.invitation()
+        }
+        .to_ics();
+        let (_, cal) = parse(&ics);
+        let exdates: Vec<String> = props(vevent(&cal), "EXDATE")
+            .iter()
+            .map(|p| p.val.as_str().to_string())
+            .collect();
+        // Only the gap day gets one (02:30 exists once on 2026-11-01; a fold day would not get
+        // one either: every reader matches its local EXDATE there).
+        assert_eq!(
+            exdates,
+            [
+                "20260111T023000",
+                "20260308T023000",
+                "20260308T103000Z",
+                "20261101T023000"
+            ]
+        );
     }
 }

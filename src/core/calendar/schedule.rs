@@ -1,11 +1,19 @@
 //! The recurrence of a meeting series: every `n` weeks on the weekday of the first meeting, at
-//! the same wall-clock time in the series' time zone, minus skipped dates.
+//! the same wall-clock time in the series' time zone, until an optional last date, with one-off
+//! changes: a meeting cancelled (a skipped date is one without a note) or moved to another local
+//! date-time ([`Exception`]).
 //!
 //! Wall time is what repeats: 08:00 in Los Angeles stays 08:00 across DST, so the UTC instant
 //! moves. A wall time that does not exist on some date (inside a DST gap) is moved forward by
 //! the length of the gap, and a wall time that happens twice (a fold) takes the earlier
-//! instant: jiff's [`Disambiguation::Compatible`](jiff::tz::Disambiguation::Compatible), which
-//! is the rule of RFC 5545 §3.3.5 that calendar clients apply to `DTSTART;TZID=…` + `RRULE`.
+//! instant: jiff's [`Disambiguation::Compatible`](jiff::tz::Disambiguation::Compatible), the
+//! rule of RFC 5545 §3.3.5. Calendar libraries do not all follow it on those days (see
+//! `docs/calendar-interop.md`), so [`Schedule::dst_notes`] lists such meetings for maintainers,
+//! a moved meeting may not be one, and the calendar's `DTSTART` is the first meeting that is not
+//! one ([`Schedule::calendar_start`]).
+//!
+//! [`Schedule::meetings`] is the public view of the series: every meeting in order, regular,
+//! moved (with where from) or cancelled, with its note.
 
 use std::fmt;
 
@@ -28,8 +36,50 @@ pub struct Schedule {
     first: DateTime,
     duration_minutes: u32,
     interval_weeks: u32,
-    /// Sorted, without duplicates, each one a meeting date of the series.
-    skip: Vec<Date>,
+    /// Sorted by date, one per date, each a meeting date of the series; skipped dates are
+    /// cancellations without a note.
+    exceptions: Vec<Exception>,
+    /// The last date a meeting may fall on.
+    until: Option<Date>,
+    /// The date of the calendar's `DTSTART` (see [`Schedule::calendar_start`]).
+    start_date: Date,
+}
+
+/// What a schedule is made from (the config's `[[series]]`, or a stored event).
+#[derive(Clone, Debug)]
+pub struct ScheduleSpec<'a> {
+    /// An IANA zone name (matched case-insensitively).
+    pub tz_name: &'a str,
+    /// The local date-time of the first meeting; the series repeats on its weekday.
+    pub first: DateTime,
+    pub duration_minutes: u32,
+    pub interval_weeks: u32,
+    /// Local dates with no meeting (duplicates are merged).
+    pub skip: Vec<Date>,
+    /// One-off changes, at most one per date, none on a skipped date.
+    pub exceptions: Vec<Exception>,
+    /// The series ends on this date (its last meeting is on or before it).
+    pub until: Option<Date>,
+}
+
+/// A one-off change to one meeting of a series (`[[series.exception]]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exception {
+    /// The meeting's usual local date (a meeting date of the series).
+    pub date: Date,
+    pub change: Change,
+    /// Why, for the people invited (e.g. "holiday"); `None` when there is nothing to say.
+    pub note: Option<String>,
+}
+
+/// What happens to the meeting of an [`Exception`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// No meeting that day.
+    Cancelled,
+    /// The meeting happens at this local date-time instead (in the series' zone), as long as
+    /// usual.
+    Moved { to: DateTime },
 }
 
 /// One meeting of a series, in the series' time zone.
@@ -37,6 +87,36 @@ pub struct Schedule {
 pub struct Occurrence {
     pub start: Zoned,
     pub end: Zoned,
+}
+
+/// How a [`Meeting`] stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MeetingStatus {
+    /// At the usual time.
+    Regular,
+    /// At another time; `from` is when it would have been.
+    Moved { from: Occurrence },
+    /// Not held (a skipped date, or a cancelled meeting); the meeting's occurrence is when it
+    /// would have been.
+    Cancelled,
+}
+
+/// One meeting of a series as people should see it: when, its status and the maintainers' note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meeting {
+    /// The meeting's usual local date: its place in the series (what an exception names).
+    pub date: Date,
+    /// When it happens (for a cancelled meeting: when it would have happened).
+    pub occurrence: Occurrence,
+    pub status: MeetingStatus,
+    pub note: Option<String>,
+}
+
+impl Meeting {
+    /// Whether the meeting takes place (regular or moved).
+    pub fn is_held(&self) -> bool {
+        self.status != MeetingStatus::Cancelled
+    }
 }
 
 /// How the clocks change where a [`DstNote`] applies.
@@ -59,10 +139,12 @@ pub enum DstNoteEdge {
     End,
 }
 
-/// A meeting whose configured local start or end time falls in a DST gap or fold. The meeting
-/// still happens (nothing is moved by the configuration): a start in a gap is shifted forward
-/// by the gap's length, a start in a fold is the first of the two, as RFC 5545 says and as
-/// calendar clients do; these notes tell maintainers when that happens.
+/// A meeting whose configured local start or end time falls in a DST gap or fold, or during
+/// which the clocks change. The meeting still happens (nothing is moved by the configuration):
+/// a start in a gap is shifted forward by the gap's length, a start in a fold is the first of
+/// the two, and the meeting keeps its length, as RFC 5545 says. Calendar apps disagree on such
+/// meetings (some show them an hour off, or longer or shorter: `docs/calendar-interop.md`),
+/// so these notes tell maintainers when that happens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DstNote {
     /// The meeting's (local) date.
@@ -173,29 +255,89 @@ pub enum ScheduleError {
     )]
     FirstOutOfRange { first: DateTime },
 
-    #[error("{}", SkipProblem { date: *.date, first: *.first, interval_weeks: *.interval_weeks })]
+    #[error("{}", DateProblem { what: "skip date", date: *.date, first: *.first, interval_weeks: *.interval_weeks, until: *.until })]
     SkipNotAMeetingDate {
         /// The offending skip date.
         date: Date,
         /// The date of the first meeting.
         first: Date,
         interval_weeks: u32,
+        until: Option<Date>,
     },
+
+    #[error("{}", DateProblem { what: "exception date", date: *.date, first: *.first, interval_weeks: *.interval_weeks, until: *.until })]
+    ExceptionNotAMeetingDate {
+        /// The offending exception date.
+        date: Date,
+        /// The date of the first meeting.
+        first: Date,
+        interval_weeks: u32,
+        until: Option<Date>,
+    },
+
+    #[error(
+        "the meeting of {date} is changed twice (in `skip` and an exception, or in two \
+         exceptions): keep one"
+    )]
+    ChangedTwice { date: Date },
+
+    #[error(
+        "`until` = {until} is before the first meeting ({first}): the series would have no \
+         meeting; give the date of the last meeting, or remove `until`"
+    )]
+    UntilBeforeFirst { until: Date, first: Date },
+
+    #[error(
+        "the meeting of {date} is moved to {to}, outside the years {}–{}: check the year",
+        FIRST_YEARS.start(),
+        FIRST_YEARS.end()
+    )]
+    MoveOutOfRange { date: Date, to: DateTime },
+
+    #[error(
+        "the meeting of {date} is moved to {to}, but {problem}: calendar apps disagree on such \
+         times (some would show the meeting an hour off, or longer or shorter); choose another \
+         time"
+    )]
+    MoveAcrossClockChange {
+        date: Date,
+        to: DateTime,
+        /// What the clocks do, e.g. "02:30 does not exist in America/Los_Angeles that day
+        /// (clocks jump forward)".
+        problem: String,
+    },
+
+    #[error(
+        "no meeting of the series is left: every one is skipped or cancelled, or `until` ends \
+         the series before its first meeting is held"
+    )]
+    NoMeetingLeft,
+
+    #[error(
+        "every meeting of the series starts or ends at a wall time that doesn't exist or \
+         happens twice in {zone}, or the clocks change during it: calendar apps disagree on \
+         such meetings; choose another time (or another `first`)"
+    )]
+    NoCleanMeeting { zone: String },
 }
 
-/// Formats the explanation of [`ScheduleError::SkipNotAMeetingDate`].
-struct SkipProblem {
+/// Formats the explanation of a skip or exception date that is not a meeting of the series.
+struct DateProblem {
+    what: &'static str,
     date: Date,
     first: Date,
     interval_weeks: u32,
+    until: Option<Date>,
 }
 
-impl fmt::Display for SkipProblem {
+impl fmt::Display for DateProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Self {
+            what,
             date,
             first,
             interval_weeks,
+            until,
         } = *self;
         let day = weekday_name(first.weekday());
         let every = match interval_weeks {
@@ -206,13 +348,19 @@ impl fmt::Display for SkipProblem {
         if date < first {
             return write!(
                 f,
-                "skip date {date} is before the first meeting ({first}): remove it from the \
-                 skip list"
+                "{what} {date} is before the first meeting ({first}): remove it"
+            );
+        }
+        if let Some(until) = until.filter(|&until| date > until) {
+            return write!(
+                f,
+                "{what} {date} is after the series ends (`until` = {until}): remove it, or \
+                 move `until`"
             );
         }
         write!(
             f,
-            "skip date {date} ({}) is not a meeting date: the meetings are {every} on {day} \
+            "{what} {date} ({}) is not a meeting date: the meetings are {every} on {day} \
              starting {first}",
             weekday_name(date.weekday())
         )?;
@@ -263,12 +411,7 @@ pub(crate) fn weekday_code(weekday: Weekday) -> &'static str {
 }
 
 impl Schedule {
-    /// Validates a schedule.
-    ///
-    /// `tz_name`: an IANA zone name (matched case-insensitively; [`Schedule::tz_name`] gives the
-    /// database's spelling). `first`: local date-time of the first meeting in that zone; the
-    /// series repeats on its weekday. `skip`: local dates with no meeting; each must be one of the
-    /// series' meeting dates (duplicates are merged).
+    /// Validates a schedule without one-off changes or end: see [`Schedule::from_spec`].
     pub fn new(
         tz_name: &str,
         first: DateTime,
@@ -276,6 +419,35 @@ impl Schedule {
         interval_weeks: u32,
         skip: Vec<Date>,
     ) -> Result<Schedule, ScheduleError> {
+        Schedule::from_spec(ScheduleSpec {
+            tz_name,
+            first,
+            duration_minutes,
+            interval_weeks,
+            skip,
+            exceptions: Vec::new(),
+            until: None,
+        })
+    }
+
+    /// Validates a schedule.
+    ///
+    /// `tz_name`: an IANA zone name (matched case-insensitively; [`Schedule::tz_name`] gives the
+    /// database's spelling). `first`: local date-time of the first meeting in that zone; the
+    /// series repeats on its weekday. Each skip and exception date must be a meeting date of the
+    /// series (on or before `until`), each changed once; a meeting is moved to a wall time that
+    /// exists once, without a clock change during the meeting; at least one meeting must be held
+    /// at a time without such a problem (it becomes the calendar's `DTSTART`).
+    pub fn from_spec(spec: ScheduleSpec<'_>) -> Result<Schedule, ScheduleError> {
+        let ScheduleSpec {
+            tz_name,
+            first,
+            duration_minutes,
+            interval_weeks,
+            skip,
+            exceptions,
+            until,
+        } = spec;
         let unknown = || ScheduleError::UnknownTimeZone {
             name: tz_name.to_string(),
         };
@@ -308,26 +480,141 @@ impl Schedule {
         if !FIRST_YEARS.contains(&first.year()) {
             return Err(ScheduleError::FirstOutOfRange { first });
         }
+        if let Some(until) = until.filter(|&until| until < first.date()) {
+            return Err(ScheduleError::UntilBeforeFirst {
+                until,
+                first: first.date(),
+            });
+        }
         let mut schedule = Schedule {
             tz_name: canonical,
             tz,
             first,
             duration_minutes,
             interval_weeks,
-            skip: Vec::new(),
+            exceptions: Vec::new(),
+            until,
+            start_date: first.date(),
+        };
+        let not_a_meeting = |date: Date, skip: bool| {
+            let (first, until) = (first.date(), until);
+            if skip {
+                ScheduleError::SkipNotAMeetingDate {
+                    date,
+                    first,
+                    interval_weeks,
+                    until,
+                }
+            } else {
+                ScheduleError::ExceptionNotAMeetingDate {
+                    date,
+                    first,
+                    interval_weeks,
+                    until,
+                }
+            }
         };
         let mut skip = skip;
         skip.sort();
         skip.dedup();
         if let Some(&date) = skip.iter().find(|&&d| !schedule.is_meeting_date(d)) {
-            return Err(ScheduleError::SkipNotAMeetingDate {
+            return Err(not_a_meeting(date, true));
+        }
+        let mut all: Vec<Exception> = skip
+            .into_iter()
+            .map(|date| Exception {
                 date,
-                first: first.date(),
-                interval_weeks,
+                change: Change::Cancelled,
+                note: None,
+            })
+            .collect();
+        for exception in exceptions {
+            if !schedule.is_meeting_date(exception.date) {
+                return Err(not_a_meeting(exception.date, false));
+            }
+            if let Change::Moved { to } = exception.change {
+                schedule.check_move(exception.date, to)?;
+            }
+            all.push(Exception {
+                note: exception.note.filter(|n| !n.trim().is_empty()),
+                ..exception
             });
         }
-        schedule.skip = skip;
+        all.sort_by_key(|e| e.date);
+        if let Some(pair) = all.windows(2).find(|w| w[0].date == w[1].date) {
+            return Err(ScheduleError::ChangedTwice { date: pair[0].date });
+        }
+        schedule.exceptions = all;
+        schedule.start_date = schedule.find_start_date()?;
         Ok(schedule)
+    }
+
+    /// A moved meeting must start and end at wall times that exist once, with no clock change
+    /// in between.
+    fn check_move(&self, date: Date, to: DateTime) -> Result<(), ScheduleError> {
+        if !FIRST_YEARS.contains(&to.year()) {
+            return Err(ScheduleError::MoveOutOfRange { date, to });
+        }
+        let occurrence = self
+            .occurrence_at(to)
+            .ok_or(ScheduleError::MoveOutOfRange { date, to })?;
+        let zone = &self.tz_name;
+        let hhmm = |dt: DateTime| dt.strftime("%H:%M").to_string();
+        let ambiguity =
+            |local: DateTime, what: &str| match self.tz.to_ambiguous_timestamp(local).offset() {
+                AmbiguousOffset::Unambiguous { .. } => None,
+                AmbiguousOffset::Gap { .. } => Some(format!(
+                    "{what}{} does not exist in {zone} that day (clocks jump forward)",
+                    hhmm(local)
+                )),
+                AmbiguousOffset::Fold { .. } => Some(format!(
+                    "{what}{} happens twice in {zone} that day (clocks go back)",
+                    hhmm(local)
+                )),
+            };
+        let problem = ambiguity(to, "")
+            .or_else(|| {
+                self.planned_end(to)
+                    .and_then(|end| ambiguity(end, "its end "))
+            })
+            .or_else(|| {
+                (occurrence.start.offset() != occurrence.end.offset())
+                    .then(|| format!("the clocks change in {zone} during it"))
+            });
+        match problem {
+            Some(problem) => Err(ScheduleError::MoveAcrossClockChange { date, to, problem }),
+            None => Ok(()),
+        }
+    }
+
+    /// The date of the first meeting held at its usual time without a DST problem.
+    fn find_start_date(&self) -> Result<Date, ScheduleError> {
+        let mut any_held = false;
+        // A DST problem comes back once a year at most, on one date per change of the clocks:
+        // a clean date turns up within a few meetings. The bound only stops a pathological
+        // zone from looping.
+        for date in self.dates().take(4096) {
+            match self.exception_on(date).map(|e| e.change) {
+                Some(Change::Cancelled) => continue,
+                Some(Change::Moved { .. }) => any_held = true,
+                None => {
+                    any_held = true;
+                    let occurrence = self
+                        .occurrence_on(date)
+                        .ok_or(ScheduleError::NoMeetingLeft)?;
+                    if self.dst_note(date, occurrence).is_none() {
+                        return Ok(date);
+                    }
+                }
+            }
+        }
+        if any_held {
+            Err(ScheduleError::NoCleanMeeting {
+                zone: self.tz_name.clone(),
+            })
+        } else {
+            Err(ScheduleError::NoMeetingLeft)
+        }
     }
 
     /// The IANA name of the zone, as the tz database spells it (used as `TZID`).
@@ -339,7 +626,7 @@ impl Schedule {
         &self.tz
     }
 
-    /// The local date-time of the first meeting (the `DTSTART`).
+    /// The local date-time of the first meeting, as configured.
     pub fn first(&self) -> DateTime {
         self.first
     }
@@ -352,15 +639,37 @@ impl Schedule {
         self.interval_weeks
     }
 
-    /// The skipped dates, sorted, without duplicates.
-    pub fn skip(&self) -> &[Date] {
-        &self.skip
+    /// The one-off changes, sorted by date, one per date; skipped dates are cancellations
+    /// without a note.
+    pub fn exceptions(&self) -> &[Exception] {
+        &self.exceptions
     }
 
-    /// Whether the series has a meeting (skipped or not) on this local date.
+    /// The dates of the cancelled meetings (skipped or cancelled), sorted.
+    pub fn cancelled_dates(&self) -> impl Iterator<Item = Date> + '_ {
+        self.exceptions
+            .iter()
+            .filter(|e| e.change == Change::Cancelled)
+            .map(|e| e.date)
+    }
+
+    /// The date the series ends on, if it ends.
+    pub fn until(&self) -> Option<Date> {
+        self.until
+    }
+
+    /// The change made to the meeting of `date`, if any.
+    pub fn exception_on(&self, date: Date) -> Option<&Exception> {
+        self.exceptions
+            .binary_search_by_key(&date, |e| e.date)
+            .ok()
+            .map(|i| &self.exceptions[i])
+    }
+
+    /// Whether the series has a meeting (held or not) on this local date.
     pub fn is_meeting_date(&self, date: Date) -> bool {
         let first = self.first.date();
-        if date < first {
+        if date < first || self.until.is_some_and(|until| date > until) {
             return false;
         }
         let Ok(span) = first.until((Unit::Day, date)) else {
@@ -369,28 +678,153 @@ impl Schedule {
         i64::from(span.get_days()) % self.period_days() == 0
     }
 
-    /// The first meeting as an instant range (whether or not its date is skipped): the instant
-    /// `DTSTART` stands for.
+    /// The first meeting as configured, as an instant range (whether or not it is held).
     pub fn first_occurrence(&self) -> Occurrence {
         self.occurrence_on(self.first.date())
             .expect("the first meeting is within jiff's range (checked in Schedule::new)")
     }
 
-    /// The next `n` meetings that start at or after `after`, skipped dates left out.
-    pub fn next_occurrences(&self, after: Timestamp, n: usize) -> Vec<Occurrence> {
-        let mut out = Vec::with_capacity(n.min(1024));
-        out.extend(self.meetings_from(after).take(n).map(|(_, o)| o));
-        out
+    /// The calendar's `DTSTART`: the local start of the first meeting that is held at its usual
+    /// time, starts and ends at wall times that exist once and has no clock change in between.
+    /// Every calendar library reads such a `DTSTART`/`DTEND` pair the same way, and each
+    /// meeting's length from it; a `DTSTART` in a gap or fold, or a first meeting across a
+    /// change, makes some of them misread every meeting of the series, not just that one.
+    pub fn calendar_start(&self) -> DateTime {
+        self.start_date.to_datetime(self.first.time())
     }
 
-    /// The meetings (with their local dates) that start at or after `after`, in order, skipped
-    /// dates left out; the iterator ends where jiff's range does.
-    fn meetings_from(&self, after: Timestamp) -> impl Iterator<Item = (Date, Occurrence)> + '_ {
+    /// The DST note of the first meeting as configured (held or not), if it has one: then the
+    /// calendar's `DTSTART` is a later meeting.
+    pub fn first_meeting_note(&self) -> Option<DstNote> {
+        self.dst_note_on(self.first.date())
+    }
+
+    /// The DST note of the usual meeting of `date` (a meeting date; held or not), if it has one.
+    pub fn dst_note_on(&self, date: Date) -> Option<DstNote> {
+        self.dst_note(date, self.occurrence_on(date)?)
+    }
+
+    /// The meeting at [`Schedule::calendar_start`].
+    pub fn calendar_start_occurrence(&self) -> Occurrence {
+        self.occurrence_on(self.start_date)
+            .expect("checked in Schedule::from_spec")
+    }
+
+    /// The meetings held before [`Schedule::calendar_start`] (at most a few: those with a DST
+    /// problem, and moved ones), which the calendar lists one by one.
+    pub fn held_before_calendar_start(&self) -> Vec<Occurrence> {
+        self.meetings_in_series_order()
+            .take_while(|m| m.date < self.start_date)
+            .filter(Meeting::is_held)
+            .map(|m| m.occurrence)
+            .collect()
+    }
+
+    /// Every meeting whose time (the new one for a moved meeting, the usual one for a cancelled
+    /// one) is at or after `after`, in order of that time: regular, moved and cancelled, with
+    /// their notes. The iterator ends with the series (or where jiff's range does).
+    pub fn meetings(&self, after: Timestamp) -> impl Iterator<Item = Meeting> + '_ {
+        // The changed meetings, a short sorted list, merged into the stream of regular ones
+        // (which is in time order, as every period is at least a week).
+        let mut changed = self.changed_meetings(after).into_iter().peekable();
+        let mut regular = self
+            .dates_from(after)
+            .filter(|&date| self.exception_on(date).is_none())
+            .map_while(|date| {
+                Some(Meeting {
+                    date,
+                    occurrence: self.occurrence_on(date)?,
+                    status: MeetingStatus::Regular,
+                    note: None,
+                })
+            })
+            .filter(move |m| m.occurrence.start.timestamp() >= after)
+            .peekable();
+        std::iter::from_fn(move || match (regular.peek(), changed.peek()) {
+            (Some(r), Some(c))
+                if c.occurrence.start.timestamp() < r.occurrence.start.timestamp() =>
+            {
+                changed.next()
+            }
+            (Some(_), _) => regular.next(),
+            (None, _) => changed.next(),
+        })
+    }
+
+    /// The moved and cancelled meetings whose time (the new one for a moved meeting, the usual
+    /// one for a cancelled one) is at or after `after`, in order of that time.
+    pub fn changed_meetings(&self, after: Timestamp) -> Vec<Meeting> {
+        let mut changed: Vec<Meeting> = self
+            .exceptions
+            .iter()
+            .filter_map(|e| self.changed_meeting(e))
+            .filter(|m| m.occurrence.start.timestamp() >= after)
+            .collect();
+        changed.sort_by_key(|m| m.occurrence.start.timestamp());
+        changed
+    }
+
+    /// The next `n` meetings at or after `after`, cancelled ones included (see
+    /// [`Schedule::meetings`]).
+    pub fn next_meetings(&self, after: Timestamp, n: usize) -> Vec<Meeting> {
+        self.meetings(after).take(n).collect()
+    }
+
+    /// The next `n` meetings that are held and start at or after `after`, at their real times
+    /// (moved ones at the new time, cancelled ones left out).
+    pub fn next_occurrences(&self, after: Timestamp, n: usize) -> Vec<Occurrence> {
+        self.meetings(after)
+            .filter(Meeting::is_held)
+            .take(n)
+            .map(|m| m.occurrence)
+            .collect()
+    }
+
+    /// The meeting of an exception, or `None` outside jiff's range.
+    fn changed_meeting(&self, exception: &Exception) -> Option<Meeting> {
+        let usual = self.occurrence_on(exception.date)?;
+        let (occurrence, status) = match exception.change {
+            Change::Cancelled => (usual, MeetingStatus::Cancelled),
+            Change::Moved { to } => (
+                self.occurrence_at(to)?,
+                MeetingStatus::Moved { from: usual },
+            ),
+        };
+        Some(Meeting {
+            date: exception.date,
+            occurrence,
+            status,
+            note: exception.note.clone(),
+        })
+    }
+
+    /// Every meeting from the first, in the order of their usual dates.
+    fn meetings_in_series_order(&self) -> impl Iterator<Item = Meeting> + '_ {
+        self.dates().map_while(|date| {
+            if let Some(exception) = self.exception_on(date) {
+                return self.changed_meeting(exception);
+            }
+            Some(Meeting {
+                date,
+                occurrence: self.occurrence_on(date)?,
+                status: MeetingStatus::Regular,
+                note: None,
+            })
+        })
+    }
+
+    /// The meeting dates of the series from the first, held or not, through `until`.
+    fn dates(&self) -> impl Iterator<Item = Date> + '_ {
+        self.dates_from(Timestamp::MIN)
+    }
+
+    /// The meeting dates (held or not) from one period before the date of `after` on, through
+    /// `until`: a meeting's instant can fall on the next local day at most (a whole skipped
+    /// day, as in Samoa in 2011), never earlier than its date.
+    fn dates_from(&self, after: Timestamp) -> impl Iterator<Item = Date> + '_ {
         let period = self.period_days();
         let first = self.first.date();
         let after_date = self.tz.to_datetime(after).date();
-        // Start one period early: a meeting's instant can fall on the next local day at most (a
-        // whole skipped day, as in Samoa in 2011), never earlier than its date.
         let days = first
             .until((Unit::Day, after_date))
             .map(|span| i64::from(span.get_days()))
@@ -398,14 +832,13 @@ impl Schedule {
         let start = (days.div_euclid(period) - 1).max(0);
         (start..)
             .map_while(move |k| k.checked_mul(period).and_then(|d| add_days(first, d)))
-            .filter(|date| self.skip.binary_search(date).is_err())
-            .map_while(|date| Some((date, self.occurrence_on(date)?)))
-            .filter(move |(_, o)| o.start.timestamp() >= after)
+            .take_while(|&date| self.until.is_none_or(|until| date <= until))
     }
 
-    /// The meetings (skipped dates left out) starting in `[from, from + years)` whose configured
-    /// local start or end time falls in a DST gap or fold, or during which the clocks change
-    /// (see [`DstNoteEdge`]). Years are calendar years in the series' zone; `years <= 0` gives
+    /// The meetings held at their usual time (cancelled and moved ones left out: a moved
+    /// meeting has no DST problem) starting in `[from, from + years)` whose configured local
+    /// start or end time falls in a DST gap or fold, or during which the clocks change (see
+    /// [`DstNoteEdge`]). Years are calendar years in the series' zone; `years <= 0` gives
     /// none.
     pub fn dst_notes(&self, from: Timestamp, years: i64) -> Vec<DstNote> {
         if years <= 0 {
@@ -416,9 +849,10 @@ impl Schedule {
             .ok()
             .and_then(|span| from.to_zoned(self.tz.clone()).checked_add(span).ok())
             .map_or(Timestamp::MAX, |end| end.timestamp());
-        self.meetings_from(from)
-            .take_while(|(_, o)| o.start.timestamp() < until)
-            .filter_map(|(date, o)| self.dst_note(date, o))
+        self.meetings(from)
+            .take_while(|m| m.occurrence.start.timestamp() < until)
+            .filter(|m| m.status == MeetingStatus::Regular)
+            .filter_map(|m| self.dst_note(m.date, m.occurrence))
             .collect()
     }
 
@@ -460,13 +894,31 @@ impl Schedule {
             .ok()
     }
 
-    /// The recurrence rule, e.g. `FREQ=WEEKLY;INTERVAL=2;BYDAY=MO`.
+    /// The recurrence rule, e.g. `FREQ=WEEKLY;INTERVAL=2;BYDAY=MO`, with `;UNTIL=…Z` (the end
+    /// of the `until` date, in UTC, as RFC 5545 wants for a `DTSTART` with a `TZID`) when the
+    /// series ends.
     pub fn rrule(&self) -> String {
-        format!(
+        let mut rule = format!(
             "FREQ=WEEKLY;INTERVAL={};BYDAY={}",
             self.interval_weeks,
             weekday_code(self.first.weekday())
-        )
+        );
+        if let Some(end) = self.until_instant() {
+            let utc = end.to_zoned(TimeZone::UTC);
+            rule.push_str(&format!(";UNTIL={}", utc.strftime("%Y%m%dT%H%M%SZ")));
+        }
+        rule
+    }
+
+    /// The last second of the `until` date in the series' zone.
+    fn until_instant(&self) -> Option<Timestamp> {
+        let until = self.until?;
+        let last = until.to_datetime(jiff::civil::time(23, 59, 59, 0));
+        self.tz
+            .to_ambiguous_timestamp(last)
+            .later()
+            .ok()
+            .or(Some(Timestamp::MAX))
     }
 
     fn period_days(&self) -> i64 {
@@ -476,7 +928,11 @@ impl Schedule {
     /// The meeting on a local date (assumed to be a meeting date): wall time of `first`,
     /// gap → later, fold → earlier.
     fn occurrence_on(&self, date: Date) -> Option<Occurrence> {
-        let local = date.to_datetime(self.first.time());
+        self.occurrence_at(date.to_datetime(self.first.time()))
+    }
+
+    /// A meeting starting at a local date-time: gap → later, fold → earlier.
+    fn occurrence_at(&self, local: DateTime) -> Option<Occurrence> {
         let start = self.tz.to_ambiguous_zoned(local).compatible().ok()?;
         let end = start
             .checked_add(SignedDuration::from_mins(i64::from(self.duration_minutes)))
@@ -521,7 +977,10 @@ pub(crate) mod tests {
         assert_eq!(s.first(), datetime(2024, 5, 6, 8, 0, 0, 0));
         assert_eq!(s.duration_minutes(), 60);
         assert_eq!(s.interval_weeks(), 2);
-        assert_eq!(s.skip(), &[date(2024, 12, 30), date(2025, 12, 29)]);
+        assert_eq!(
+            s.cancelled_dates().collect::<Vec<_>>(),
+            [date(2024, 12, 30), date(2025, 12, 29)]
+        );
         assert_eq!(s.rrule(), "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO");
 
         let cases = [
@@ -643,6 +1102,7 @@ pub(crate) mod tests {
                     date: date(2024, 12, 24),
                     first: date(2024, 5, 6),
                     interval_weeks: 2,
+                    until: None,
                 },
                 &[
                     "skip date 2024-12-24 (Tuesday) is not a meeting date",
@@ -657,6 +1117,7 @@ pub(crate) mod tests {
                     date: date(2024, 12, 23),
                     first: date(2024, 5, 6),
                     interval_weeks: 2,
+                    until: None,
                 },
                 &[
                     "skip date 2024-12-23 (Monday) is not a meeting date",
@@ -669,6 +1130,7 @@ pub(crate) mod tests {
                     date: date(2024, 5, 20),
                     first: date(2024, 5, 6),
                     interval_weeks: 3,
+                    until: None,
                 },
                 &["every 3 weeks on Monday", "2024-05-06 and 2024-05-27"],
             ),
@@ -678,6 +1140,7 @@ pub(crate) mod tests {
                     date: date(2024, 4, 22),
                     first: date(2024, 5, 6),
                     interval_weeks: 2,
+                    until: None,
                 },
                 &["before the first meeting (2024-05-06)", "remove it"],
             ),
@@ -707,7 +1170,10 @@ pub(crate) mod tests {
             vec![date(2024, 5, 20), date(2024, 5, 6), date(2024, 5, 20)],
         )
         .unwrap();
-        assert_eq!(s.skip(), &[date(2024, 5, 6), date(2024, 5, 20)]);
+        assert_eq!(
+            s.cancelled_dates().collect::<Vec<_>>(),
+            [date(2024, 5, 6), date(2024, 5, 20)]
+        );
     }
 
     #[test]
@@ -884,7 +1350,7 @@ pub(crate) mod tests {
         let mut index: i64 = 0;
         while day <= until {
             let wanted = day.weekday() == first.weekday() && index % period == 0;
-            if wanted && day >= from && !s.skip().contains(&day) {
+            if wanted && day >= from && !s.cancelled_dates().any(|d| d == day) {
                 out.push(local_to_instant(
                     s.time_zone(),
                     day.to_datetime(s.first().time()),
@@ -1369,6 +1835,471 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    fn spec(
+        tz: &'static str,
+        first: DateTime,
+        minutes: u32,
+        interval: u32,
+    ) -> ScheduleSpec<'static> {
+        ScheduleSpec {
+            tz_name: tz,
+            first,
+            duration_minutes: minutes,
+            interval_weeks: interval,
+            skip: Vec::new(),
+            exceptions: Vec::new(),
+            until: None,
+        }
+    }
+
+    fn cancel(day: Date, note: Option<&str>) -> Exception {
+        Exception {
+            date: day,
+            change: Change::Cancelled,
+            note: note.map(str::to_string),
+        }
+    }
+
+    fn move_to(day: Date, to: DateTime, note: Option<&str>) -> Exception {
+        Exception {
+            date: day,
+            change: Change::Moved { to },
+            note: note.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_calendar_starts_at_the_first_meeting_without_a_dst_problem() {
+        // (zone, first, minutes, interval, skips, the calendar's DTSTART)
+        let cases = [
+            // Ordinary: the first meeting.
+            (
+                "America/Los_Angeles",
+                datetime(2024, 5, 6, 8, 0, 0, 0),
+                60,
+                2,
+                vec![],
+                datetime(2024, 5, 6, 8, 0, 0, 0),
+            ),
+            // In the gap: the next week.
+            (
+                "America/Los_Angeles",
+                datetime(2025, 3, 9, 2, 30, 0, 0),
+                60,
+                1,
+                vec![],
+                datetime(2025, 3, 16, 2, 30, 0, 0),
+            ),
+            // In the fold.
+            (
+                "Europe/Berlin",
+                datetime(2025, 10, 26, 2, 30, 0, 0),
+                30,
+                1,
+                vec![],
+                datetime(2025, 11, 2, 2, 30, 0, 0),
+            ),
+            // Across the change (00:00 PST – 03:00 PDT), the next one skipped.
+            (
+                "America/Los_Angeles",
+                datetime(2025, 3, 9, 0, 0, 0, 0),
+                120,
+                1,
+                vec![date(2025, 3, 16)],
+                datetime(2025, 3, 23, 0, 0, 0, 0),
+            ),
+            // Ending in Lord Howe's 30-minute fold.
+            (
+                "Australia/Lord_Howe",
+                datetime(2025, 4, 6, 1, 0, 0, 0),
+                45,
+                2,
+                vec![],
+                datetime(2025, 4, 20, 1, 0, 0, 0),
+            ),
+            // A skipped first meeting without a problem: the next one.
+            (
+                "Asia/Kolkata",
+                datetime(2025, 1, 9, 23, 30, 0, 0),
+                60,
+                3,
+                vec![date(2025, 1, 9)],
+                datetime(2025, 1, 30, 23, 30, 0, 0),
+            ),
+        ];
+        for (tz, first, minutes, interval, skip, start) in cases {
+            let s = Schedule::from_spec(ScheduleSpec {
+                skip,
+                ..spec(tz, first, minutes, interval)
+            })
+            .unwrap();
+            assert_eq!(s.calendar_start(), start, "{tz} {first}");
+            let o = s.calendar_start_occurrence();
+            assert!(s.dst_note_on(start.date()).is_none());
+            assert_eq!(o.start.datetime(), start);
+            // DTEND's wall time is the start's plus the length: the length every reader takes.
+            assert_eq!(
+                o.end.datetime(),
+                start + SignedDuration::from_mins(i64::from(minutes))
+            );
+            assert_eq!(
+                s.first_meeting_note().is_some(),
+                start.date() != first.date() && !s.cancelled_dates().any(|d| d == first.date()),
+                "{tz} {first}"
+            );
+            // The meetings held before it are listed on their own (the first one with its DST
+            // problem; a skipped one not).
+            let before: Vec<Timestamp> = s
+                .held_before_calendar_start()
+                .iter()
+                .map(|o| o.start.timestamp())
+                .collect();
+            let expected: Vec<Timestamp> = s
+                .next_occurrences(Timestamp::MIN, 10)
+                .iter()
+                .map(|o| o.start.timestamp())
+                .filter(|&t| t < o.start.timestamp())
+                .collect();
+            assert_eq!(before, expected, "{tz} {first}");
+        }
+        // A moved first meeting is not the calendar's start either.
+        let s = Schedule::from_spec(ScheduleSpec {
+            exceptions: vec![move_to(
+                date(2024, 5, 6),
+                datetime(2024, 5, 7, 9, 0, 0, 0),
+                None,
+            )],
+            ..spec(
+                "America/Los_Angeles",
+                datetime(2024, 5, 6, 8, 0, 0, 0),
+                60,
+                2,
+            )
+        })
+        .unwrap();
+        assert_eq!(s.calendar_start(), datetime(2024, 5, 20, 8, 0, 0, 0));
+        assert_eq!(
+            s.held_before_calendar_start()[0].start.timestamp(),
+            ts("2024-05-07T16:00:00Z")
+        );
+    }
+
+    #[test]
+    fn meetings_show_moved_and_cancelled_ones_in_time_order_with_their_notes() {
+        let la = "America/Los_Angeles";
+        let s = Schedule::from_spec(ScheduleSpec {
+            skip: vec![date(2026, 12, 14)],
+            exceptions: vec![
+                cancel(date(2026, 12, 28), Some("Holidays")),
+                // Moved a day later, and one moved before the previous meeting.
+                move_to(
+                    date(2027, 1, 11),
+                    datetime(2027, 1, 12, 9, 0, 0, 0),
+                    Some("MLK"),
+                ),
+                move_to(date(2027, 2, 8), datetime(2027, 1, 20, 7, 0, 0, 0), None),
+            ],
+            ..spec(la, datetime(2024, 5, 6, 8, 0, 0, 0), 60, 2)
+        })
+        .unwrap();
+        let meetings = s.next_meetings(ts("2026-12-01T00:00:00Z"), 8);
+        let seen: Vec<(Date, String, &'static str, Option<&str>)> = meetings
+            .iter()
+            .map(|m| {
+                let status = match m.status {
+                    MeetingStatus::Regular => "regular",
+                    MeetingStatus::Moved { .. } => "moved",
+                    MeetingStatus::Cancelled => "cancelled",
+                };
+                (
+                    m.date,
+                    m.occurrence.start.timestamp().to_string(),
+                    status,
+                    m.note.as_deref(),
+                )
+            })
+            .collect();
+        let t = |s: &str| s.to_string();
+        assert_eq!(
+            seen,
+            [
+                (
+                    date(2026, 12, 14),
+                    t("2026-12-14T16:00:00Z"),
+                    "cancelled",
+                    None
+                ),
+                (
+                    date(2026, 12, 28),
+                    t("2026-12-28T16:00:00Z"),
+                    "cancelled",
+                    Some("Holidays")
+                ),
+                (
+                    date(2027, 1, 11),
+                    t("2027-01-12T17:00:00Z"),
+                    "moved",
+                    Some("MLK")
+                ),
+                (date(2027, 2, 8), t("2027-01-20T15:00:00Z"), "moved", None),
+                (
+                    date(2027, 1, 25),
+                    t("2027-01-25T16:00:00Z"),
+                    "regular",
+                    None
+                ),
+                (
+                    date(2027, 2, 22),
+                    t("2027-02-22T16:00:00Z"),
+                    "regular",
+                    None
+                ),
+                (date(2027, 3, 8), t("2027-03-08T16:00:00Z"), "regular", None),
+                (
+                    date(2027, 3, 22),
+                    t("2027-03-22T15:00:00Z"),
+                    "regular",
+                    None
+                ),
+            ]
+        );
+        let MeetingStatus::Moved { from } = &meetings[2].status else {
+            panic!("{meetings:?}")
+        };
+        assert_eq!(from.start.timestamp(), ts("2027-01-11T16:00:00Z"));
+        // What happens: cancelled ones left out, moved ones at their new time.
+        assert_eq!(
+            starts(&s.next_occurrences(ts("2026-12-01T00:00:00Z"), 4)),
+            [
+                "2027-01-12T17:00:00Z",
+                "2027-01-20T15:00:00Z",
+                "2027-01-25T16:00:00Z",
+                "2027-02-22T16:00:00Z"
+            ]
+        );
+        // A moved meeting counts from its new time.
+        assert_eq!(
+            starts(&s.next_occurrences(ts("2027-01-12T00:00:00Z"), 1)),
+            ["2027-01-12T17:00:00Z"]
+        );
+        assert_eq!(
+            s.changed_meetings(ts("2027-01-13T00:00:00Z"))
+                .iter()
+                .map(|m| m.date)
+                .collect::<Vec<_>>(),
+            [date(2027, 2, 8)]
+        );
+        assert_eq!(
+            s.cancelled_dates().collect::<Vec<_>>(),
+            [date(2026, 12, 14), date(2026, 12, 28)]
+        );
+        assert_eq!(
+            s.exception_on(date(2027, 1, 11)).unwrap().note.as_deref(),
+            Some("MLK")
+        );
+        assert!(s.exception_on(date(2027, 1, 25)).is_none());
+    }
+
+    #[test]
+    fn until_ends_the_series() {
+        let s = Schedule::from_spec(ScheduleSpec {
+            until: Some(date(2027, 6, 30)),
+            ..spec("Australia/Sydney", datetime(2024, 5, 6, 18, 0, 0, 0), 60, 2)
+        })
+        .unwrap();
+        assert_eq!(s.until(), Some(date(2027, 6, 30)));
+        let last = s.next_occurrences(ts("2027-06-01T00:00:00Z"), 10);
+        assert_eq!(
+            last.iter().map(|o| o.start.date()).collect::<Vec<_>>(),
+            [date(2027, 6, 14), date(2027, 6, 28)]
+        );
+        assert!(s.is_meeting_date(date(2027, 6, 28)));
+        assert!(!s.is_meeting_date(date(2027, 7, 12)));
+        // UNTIL is the last second of that day in Sydney, in UTC.
+        assert_eq!(
+            s.rrule(),
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO;UNTIL=20270630T135959Z"
+        );
+        // `until` on the first meeting's date: one meeting.
+        let one = Schedule::from_spec(ScheduleSpec {
+            until: Some(date(2024, 5, 6)),
+            ..spec("UTC", datetime(2024, 5, 6, 18, 0, 0, 0), 60, 2)
+        })
+        .unwrap();
+        assert_eq!(one.next_occurrences(Timestamp::MIN, 5).len(), 1);
+    }
+
+    #[test]
+    fn invalid_changes_are_rejected_with_helpful_messages() {
+        let la = "America/Los_Angeles";
+        let base = spec(la, datetime(2024, 5, 6, 8, 0, 0, 0), 60, 2);
+        let cases: Vec<(ScheduleSpec<'static>, &[&str])> = vec![
+            (
+                ScheduleSpec {
+                    exceptions: vec![cancel(date(2026, 12, 29), None)],
+                    ..base.clone()
+                },
+                &[
+                    "exception date 2026-12-29 (Tuesday) is not a meeting date",
+                    "every other week on Monday starting 2024-05-06",
+                    "nearest meeting dates are 2026-12-28 and 2027-01-11",
+                ],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![cancel(date(2027, 7, 12), None)],
+                    until: Some(date(2027, 6, 30)),
+                    ..base.clone()
+                },
+                &["exception date 2027-07-12 is after the series ends (`until` = 2027-06-30)"],
+            ),
+            (
+                ScheduleSpec {
+                    skip: vec![date(2027, 7, 12)],
+                    until: Some(date(2027, 6, 30)),
+                    ..base.clone()
+                },
+                &["skip date 2027-07-12 is after the series ends"],
+            ),
+            (
+                ScheduleSpec {
+                    skip: vec![date(2026, 12, 28)],
+                    exceptions: vec![cancel(date(2026, 12, 28), Some("x"))],
+                    ..base.clone()
+                },
+                &["the meeting of 2026-12-28 is changed twice"],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![
+                        cancel(date(2026, 12, 28), None),
+                        move_to(date(2026, 12, 28), datetime(2026, 12, 29, 9, 0, 0, 0), None),
+                    ],
+                    ..base.clone()
+                },
+                &["changed twice"],
+            ),
+            (
+                ScheduleSpec {
+                    until: Some(date(2024, 5, 5)),
+                    ..base.clone()
+                },
+                &["`until` = 2024-05-05 is before the first meeting (2024-05-06)"],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![move_to(
+                        date(2027, 3, 8),
+                        datetime(2027, 3, 14, 2, 30, 0, 0),
+                        None,
+                    )],
+                    ..base.clone()
+                },
+                &[
+                    "the meeting of 2027-03-08 is moved to 2027-03-14T02:30:00",
+                    "02:30 does not exist in America/Los_Angeles that day (clocks jump forward)",
+                    "calendar apps disagree",
+                    "choose another time",
+                ],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![move_to(
+                        date(2026, 11, 2),
+                        datetime(2026, 11, 1, 1, 15, 0, 0),
+                        None,
+                    )],
+                    ..base.clone()
+                },
+                &["01:15 happens twice in America/Los_Angeles that day (clocks go back)"],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![move_to(
+                        date(2026, 11, 2),
+                        datetime(2026, 11, 1, 0, 45, 0, 0),
+                        None,
+                    )],
+                    ..base.clone()
+                },
+                &["its end 01:45 happens twice"],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![move_to(
+                        date(2027, 3, 8),
+                        datetime(2027, 3, 14, 1, 30, 0, 0),
+                        None,
+                    )],
+                    duration_minutes: 120,
+                    ..base.clone()
+                },
+                &["the clocks change in America/Los_Angeles during it"],
+            ),
+            (
+                ScheduleSpec {
+                    exceptions: vec![move_to(
+                        date(2024, 5, 20),
+                        datetime(2224, 5, 21, 9, 0, 0, 0),
+                        None,
+                    )],
+                    ..base.clone()
+                },
+                &["moved to 2224-05-21T09:00:00, outside the years 1970–2199"],
+            ),
+            (
+                ScheduleSpec {
+                    skip: vec![date(2024, 5, 6)],
+                    until: Some(date(2024, 5, 19)),
+                    ..base.clone()
+                },
+                &["no meeting of the series is left"],
+            ),
+            (
+                // One meeting, in the gap.
+                ScheduleSpec {
+                    until: Some(date(2025, 3, 9)),
+                    ..spec(la, datetime(2025, 3, 9, 2, 30, 0, 0), 60, 1)
+                },
+                &[
+                    "every meeting of the series starts or ends at a wall time",
+                    "America/Los_Angeles",
+                ],
+            ),
+        ];
+        for (spec, fragments) in cases {
+            let error = Schedule::from_spec(spec).unwrap_err();
+            let message = error.to_string();
+            for fragment in fragments {
+                assert!(message.contains(fragment), "{message:?} lacks {fragment:?}");
+            }
+        }
+        // The clocks changing during a moved meeting (00:30 PST – 03:30 PDT: its wall-clock end,
+        // 02:30, does not exist).
+        let error = Schedule::from_spec(ScheduleSpec {
+            exceptions: vec![move_to(
+                date(2027, 3, 8),
+                datetime(2027, 3, 14, 0, 30, 0, 0),
+                None,
+            )],
+            duration_minutes: 120,
+            ..base.clone()
+        })
+        .unwrap_err();
+        assert!(matches!(error, ScheduleError::MoveAcrossClockChange { .. }));
+        assert!(
+            error.to_string().contains("its end 02:30 does not exist"),
+            "{error}"
+        );
+        // Empty notes are no notes.
+        let s = Schedule::from_spec(ScheduleSpec {
+            exceptions: vec![cancel(date(2026, 12, 28), Some("  "))],
+            ..base
+        })
+        .unwrap();
+        assert_eq!(s.exceptions()[0].note, None);
     }
 
     #[test]

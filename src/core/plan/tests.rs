@@ -154,6 +154,62 @@ fn an_event_change_updates_everyone_once_with_the_next_sequence() {
 }
 
 #[test]
+fn each_one_off_change_updates_everyone_once() {
+    use crate::core::calendar::{Change, Exception, Schedule, ScheduleSpec};
+    let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
+    let (mut record, mut sent) = after(&plan_series(event(), &members, None, &[]), &[]);
+    let with = |exceptions: Vec<Exception>, until: Option<&str>| {
+        let mut series = sample_series();
+        series.schedule = Schedule::from_spec(ScheduleSpec {
+            tz_name: "America/Los_Angeles",
+            first: "2024-05-06T08:00".parse().unwrap(),
+            duration_minutes: 60,
+            interval_weeks: 2,
+            skip: Vec::new(),
+            exceptions,
+            until: until.map(|d| d.parse().unwrap()),
+        })
+        .unwrap();
+        SeriesEvent::of(&series)
+    };
+    let cancel = Exception {
+        date: "2026-12-28".parse().unwrap(),
+        change: Change::Cancelled,
+        note: Some("Holidays".into()),
+    };
+    let moved = Exception {
+        date: "2027-01-11".parse().unwrap(),
+        change: Change::Moved {
+            to: "2027-01-12T09:00".parse().unwrap(),
+        },
+        note: None,
+    };
+    let steps = [
+        with(vec![cancel.clone()], None),
+        with(vec![cancel.clone(), moved.clone()], None),
+        with(vec![cancel, moved], Some("2027-06-30")),
+    ];
+    for (step, event) in steps.into_iter().enumerate() {
+        let sequence = step + 1;
+        let plan = plan_series(event.clone(), &members, Some(&record), &sent);
+        assert_eq!(
+            summary(&plan),
+            [
+                format!("REQUEST ada {sequence} Update"),
+                format!("REQUEST bob {sequence} Update")
+            ]
+        );
+        (record, sent) = after(&plan, &sent);
+        // Once sent, the same change sends nothing more.
+        assert!(
+            plan_series(event, &members, Some(&record), &sent)
+                .actions
+                .is_empty()
+        );
+    }
+}
+
+#[test]
 fn a_half_finished_update_is_finished_at_the_same_sequence() {
     let members = roster(&[("ada", "ada@example.org"), ("bob", "bob@example.org")]);
     let (record, sent) = after(&plan_series(event(), &members, None, &[]), &[]);
