@@ -20,6 +20,8 @@
 //! - [`issue_form`]: the shipped issue forms parse as join and leave requests;
 //! - [`properties`]: proptest properties of the parsers and writers of untrusted text;
 //! - [`calendar_python`]: the recurrence as Python's `icalendar` reads it;
+//! - [`calendar_interop`]: every occurrence as ical.js, libical, vobject and
+//!   recurring-ical-events read it, in 12 zones, compared with the tz database;
 //! - [`harness_selftest`]: the harness itself;
 //! - [`architecture`]: the layering of `docs/architecture.md`, read from `src/`.
 //!
@@ -37,6 +39,7 @@
 mod common;
 
 mod architecture;
+mod calendar_interop;
 mod calendar_python;
 mod cli;
 mod consent;
