@@ -4,15 +4,17 @@ use anyhow::Context;
 use jiff::Timestamp;
 
 use invitebot::config::Config;
-use invitebot::core::calendar::{Method, Person};
+use invitebot::core::calendar::{Meeting, Method, Person};
 use invitebot::core::email_address::EmailAddress;
 use invitebot::core::series_event::SeriesEvent;
+use invitebot::core::texts;
 use invitebot::store::Store;
 
 use super::series::named_or_first;
 
 /// Prints the `METHOD:REQUEST` .ics for `attendee` in the series (default: the first), at the
-/// sequence the store has reached.
+/// sequence the store has reached; the next meeting held (moved and cancelled ones taken into
+/// account) goes to stderr, so stdout stays the calendar.
 pub fn run(
     config: &Config,
     series_id: Option<&str>,
@@ -31,10 +33,15 @@ pub fn run(
         None => 0,
     };
     let event = SeriesEvent::of(series);
+    let now = Timestamp::now();
+    match event.schedule.meetings(now).find(Meeting::is_held) {
+        Some(next) => eprintln!("next meeting: {}", texts::meeting_line(&next)),
+        None => eprintln!("next meeting: none (the series has ended)"),
+    }
     print!(
         "{}",
         event
-            .invitation(&attendee, Method::Request, sequence, Timestamp::now())
+            .invitation(&attendee, Method::Request, sequence, now)
             .to_ics()
     );
     Ok(())
