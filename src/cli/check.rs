@@ -103,10 +103,13 @@ fn print_dst_notes(series: &Series, now: Timestamp) {
     }
     println!(
         "  daylight saving time: {} meeting(s) in the next {DST_NOTE_YEARS} years start or end at a \
-         wall time that doesn't exist or happens twice, or the clocks change during them. Calendar \
-         apps disagree on these: some will show them an hour off, or longer or shorter, than the \
-         times below (RFC 5545's). Move them with [[series.exception]], or choose another time:",
+         wall time that doesn't exist or happens twice, or the clocks change during them.",
         notes.len()
+    );
+    println!(
+        "  Calendar apps disagree on these: some will show them an hour off, or longer or shorter, \
+         than the times below (RFC 5545's). Move them with [[series.exception]], or choose another \
+         time:"
     );
     for note in &notes {
         println!("    {}", note.message(schedule));
