@@ -201,7 +201,8 @@ fn series_for(zone: &'static str) -> Vec<Series> {
 
 /// The REQUEST skips a meeting (for a DST series, the next year's one on the same kind of day,
 /// so the `EXDATE` is on a gap or fold day); the update cancels one with a note, moves one by a
-/// day and an hour, and ends the series after about 2½ years.
+/// day and an hour, and ends the series on a meeting date about 2½ years later (so the last
+/// meeting is on the `UNTIL` day).
 fn add_changes(series: &mut Series) {
     let plain = series.schedule(false);
     let period = i64::from(series.interval) * 7;
@@ -246,7 +247,7 @@ fn add_changes(series: &mut Series) {
         series
             .first
             .date()
-            .checked_add(Span::new().days(130 * 7 + 3))
+            .checked_add(Span::new().days(130 * 7))
             .unwrap(),
     );
 }
