@@ -61,10 +61,11 @@ const PARSERS: &[&str] = &["ical.js", "libical", "vobject", "recurring-ical-even
 /// - `fold-start`: a start time that happens twice read as the second one;
 /// - `wall-clock-end`: the end taken as start + length on the wall clock, so the meeting grows
 ///   or shrinks by the clock change;
-/// - `after-gap`: the meeting one period after a gap day read at the shifted wall time.
+/// - `after-gap`: the meeting one period after a gap day read at the shifted wall time;
+/// - `moved-gap-kept`: a meeting moved off a gap day also still shown at its usual time.
 const KNOWN_FAULTS: &[(&str, &[&str])] = &[
     ("ical.js", &["gap-start", "fold-start", "wall-clock-end"]),
-    ("libical", &["fold-start", "after-gap"]),
+    ("libical", &["fold-start", "after-gap", "moved-gap-kept"]),
     ("vobject", &["gap-start"]),
     ("recurring-ical-events", &["wall-clock-end"]),
 ];
@@ -201,7 +202,7 @@ fn series_for(zone: &'static str) -> Vec<Series> {
 
 /// The REQUEST skips a meeting (for a DST series, the next year's one on the same kind of day,
 /// so the `EXDATE` is on a gap or fold day); the update cancels one with a note, moves one by a
-/// day and an hour, and ends the series on a meeting date about 2½ years later (so the last
+/// day and an hour (and, for a DST series, the meeting on the kind of day two years on to noon), and ends the series on a meeting date about 2½ years later (so the last
 /// meeting is on the `UNTIL` day).
 fn add_changes(series: &mut Series) {
     let plain = series.schedule(false);
@@ -242,6 +243,20 @@ fn add_changes(series: &mut Series) {
             break;
         }
         series.exceptions.pop();
+    }
+    // A meeting on a DST day moved out of it (what `check` advises): to noon that day.
+    let dst_day = notes
+        .iter()
+        .map(|n| n.date)
+        .find(|d| d.year() == series.first.year() + 2 && d.month() == series.first.month());
+    if let Some(day) = dst_day.filter(|_| series.kind != Kind::Ordinary) {
+        series.exceptions.push(Exception {
+            date: day,
+            change: Change::Moved {
+                to: day.at(12, 0, 0, 0),
+            },
+            note: Some("Moved out of the clock change".into()),
+        });
     }
     series.until = Some(
         series

@@ -25,10 +25,11 @@
 //! and folding; the unit tests read the output back with `icalendar::parser` (and the
 //! `calendar_python` integration test with Python's `icalendar` + `recurring-ical-events`).
 
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
-use super::schedule::{DstNote, DstNoteEdge, DstNoteKind, Meeting, MeetingStatus, Schedule};
+use super::schedule::{DstNoteEdge, DstNoteKind, Meeting, MeetingStatus, Schedule};
 use super::text::{ContentLines, escape_text, format_local, param_value, strip_controls};
 use super::vtimezone::vtimezone;
 use crate::core::email_address::EmailAddress;
@@ -142,23 +143,23 @@ impl Invitation<'_> {
                 .iter()
                 .map(|o| format!("RDATE:{}", format_utc(o.start.timestamp()))),
         );
+        let in_gap = |date: Date| {
+            s.dst_note_on(date)
+                .filter(|n| n.edge == DstNoteEdge::Start && n.kind == DstNoteKind::Gap)
+        };
         for date in s
             .cancelled_dates()
             .filter(|&d| d >= s.calendar_start().date())
         {
-            let local = date.to_datetime(s.first().time());
-            times.push(format!(
-                "EXDATE;TZID={}:{}",
-                s.tz_name(),
-                format_local(local)
-            ));
-            // On a day whose start time is in a gap, libical takes the instance and the local
-            // EXDATE for different instants and keeps the meeting; the instant in UTC (later
-            // than any reading of the local one, and matching nothing else in any reader) makes
-            // it drop it too. (In a fold, libical matches; a UTC EXDATE before the local one
-            // there would make ical.js keep the meeting.)
-            let in_gap = |n: &DstNote| n.edge == DstNoteEdge::Start && n.kind == DstNoteKind::Gap;
-            if let Some(note) = s.dst_note_on(date).filter(in_gap) {
+            times.push(format!("EXDATE;TZID={}:{}", s.tz_name(), self.usual(date)));
+            // On a day whose usual start time is in a gap, libical takes the instance and a
+            // local EXDATE for different instants, and keeps the meeting: an EXDATE with the
+            // instant in UTC (later than any reading of the local time, matching nothing else
+            // in any reader), right after the local one, makes it drop it. Not for a moved
+            // meeting: recurring-ical-events then drops its override too. (Nor in a fold:
+            // libical matches there, and a UTC EXDATE made ical.js keep the meeting.) See
+            // docs/calendar-interop.md.
+            if let Some(note) = in_gap(date) {
                 times.push(format!(
                     "EXDATE:{}",
                     format_utc(note.actual_start.timestamp())
@@ -170,8 +171,14 @@ impl Invitation<'_> {
             let MeetingStatus::Moved { from } = &meeting.status else {
                 continue;
             };
+            // The occurrence's usual wall time, as the RRULE makes it (on a gap day not the time
+            // it is held at): every reader resolves it as it resolves that occurrence.
             let times = [
-                self.local("RECURRENCE-ID", &from.start),
+                format!(
+                    "RECURRENCE-ID;TZID={}:{}",
+                    s.tz_name(),
+                    self.usual(meeting.date)
+                ),
                 self.local("DTSTART", &meeting.occurrence.start),
                 self.local("DTEND", &meeting.occurrence.end),
             ];
@@ -189,6 +196,11 @@ impl Invitation<'_> {
         }
         lines.push("END:VCALENDAR");
         lines.finish()
+    }
+
+    /// The usual local start of the meeting of `date`, as the `RRULE` makes it.
+    fn usual(&self, date: Date) -> String {
+        format_local(date.to_datetime(self.schedule.first().time()))
     }
 
     /// `NAME;TZID=zone:local` for an instant the schedule made (never in a gap; in a fold only
@@ -1082,5 +1094,42 @@ mod tests {
                 "20261101T023000"
             ]
         );
+    }
+
+    #[test]
+    fn a_meeting_moved_off_a_gap_day_names_its_usual_wall_time() {
+        use super::super::schedule::{Change, Exception, ScheduleSpec};
+        // Sundays 02:30 in Los Angeles; 2026-03-08 has no 02:30 (held 03:30 PDT): moved to noon.
+        let schedule = Schedule::from_spec(ScheduleSpec {
+            tz_name: "America/Los_Angeles",
+            first: datetime(2026, 1, 4, 2, 30, 0, 0),
+            duration_minutes: 60,
+            interval_weeks: 1,
+            skip: Vec::new(),
+            exceptions: vec![Exception {
+                date: date(2026, 3, 8),
+                change: Change::Moved {
+                    to: datetime(2026, 3, 8, 12, 0, 0, 0),
+                },
+                note: None,
+            }],
+            until: None,
+        })
+        .unwrap();
+        let f = Fixture::new();
+        let ics = Invitation {
+            schedule: &schedule,
+            ..f.invitation()
+        }
+        .to_ics();
+        let (unfolded, _) = parse(&ics);
+        // As the RRULE makes that occurrence (each reader resolves both the same way), not the
+        // 03:30 it would be held at; and no UTC EXDATE (recurring-ical-events would then drop
+        // the override too).
+        assert!(
+            unfolded.contains("\r\nRECURRENCE-ID;TZID=America/Los_Angeles:20260308T023000\r\n"),
+            "{ics}"
+        );
+        assert!(!unfolded.contains("EXDATE"), "{ics}");
     }
 }
