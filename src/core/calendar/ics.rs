@@ -317,6 +317,16 @@ mod tests {
         }
     }
 
+    /// The fixture's invitation for `schedule`.
+    fn ics_of(schedule: &Schedule) -> String {
+        let f = Fixture::new();
+        Invitation {
+            schedule,
+            ..f.invitation()
+        }
+        .to_ics()
+    }
+
     /// Checks the physical form (CRLF everywhere, ≤ 75 octets, folding) and parses the text.
     fn parse(ics: &str) -> (String, Calendar<'static>) {
         assert!(ics.ends_with("\r\n"));
@@ -1072,12 +1082,7 @@ mod tests {
             vec![date(2026, 3, 8), date(2026, 11, 1), date(2026, 1, 11)],
         )
         .unwrap();
-        let f = Fixture::new();
-        let ics = Invitation {
-            schedule: &schedule,
-            ..f.invitation()
-        }
-        .to_ics();
+        let ics = ics_of(&schedule);
         let (_, cal) = parse(&ics);
         let exdates: Vec<String> = props(vevent(&cal), "EXDATE")
             .iter()
@@ -1116,12 +1121,7 @@ mod tests {
             until: None,
         })
         .unwrap();
-        let f = Fixture::new();
-        let ics = Invitation {
-            schedule: &schedule,
-            ..f.invitation()
-        }
-        .to_ics();
+        let ics = ics_of(&schedule);
         let (unfolded, _) = parse(&ics);
         // As the RRULE makes that occurrence (each reader resolves both the same way), not the
         // 03:30 it would be held at; and no UTC EXDATE (recurring-ical-events would then drop
