@@ -145,7 +145,7 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         GitHubEvent::Ignored { .. } => {
             Decision::Ignore("ignored", "ignored: not an event invitebot acts on\n")
         }
-        GitHubEvent::Issues(issues) => decide(&state, issues, BodyDigest::of(&delivery.body)).await,
+        GitHubEvent::Issues(issues) => decide(&state, issues, &delivery.body).await,
     };
     let record = delivery_record(id, &event, decision.outcome());
     match decision {
@@ -252,7 +252,8 @@ impl Decision {
     }
 }
 
-async fn decide(state: &AppState, issues: &IssuesEvent, body: BodyDigest) -> Decision {
+/// `body` is the delivery's, whose digest a queued request keeps (replays are recognised by it).
+async fn decide(state: &AppState, issues: &IssuesEvent, body: &[u8]) -> Decision {
     let all_series = state.series.borrow().clone();
     let (series, kind) = match triage(&all_series, issues) {
         Triage::NotAJoinRequest => {
@@ -281,7 +282,7 @@ async fn decide(state: &AppState, issues: &IssuesEvent, body: BodyDigest) -> Dec
         series_id: series.id.clone(),
         kind,
         once_per_issue: matches!(issues.action, IssueAction::Opened | IssueAction::Labeled),
-        body,
+        body: BodyDigest::of(body),
     })
 }
 
@@ -301,7 +302,7 @@ async fn approval(
     issues: &IssuesEvent,
     series: &Series,
     request: InviteRequest,
-    body: BodyDigest,
+    body: &[u8],
 ) -> Decision {
     if !issue_is(state, issues, IssueState::NeedsApproval).await {
         return Decision::Ignore(
@@ -317,7 +318,7 @@ async fn approval(
         series_id: series.id.clone(),
         kind,
         once_per_issue: false,
-        body,
+        body: BodyDigest::of(body),
     })
 }
 
