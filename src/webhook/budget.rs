@@ -65,11 +65,6 @@ impl RequestBudget {
             }
         }
     }
-
-    /// How many requests are in progress (for tests and metrics).
-    pub fn in_flight(&self) -> usize {
-        self.slots.in_use()
-    }
 }
 
 /// The answer when the budget has no room: try again in a second.

@@ -8,7 +8,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -321,9 +321,4 @@ impl AsyncWrite for Tracked {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
-}
-
-/// The address a source is counted by, for callers outside this module.
-pub fn peer_ip(connect_info: Option<&ConnectInfo<SocketAddr>>) -> Option<IpAddr> {
-    connect_info.map(|ConnectInfo(addr)| addr.ip())
 }
