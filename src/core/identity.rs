@@ -67,14 +67,8 @@ impl Eq for Login {}
 
 impl Ord for Login {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let lower = |login: &Login| {
-            login
-                .0
-                .bytes()
-                .map(|b| b.to_ascii_lowercase())
-                .collect::<Vec<_>>()
-        };
-        lower(self).cmp(&lower(other))
+        let lower = |b: u8| b.to_ascii_lowercase();
+        self.0.bytes().map(lower).cmp(other.0.bytes().map(lower))
     }
 }
 

@@ -101,11 +101,13 @@ impl Rejections {
         metrics::counter!(crate::telemetry::REJECTIONS_TOTAL, "reason" => reason.as_str())
             .increment(1);
         self.counts[reason.index()].fetch_add(1, Ordering::Relaxed);
-        let Some(source) = source else { return };
+        let Some(source) = source.map(source_key) else {
+            return;
+        };
         let mut sources = self.sources.lock().unwrap_or_else(|e| e.into_inner());
         let seen = &mut sources[reason.index()];
-        if seen.len() < MAX_SOURCES || seen.contains_key(&source_key(source)) {
-            *seen.entry(source_key(source)).or_default() += 1;
+        if seen.len() < MAX_SOURCES || seen.contains_key(&source) {
+            *seen.entry(source).or_default() += 1;
         }
     }
 
