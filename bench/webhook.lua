@@ -1,12 +1,13 @@
 -- wrk script for invitebot's webhook benchmark (scripts/bench).
 --
 --   wrk -t1 -cN -dS --latency -s bench/webhook.lua http://127.0.0.1:PORT/webhook \
---       -- BODY_FILE EVENT SIGNATURE RUN_TAG
+--       -- BODY_FILE EVENT SIGNATURE RUN_TAG [repeat]
 --
 -- Sends BODY_FILE's exact bytes with `X-Hub-Signature-256: SIGNATURE` (computed by the caller
 -- over those bytes, or a wrong one for the bad-signature scenario) and a unique
 -- `X-GitHub-Delivery` per request (`RUN_TAG-THREAD-COUNTER`): invitebot answers a delivery id
--- it has seen with 200 and does no work, so repeated ids would measure the duplicate path.
+-- it has seen with 200 and does no work, so repeated ids measure the duplicate path. With
+-- `repeat`, every request carries the same id (`RUN_TAG-THREAD`), as GitHub's "Redeliver" does.
 -- done() prints one machine-readable line:
 --   RESULT requests=N seconds=S rps=R p50_ms=A p90_ms=B p99_ms=C max_ms=D non2xx=E errors=F
 
@@ -19,7 +20,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local body, event, signature, tag
+local body, event, signature, tag, repeated
 local counter = 0
 
 function init(args)
@@ -29,15 +30,17 @@ function init(args)
   event = args[2]
   signature = args[3]
   tag = (args[4] or "run") .. "-" .. (tid or "1")
+  repeated = args[5] == "repeat"
 end
 
 function request()
   counter = counter + 1
+  local id = repeated and tag or (tag .. "-" .. counter)
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",
     ["User-Agent"] = "GitHub-Hookshot/bench",
     ["X-GitHub-Event"] = event,
-    ["X-GitHub-Delivery"] = tag .. "-" .. counter,
+    ["X-GitHub-Delivery"] = id,
     ["X-Hub-Signature-256"] = signature,
   }, body)
 end

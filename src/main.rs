@@ -28,8 +28,11 @@ fn limit_malloc_arenas() {
 fn main() -> ExitCode {
     limit_malloc_arenas();
     let cli = Cli::parse();
-    init_logging(matches!(cli.command, Command::Serve));
-    match run(cli) {
+    let logging = init_logging(matches!(cli.command, Command::Serve));
+    let result = run(cli);
+    // Writes the log lines still queued before the error (both on stderr) and the exit.
+    drop(logging);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -38,8 +41,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(serving: bool) {
-    invitebot::telemetry::init_logging(if serving { "info" } else { "warn" });
+fn init_logging(serving: bool) -> invitebot::telemetry::LogGuard {
+    invitebot::telemetry::init_logging(if serving { "info" } else { "warn" })
 }
 
 /// Runs the command. Every command but `healthcheck` needs the config.

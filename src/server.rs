@@ -164,7 +164,7 @@ pub async fn run(
         metrics,
     };
     let state = AppState {
-        secrets,
+        secrets: Arc::new(secrets),
         max_body_bytes: edge.max_body_bytes,
         request_timeout: edge.request_timeout,
         budget: RequestBudget::new(&edge, rejections.clone(), limiter.clone()),
@@ -175,6 +175,7 @@ pub async fn run(
         wake: wake.work.clone(),
         delivery_log,
         accepts,
+        recent: Arc::default(),
     };
     let listeners = Listeners {
         public: listener,

@@ -338,14 +338,35 @@ impl LogFormat {
     }
 }
 
+/// Keeps the log writer's thread; dropping it writes what is still queued. Hold it until the
+/// process ends.
+#[must_use = "dropping the guard stops the log writer"]
+pub struct LogGuard {
+    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+}
+
+impl std::fmt::Debug for LogGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogGuard").finish_non_exhaustive()
+    }
+}
+
+/// Log lines the writer thread may hold before a logging call waits for it (never dropped).
+const LOG_QUEUE_LINES: usize = 128 * 1024;
+
 /// Sets up `tracing` for the process, writing to stderr.
 ///
 /// The filter is `RUST_LOG` (an `EnvFilter` directive such as `info,invitebot=debug`), or
 /// `default_filter` when it is unset or invalid (then with a warning). The format is
 /// `INVITEBOT_LOG_FORMAT`: `json` for one JSON object a line, `text` or unset for the human
 /// format; any other value gives the human format and one warning naming the known values.
-/// Does nothing if a global subscriber is already set.
-pub fn init_logging(default_filter: &str) {
+/// Colour codes only when stderr is a terminal and `NO_COLOR` is unset.
+///
+/// Lines are written by a thread of their own, so a request never waits for the disk or the
+/// pipe behind stderr (only if that falls behind by [`LOG_QUEUE_LINES`] lines; none is
+/// dropped). Does nothing if a global subscriber is already set.
+pub fn init_logging(default_filter: &str) -> LogGuard {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
 
     let mut warnings = Vec::new();
@@ -363,17 +384,28 @@ pub fn init_logging(default_filter: &str) {
         warnings.push(warning);
         f
     });
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(false)
+        .thread_name("invitebot-log")
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(colour)
+        .with_writer(writer);
     let installed = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
-    if installed.is_ok() {
-        for warning in warnings {
-            tracing::warn!("{warning}");
-        }
+    if installed.is_err() {
+        return LogGuard { _writer: None };
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    LogGuard {
+        _writer: Some(guard),
     }
 }
 

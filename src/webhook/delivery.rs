@@ -108,17 +108,37 @@ impl IntoResponse for Rejection {
     }
 }
 
-fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
+/// The headers a delivery is checked and named by, taken before the body consumes the request
+/// (a `HeaderValue` clone shares its bytes; the whole map would be copied).
+struct DeliveryHeaders {
+    signature: Option<HeaderValue>,
+    content_length: Option<HeaderValue>,
+    event: Option<HeaderValue>,
+    delivery: Option<HeaderValue>,
+}
+
+impl DeliveryHeaders {
+    fn of(headers: &HeaderMap) -> Self {
+        Self {
+            signature: headers.get("x-hub-signature-256").cloned(),
+            content_length: headers.get(header::CONTENT_LENGTH).cloned(),
+            event: headers.get("x-github-event").cloned(),
+            delivery: headers.get("x-github-delivery").cloned(),
+        }
+    }
+}
+
+/// A header's text, trimmed; `None` when absent, empty or not visible ASCII.
+fn header_text(value: Option<&HeaderValue>) -> Option<&str> {
+    value
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string())
+        .map(str::trim)
         .filter(|v| !v.is_empty())
 }
 
 /// A delivery id safe to log: GitHub's are UUIDs; anything else is cut short and cleaned.
-fn delivery_id(headers: &HeaderMap) -> String {
-    header_text(headers, "x-github-delivery")
+fn delivery_id(value: Option<&HeaderValue>) -> String {
+    header_text(value)
         .map(|id| {
             id.chars()
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
@@ -156,16 +176,15 @@ async fn verify(
     state: &AppState,
     source: Option<IpAddr>,
 ) -> Result<VerifiedDelivery, Rejection> {
-    let headers = request.headers().clone();
-    let signature = headers.get("x-hub-signature-256").map(|v| v.as_bytes());
+    let headers = DeliveryHeaders::of(request.headers());
+    let signature = headers.signature.as_ref().map(HeaderValue::as_bytes);
     let limited = source.and_then(|ip| state.limiter.blocked(ip));
     if let Some(retry_after) = limited
         && signature::check_form(signature).is_err()
     {
         return Err(Rejection::Blocked { retry_after });
     }
-    let declared =
-        header_text(&headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    let declared = header_text(headers.content_length.as_ref()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > state.max_body_bytes as u64) {
         return Err(Rejection::TooLarge);
     }
@@ -186,10 +205,10 @@ async fn verify(
         Some(retry_after) => Rejection::Blocked { retry_after },
         None => Rejection::Signature(error),
     })?;
-    let event = header_text(&headers, "x-github-event").ok_or(Rejection::NoEvent)?;
+    let event = header_text(headers.event.as_ref()).ok_or(Rejection::NoEvent)?;
     Ok(VerifiedDelivery {
-        event,
-        delivery_id: delivery_id(&headers),
+        event: event.to_string(),
+        delivery_id: delivery_id(headers.delivery.as_ref()),
         body,
         _held: held,
     })

@@ -13,6 +13,7 @@ pub mod delivery;
 pub mod delivery_log;
 pub mod failed_signatures;
 pub mod limits;
+pub mod recent_deliveries;
 pub mod rejections;
 pub mod settings;
 pub mod signature;
@@ -42,12 +43,14 @@ use crate::telemetry::{self, Metrics};
 use crate::webhook::settings::WebhookSecrets;
 use delivery::VerifiedDelivery;
 use delivery_log::DeliveryLog;
+use recent_deliveries::RecentDeliveries;
 
 /// What the handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The webhook secrets a delivery may be signed with.
-    pub secrets: WebhookSecrets,
+    /// The webhook secrets a delivery may be signed with (shared: the state is cloned for every
+    /// request).
+    pub secrets: Arc<WebhookSecrets>,
     /// The body limit.
     pub max_body_bytes: usize,
     /// The time one request may take (then `408`).
@@ -68,6 +71,8 @@ pub struct AppState {
     pub delivery_log: DeliveryLog,
     /// Commits requests to act on, with their jobs, before the answer.
     pub accepts: GroupCommit,
+    /// The delivery ids committed lately: a delivery sent again is answered from memory.
+    pub recent: Arc<RecentDeliveries>,
 }
 
 /// The public router: `POST /webhook` and `pages` (the link pages, with their own body limit)
@@ -134,6 +139,10 @@ async fn metrics(State(state): State<AdminState>) -> Response {
 
 async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> Response {
     let id = delivery.delivery_id.clone();
+    if state.recent.contains(&id) {
+        telemetry::delivery(&delivery.event, "duplicate");
+        return already_received(&id, telemetry::event_label(&delivery.event));
+    }
     let event = match webhook_event::parse(&delivery.event, &delivery.body) {
         Ok(event) => event,
         Err(error) => {
@@ -215,23 +224,32 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
                 .into_response()
         }
         Ok(Accepted::AlreadyHandled) => {
+            state.recent.insert(&id);
             tracing::info!(delivery = %id, event = %event_name, action, repo, issue, outcome = "already-handled", "webhook received; the issue is handled already");
             (StatusCode::OK, "ignored: this issue is handled already\n").into_response()
         }
         Ok(Accepted::Duplicate) => {
-            tracing::info!(delivery = %id, event = %event_name, action, repo, outcome = "duplicate", "webhook received again; nothing to do");
-            (StatusCode::OK, "already received\n").into_response()
+            state.recent.insert(&id);
+            already_received(&id, &event_name)
         }
         Ok(Accepted::Replayed) => {
+            state.recent.insert(&id);
             tracing::warn!(delivery = %id, event = %event_name, action, repo, issue, outcome = "replayed", "a body accepted before came again under a new delivery id; nothing to do");
             (StatusCode::OK, "already received\n").into_response()
         }
         Ok(Accepted::New) => {
+            state.recent.insert(&id);
             tracing::info!(delivery = %id, event = %event_name, action, repo, issue, series = %series_id, outcome = "queued", "webhook received");
             state.wake.notify_one();
             (StatusCode::ACCEPTED, "accepted: request queued\n").into_response()
         }
     }
+}
+
+/// A delivery id already in the store came again: nothing to do.
+fn already_received(id: &str, event: &str) -> Response {
+    tracing::info!(delivery = %id, event, outcome = "duplicate", "webhook received again; nothing to do");
+    (StatusCode::OK, "already received\n").into_response()
 }
 
 /// What to do with an `issues` delivery.
