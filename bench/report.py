@@ -22,9 +22,9 @@ SCENARIOS = {
     "bad": "(b) bad signature (`ping` body, wrong `X-Hub-Signature-256`)",
     "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id)",
 }
-SERVERS = ["invitebot", "peer", "ceiling"]
+SERVERS = ["invitebot", "peer", "minimal", "ceiling"]
 # What each server must answer for the run to count (wrk counts non-2xx answers).
-EXPECT_NON2XX = {("bad", "invitebot"): "all", ("bad", "peer"): "all"}
+EXPECT_NON2XX = {("bad", "invitebot"): "all", ("bad", "peer"): "all", ("bad", "minimal"): "all"}
 
 
 def sh(command):
@@ -109,12 +109,13 @@ def main():
     w("")
     w("What it runs, per cell (scenario x connections), after a "
       f"{env.get('BENCH_WARMUP', '2')} s warm-up of each server, {env.get('BENCH_RUNS', '5')} runs of "
-      f"{env.get('BENCH_SECONDS', '10')} s, the three servers back to back within each run:")
+      f"{env.get('BENCH_SECONDS', '10')} s, the servers back to back within each run:")
     w("")
     w("```sh")
-    w("cargo build --release --locked --bin invitebot --example ceiling")
+    w("cargo build --release --locked --bin invitebot --example ceiling --example minimal_receiver")
     w("RUST_LOG=warn INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/invitebot --config $CELL/invitebot.toml serve  # fresh data dir per cell")
     w("INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 node bench/node-peer/server.mjs 18082")
+    w("INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/examples/minimal_receiver 127.0.0.1:18086")
     w("taskset -c 0 target/release/examples/ceiling 127.0.0.1:18083")
     w("taskset -c 1 wrk -t1 -c$CONNS -d${SECONDS}s --timeout 10s --latency -s bench/webhook.lua \\")
     w("    http://127.0.0.1:$PORT/webhook -- $BODY_FILE $EVENT $SIGNATURE $RUN_TAG")
@@ -133,7 +134,10 @@ def main():
       "Every request carries a new `X-GitHub-Delivery` (invitebot answers a seen id with `200` and does nothing). "
       "The Node peer is `@octokit/webhooks`' `createNodeMiddleware` (verify + parse; `202` for `issues`, "
       "`401` for a bad signature, by rewriting the library's `200`/`400`); it stores nothing and does not "
-      "deduplicate. The ceiling reads the body and answers `202`, whatever the request.")
+      "deduplicate. The minimal receiver is the least a correct receiver does on invitebot's stack "
+      "(axum, the raw body, HMAC-SHA256 compared in constant time, the JSON validated without building "
+      "a tree; `202`/`401`): the floor the ack path is measured against. The ceiling reads the body and "
+      "answers `202`, whatever the request.")
     w("")
 
     # --- part 1
@@ -162,15 +166,15 @@ def main():
     w("invitebot's throughput divided by the other server's, per run (same run, back to back); "
       "median and range over the runs.")
     w("")
-    w("| scenario | conns | invitebot ÷ peer | invitebot ÷ ceiling | invitebot p99 ms |")
-    w("|---|---:|---:|---:|---:|")
+    w("| scenario | conns | invitebot ÷ minimal receiver | invitebot ÷ peer | invitebot ÷ ceiling | invitebot p99 ms |")
+    w("|---|---:|---:|---:|---:|---:|")
     for s in scenarios:
         for c in conns_list:
             cols = []
-            for other in ("peer", "ceiling"):
+            for other in ("minimal", "peer", "ceiling"):
                 rs = ratios(s, c, other)
                 cols.append(f"{median(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})" if rs else "–")
-            w(f"| {s} | {c} | {cols[0]} | {cols[1]} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms'))} |")
+            w(f"| {s} | {c} | {cols[0]} | {cols[1]} | {cols[2]} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms'))} |")
     w("")
     if cells:
         w("invitebot per cell (its own counters, read from `/metrics` after the runs, warm-up included; "
@@ -271,6 +275,9 @@ def main():
                 else:
                     met = "no"
                 w(f"| {s} at {c}: ≥ 4× the peer's throughput | {median(rp):.2f}× | {met} |")
+            rm = ratios(s, c, "minimal")
+            if rm:
+                w(f"| {s} at {c}: ≥ 0.85 of the minimal receiver | {median(rm):.2f} | {'yes' if median(rm) >= 0.85 else 'no'} |")
             if rc:
                 w(f"| {s} at {c}: ≥ 50% of the ceiling | {median(rc) * 100:.0f}% | {'yes' if median(rc) >= 0.5 else 'no'} |")
     top = max(conns_list) if conns_list else None
