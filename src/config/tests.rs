@@ -87,7 +87,7 @@ fn environment_overrides_the_file() {
             env::GITHUB_API_URL => "http://127.0.0.1:1234",
             env::GITHUB_TOKEN_FALLBACK => "ghp_fallback",
             env::MAIL_TRANSPORT => "smtp",
-            env::SMTP_URL => "smtp://user:pw@127.0.0.1:2525",
+            env::SMTP_URL => "smtp://user:pw@127.0.0.1:2525?tls=required",
             env::DATA_DIR => "/var/lib/invitebot",
             _ => return None,
         };
@@ -99,7 +99,7 @@ fn environment_overrides_the_file() {
     assert_eq!(config.github.api_url, "http://127.0.0.1:1234");
     assert_eq!(config.github.token.unwrap().expose_secret(), "ghp_fallback");
     assert!(
-        matches!(&config.mail.transport, MailTransport::Smtp { url } if url.expose_secret() == "smtp://user:pw@127.0.0.1:2525")
+        matches!(&config.mail.transport, MailTransport::Smtp { url } if url.expose_secret() == "smtp://user:pw@127.0.0.1:2525?tls=required")
     );
     assert_eq!(config.data_dir, Path::new("/var/lib/invitebot"));
 }
@@ -253,7 +253,7 @@ fn secrets_stay_out_of_debug_output() {
         env::WEBHOOK_SECRET => Some("hush-webhook".to_string()),
         env::GITHUB_TOKEN => Some("hush-token".to_string()),
         env::MAIL_TRANSPORT => Some("smtp".to_string()),
-        env::SMTP_URL => Some("smtp://u:hush-password@127.0.0.1:25".to_string()),
+        env::SMTP_URL => Some("smtps://u:hush-password@127.0.0.1:465".to_string()),
         _ => None,
     };
     let config = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &env).unwrap();
