@@ -408,7 +408,7 @@ fn store_texts(data_dir: &std::path::Path) -> Vec<(String, String)> {
 }
 
 /// The store's rows holding `needle` (as `table: value`).
-fn store_rows_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
+pub(crate) fn store_rows_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
     store_texts(data_dir)
         .into_iter()
         .filter(|(_, text)| text.contains(needle))
