@@ -50,47 +50,44 @@ pub fn create_private_folder(dir: &Path) -> std::io::Result<()> {
 /// Deletes the `.eml` files in `dir` addressed to one of `addresses` (see the module docs);
 /// returns how many. A folder that can't be listed (e.g. none yet) holds none.
 pub fn delete_addressed_to(dir: &Path, addresses: &[String]) -> Result<usize, MailFileError> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(0);
-    };
-    let mut deleted = 0;
-    for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        if path.extension().is_none_or(|x| x != EXTENSION) {
-            continue;
-        }
-        let message = std::fs::read(&path).map_err(|source| MailFileError::Read {
-            path: path.clone(),
+    delete_where(dir, |path| {
+        let message = std::fs::read(path).map_err(|source| MailFileError::Read {
+            path: path.to_path_buf(),
             source,
         })?;
-        if is_addressed_to(&message, addresses) {
-            std::fs::remove_file(&path).map_err(|source| MailFileError::Delete { path, source })?;
-            deleted += 1;
-        }
-    }
-    Ok(deleted)
+        Ok(is_addressed_to(&message, addresses))
+    })
 }
 
 /// Deletes the `.eml` files in `dir` last written before `cutoff` (`[storage]
 /// retention_days`); returns how many. A folder that can't be listed holds none.
 pub fn delete_older_than(dir: &Path, cutoff: SystemTime) -> Result<usize, MailFileError> {
+    delete_where(dir, |path| {
+        let written = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map_err(|source| MailFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(written < cutoff)
+    })
+}
+
+/// Deletes the `.eml` files in `dir` that `chosen` picks; returns how many.
+fn delete_where(
+    dir: &Path,
+    mut chosen: impl FnMut(&Path) -> Result<bool, MailFileError>,
+) -> Result<usize, MailFileError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
     let mut deleted = 0;
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        if path.extension().is_none_or(|x| x != EXTENSION) {
+        if path.extension().is_none_or(|x| x != EXTENSION) || !chosen(&path)? {
             continue;
         }
-        let written = std::fs::metadata(&path)
-            .and_then(|m| m.modified())
-            .map_err(|source| MailFileError::Read {
-                path: path.clone(),
-                source,
-            })?;
-        if written < cutoff {
-            std::fs::remove_file(&path).map_err(|source| MailFileError::Delete { path, source })?;
-            deleted += 1;
-        }
+        std::fs::remove_file(&path).map_err(|source| MailFileError::Delete { path, source })?;
+        deleted += 1;
     }
     Ok(deleted)
 }

@@ -408,6 +408,24 @@ fn store_texts(data_dir: &std::path::Path) -> Vec<(String, String)> {
 }
 
 /// The store's rows holding `needle` (as `table: value`).
+/// `invitebot roster remove --series ispo-wg --github Codertocat`, which must succeed.
+pub(crate) async fn remove_codertocat(ws: &Workspace) {
+    let (code, _, stderr) = ws
+        .cli(
+            &[
+                "roster",
+                "remove",
+                "--series",
+                "ispo-wg",
+                "--github",
+                "Codertocat",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+}
+
 pub(crate) fn store_rows_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
     store_texts(data_dir)
         .into_iter()
@@ -454,20 +472,7 @@ async fn roster_forget_waits_for_the_cancellation_then_erases_the_person() {
     assert!(app.server.roster_text().contains("ada@example.org"));
 
     // The recommended way: remove, let the server cancel, then forget.
-    let (code, _, stderr) = ws
-        .cli(
-            &[
-                "roster",
-                "remove",
-                "--series",
-                "ispo-wg",
-                "--github",
-                "Codertocat",
-            ],
-            &[],
-        )
-        .await;
-    assert_eq!(code, 0, "{stderr}");
+    remove_codertocat(ws).await;
     let mails = app.wait_for_mail(2).await;
     assert_eq!(mails[1].calendar_method().as_deref(), Some("CANCEL"));
     app.server

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use reqwest::StatusCode;
 
-use crate::cli::store_rows_with;
+use crate::cli::{remove_codertocat, store_rows_with};
 use crate::common::*;
 use crate::consent::{ADA, JOIN, join_by};
 
@@ -102,21 +102,7 @@ async fn the_data_folder_and_mail_files_are_the_service_users_only() {
     let roster = server.workspace().roster_path();
     assert!(server.roster_text().contains(ADA));
     assert_eq!(mode(&roster), 0o600);
-    let (code, _, stderr) = server
-        .workspace()
-        .cli(
-            &[
-                "roster",
-                "remove",
-                "--series",
-                "ispo-wg",
-                "--github",
-                "Codertocat",
-            ],
-            &[],
-        )
-        .await;
-    assert_eq!(code, 0, "{stderr}");
+    remove_codertocat(server.workspace()).await;
     assert!(!server.roster_text().contains(ADA));
     assert_eq!(mode(&roster), 0o600);
     assert_eq!(std::fs::metadata(&roster).unwrap().uid(), owner);
