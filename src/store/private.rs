@@ -11,24 +11,31 @@ const FOLDER_MODE: u32 = 0o700;
 #[cfg(unix)]
 const FILE_MODE: u32 = 0o600;
 
-/// Makes `dir` and everything in it readable by its owner only.
+/// Makes `dir` and everything in it readable by its owner only. Only what is wider is
+/// changed, so a folder already private opens for anyone allowed in (a command run by root, say).
 #[cfg(unix)]
 pub(super) fn make_private(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    set_mode(dir, FOLDER_MODE)?;
+    tighten(dir, &std::fs::metadata(dir)?, FOLDER_MODE)?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let kind = entry.file_type()?;
         if kind.is_dir() {
             make_private(&entry.path())?;
         } else if kind.is_file() {
-            let mode = entry.metadata()?.permissions().mode();
-            if mode & 0o077 != 0 {
-                set_mode(&entry.path(), FILE_MODE)?;
-            }
+            tighten(&entry.path(), &entry.metadata()?, FILE_MODE)?;
         }
     }
     Ok(())
+}
+
+/// Sets `mode` if the group or others may do anything with `path`.
+#[cfg(unix)]
+fn tighten(path: &Path, metadata: &std::fs::Metadata, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if metadata.permissions().mode() & 0o077 == 0 {
+        return Ok(());
+    }
+    set_mode(path, mode)
 }
 
 #[cfg(unix)]

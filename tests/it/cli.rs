@@ -559,7 +559,13 @@ async fn roster_export_and_forget_explain_themselves() {
     );
     let (code, stdout, _) = run_cli(&["roster", "forget", "--help"], &[]).await;
     assert_eq!(code, 0);
-    for words in ["<LOGIN>", "roster remove", "--skip-cancel", "--series <ID>"] {
+    for words in [
+        "[LOGIN]",
+        "--email <ADDR>",
+        "roster remove",
+        "--skip-cancel",
+        "--series <ID>",
+    ] {
         assert!(stdout.contains(words), "{words} missing:\n{stdout}");
     }
     let (code, stdout, _) = run_cli(&["roster", "export", "--help"], &[]).await;
