@@ -18,11 +18,30 @@ use crate::mail::files::{self as mail_files, MailFileError};
 use crate::roster::{self, RemoveOutcome, RosterError};
 use crate::store::{self, Erasure, ErasureTarget, Store, StoreError};
 
+/// Whom to erase: a GitHub login, or an address (whoever asked with it).
+#[derive(Clone, Copy)]
+pub enum Person<'a> {
+    /// A GitHub login (any case).
+    Login(&'a str),
+    /// An address, compared whole and in any case: the members the store or the rosters have
+    /// with it, and every stored request and mail file that names it.
+    Email(&'a str),
+}
+
+impl std::fmt::Debug for Person<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Person::Login(login) => f.debug_tuple("Login").field(login).finish(),
+            Person::Email(_) => f.write_str("Email([REDACTED])"),
+        }
+    }
+}
+
 /// Whom to erase, and where.
 #[derive(Debug, Clone, Copy)]
 pub struct ForgetRequest<'a> {
-    /// Their GitHub login (any case).
-    pub login: &'a str,
+    /// The person.
+    pub person: Person<'a>,
     /// Only this series (`None`: every series, and the mail files too).
     pub series: Option<&'a Series>,
     /// Erase even though their calendar still holds an invitation (it keeps the meetings).
@@ -119,23 +138,36 @@ pub fn forget(
     report: &mut ErasureReport,
 ) -> Result<(), ErasureError> {
     let store = open_store_if_any(config)?;
-    let mut addresses = Vec::new();
+    let logins = logins_of(config, store.as_ref(), request)?;
+    let mut addresses = match request.person {
+        Person::Email(address) => vec![address.to_lowercase()],
+        Person::Login(_) => Vec::new(),
+    };
     if let Some(store) = &store {
-        if !request.skip_cancel {
-            ensure_no_invitation_held(store, request)?;
+        for login in &logins {
+            if !request.skip_cancel {
+                ensure_no_invitation_held(store, login, request)?;
+            }
+            addresses.extend(store.addresses_of(login, request.series_id())?);
         }
-        addresses = store.addresses_of(request.login, request.series_id())?;
     }
     for series in chosen_series(config, request) {
-        let removal = remove_from_roster(series, request.login, &mut addresses)?;
-        report.rosters.push(removal);
+        for login in &logins {
+            let removal = remove_from_roster(series, login, &mut addresses)?;
+            report.rosters.push(removal);
+        }
     }
     if let Some(store) = &store {
-        let erased = store.forget_member(&ErasureTarget {
-            login: request.login,
-            addresses: &addresses,
-            series_id: request.series_id(),
-        })?;
+        let mut erased = Erasure::default();
+        // By address only: requests anyone made with one of the person's addresses.
+        let by_address = std::iter::once(None);
+        for login in logins.iter().map(|l| Some(l.as_str())).chain(by_address) {
+            erased += store.forget_member(&ErasureTarget {
+                login,
+                addresses: &addresses,
+                series_id: request.series_id(),
+            })?;
+        }
         report.store = Some(StoreErasure {
             path: store.path().to_path_buf(),
             erased,
@@ -161,18 +193,49 @@ fn open_store_if_any(config: &Config) -> Result<Option<Store>, ErasureError> {
         .map_err(ErasureError::OpenStore)
 }
 
+/// The logins to take off the rosters and out of the store: the one asked for, or those the
+/// store or the chosen rosters have with the address asked for (whole address, any case).
+fn logins_of(
+    config: &Config,
+    store: Option<&Store>,
+    request: &ForgetRequest<'_>,
+) -> Result<Vec<String>, ErasureError> {
+    let address = match request.person {
+        Person::Login(login) => return Ok(vec![login.to_string()]),
+        Person::Email(address) => address,
+    };
+    let mut logins = match store {
+        Some(store) => store.logins_with_address(address, request.series_id())?,
+        None => Vec::new(),
+    };
+    for series in chosen_series(config, request) {
+        let roster = roster::Roster::load(&series.roster)?;
+        logins.extend(
+            roster
+                .members()
+                .iter()
+                .filter(|m| m.email.expose().eq_ignore_ascii_case(address))
+                .map(|m| m.github.as_str().to_string()),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    logins.retain(|login| seen.insert(login.to_lowercase()));
+    Ok(logins)
+}
+
 /// Fails, changing nothing, while the store says the person's calendar still holds an
 /// invitation: once their address is erased no cancellation can be sent.
 fn ensure_no_invitation_held(
     store: &Store,
+    login: &str,
     request: &ForgetRequest<'_>,
 ) -> Result<(), ErasureError> {
-    let held = store.held_invitations(request.login, request.series_id())?;
+    let held = store.held_invitations(login, request.series_id())?;
     if held.is_empty() {
         return Ok(());
     }
     Err(ErasureError::InvitationHeld {
-        login: request.login.to_string(),
+        login: login.to_string(),
         series_ids: held.into_iter().map(|h| h.series_id).collect(),
     })
 }
@@ -261,7 +324,7 @@ mod tests {
 
     fn request<'a>(series: Option<&'a Series>, skip_cancel: bool) -> ForgetRequest<'a> {
         ForgetRequest {
-            login: "ADA-L",
+            person: Person::Login("ADA-L"),
             series,
             skip_cancel,
         }

@@ -16,6 +16,7 @@ pub mod links;
 pub mod mail;
 pub mod pipeline;
 pub mod reconcile;
+pub mod retention;
 pub mod roster;
 pub mod server;
 pub mod store;

@@ -25,8 +25,20 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// Every file and folder the bot makes holds personal data or a secret (the store and its
+/// write-ahead log, mail files, the link key, rosters): readable by the service user only.
+fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: `umask` only sets the process's file creation mask; it is called before any other
+    // thread exists.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 fn main() -> ExitCode {
     limit_malloc_arenas();
+    private_files();
     let cli = Cli::parse();
     let logging = init_logging(matches!(cli.command, Command::Serve));
     let result = run(cli);

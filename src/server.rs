@@ -16,11 +16,13 @@ use tokio::time::Instant;
 use crate::config::{Config, ConfigError, env};
 use crate::github::client::Client;
 use crate::github::error::GitHubApiError;
+use crate::github::oauth::SignIn;
 use crate::links::LinkMaker;
 use crate::links::pages::{self, PageState};
 use crate::mail::{MailError, Mailer};
 use crate::pipeline::Pipeline;
 use crate::reconcile::Reconciler;
+use crate::retention::{RetentionPolicy, Swept};
 use crate::roster::{Roster, RosterError};
 use crate::store::{GroupCommit, Store, StoreError};
 use crate::watch::FileWatcher;
@@ -77,6 +79,8 @@ pub enum ServeError {
 const DEBOUNCE: Duration = Duration::from_millis(200);
 /// The longest a stream of file changes can hold the reconciliation back.
 const MAX_DEBOUNCE: Duration = Duration::from_secs(2);
+/// How often the worker erases personal data past `[storage] retention_days`.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// How often the worker looks for catch-up work on GitHub.
 const CATCH_UP_EVERY: Duration = Duration::from_secs(600);
 /// The longest the worker sleeps without looking at the store (work queued by `invitebot
@@ -110,6 +114,13 @@ pub async fn run(
         );
     }
     let github = Client::new(&config.github)?;
+    let sign_in = match &config.github.oauth {
+        Some(oauth) => {
+            tracing::info!("private email form: the issue's author signs in with GitHub first");
+            Some(Arc::new(SignIn::new(oauth, &config.github.api_url)?))
+        }
+        None => None,
+    };
     if let Some(app) = &config.github.app {
         tracing::info!(app_id = app.id(), "GitHub: authenticating as a GitHub App");
     } else if !github.can_write() {
@@ -124,6 +135,7 @@ pub async fn run(
     let failed_signature_limit = config.webhook.failed_signature_limit;
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
     let links_settings = config.links.clone();
+    let retention = RetentionSweep::new(RetentionPolicy::of(&config));
     let (series_tx, series_rx) = watch::channel(Arc::new(config.series.clone()));
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let wake = Arc::new(Wake::default());
@@ -140,6 +152,7 @@ pub async fn run(
     };
     let pipeline = Pipeline::new(published, store.clone(), reconciler, github, links.clone());
     let pages = PageState {
+        sign_in,
         links,
         store: store.clone(),
         wake: wake.work.clone(),
@@ -150,6 +163,7 @@ pub async fn run(
         store.clone(),
         wake.clone(),
         watcher,
+        retention,
         stopped,
     ))
     .map_err(ServeError::Worker)?;
@@ -308,6 +322,7 @@ async fn work(
     store: Arc<Store>,
     wake: Arc<Wake>,
     mut watcher: FileWatcher,
+    mut retention: RetentionSweep,
     mut stop: watch::Receiver<bool>,
 ) {
     wake.forced();
@@ -324,6 +339,7 @@ async fn work(
             &mut watcher,
             &mut reconcile_due,
             &mut catch_up_due,
+            &mut retention,
         )
         .await
         {
@@ -347,6 +363,7 @@ async fn work(
             next_due,
             reconcile_due,
             Some(catch_up_due),
+            Some(retention.due),
             Some(Instant::now() + POLL),
         ]
         .into_iter()
@@ -374,6 +391,7 @@ async fn step(
     watcher: &mut FileWatcher,
     reconcile_due: &mut Option<Instant>,
     catch_up_due: &mut Instant,
+    retention: &mut RetentionSweep,
 ) -> Result<bool, crate::store::StoreError> {
     if pipeline.process_next_job().await? || pipeline.process_next_reply().await? {
         return Ok(true);
@@ -393,7 +411,44 @@ async fn step(
         pipeline.catch_up().await;
         return Ok(true);
     }
+    if retention.due <= now {
+        retention.run(store);
+        return Ok(true);
+    }
     Ok(false)
+}
+
+/// The retention sweep: at start, then every [`RETENTION_EVERY`].
+struct RetentionSweep {
+    policy: RetentionPolicy,
+    due: Instant,
+}
+
+impl RetentionSweep {
+    fn new(policy: RetentionPolicy) -> Self {
+        Self {
+            policy,
+            due: Instant::now(),
+        }
+    }
+
+    /// Sweeps once and schedules the next; a failure is logged (the next sweep tries again).
+    fn run(&mut self, store: &Store) {
+        self.due = Instant::now() + RETENTION_EVERY;
+        match crate::retention::sweep(store, &self.policy, jiff::Timestamp::now()) {
+            Ok(swept) if swept == Swept::default() => {}
+            Ok(swept) => tracing::info!(
+                days = self.policy.days,
+                requests = swept.store.requests,
+                confirmations = swept.store.confirmations,
+                mail_files = swept.mail_files,
+                "personal data past the retention period erased"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "erasing personal data past the retention period failed")
+            }
+        }
+    }
 }
 
 /// SIGHUP makes the worker reload and reconcile, whatever the file watcher saw.

@@ -2,30 +2,36 @@
 //! never an address.
 
 use invitebot::config::Config;
-use invitebot::erasure::{self, ErasureReport, ForgetRequest};
+use invitebot::erasure::{self, ErasureReport, ForgetRequest, Person};
 
 use super::series::find_series;
 
-/// Erases `login` from one series or all; prints each step done, also when a later one failed.
+/// Erases `person` from one series or all; prints each step done, also when a later one
+/// failed.
 pub fn run(
     config: &Config,
-    login: &str,
+    person: Person<'_>,
     series_id: Option<&str>,
     skip_cancel: bool,
 ) -> anyhow::Result<()> {
     let series = series_id.map(|id| find_series(config, id)).transpose()?;
     let request = ForgetRequest {
-        login,
+        person,
         series,
         skip_cancel,
     };
     let mut report = ErasureReport::default();
     let result = erasure::forget(config, &request, &mut report);
-    print_report(login, &report);
+    let who = match person {
+        Person::Login(login) => login,
+        Person::Email(_) => "the address",
+    };
+    print_report(who, &report);
     Ok(result?)
 }
 
-/// One line per roster, one for the state store, one for the mail files.
+/// One line per roster, one for the state store, one for the mail files (`who` names the
+/// person, never by address).
 fn print_report(login: &str, report: &ErasureReport) {
     for roster in &report.rosters {
         match &roster.removed {

@@ -164,9 +164,16 @@ pub enum RosterCommand {
     /// remove`, let the running server send the cancellation (`invitebot status` shows nothing
     /// waiting), then `roster forget`. Refuses while the store says their calendar still holds
     /// an invitation, unless --skip-cancel.
+    ///
+    /// With --email instead of a login: the members with that address, and every stored request
+    /// and mail file that names it (whole addresses only: `a@b.org` is not `ba@b.org`).
     Forget {
         /// Their GitHub login.
-        login: String,
+        #[arg(required_unless_present = "email", conflicts_with = "email")]
+        login: Option<String>,
+        /// Their address instead of a login.
+        #[arg(long, value_name = "ADDR")]
+        email: Option<String>,
         /// Only this series (default: all).
         #[arg(long, value_name = "ID")]
         series: Option<String>,

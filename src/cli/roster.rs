@@ -11,6 +11,7 @@ use invitebot::roster::{self, AddOutcome, RemoveOutcome, Roster};
 
 use super::series::{chosen_series, find_series};
 use super::{RosterCommand, export, forget};
+use invitebot::erasure::Person;
 
 /// Runs one `roster` command.
 pub fn run(config: &Config, command: RosterCommand) -> anyhow::Result<()> {
@@ -30,9 +31,17 @@ pub fn run(config: &Config, command: RosterCommand) -> anyhow::Result<()> {
         } => export::run(config, series.as_deref(), github.as_deref(), format),
         RosterCommand::Forget {
             login,
+            email,
             series,
             skip_cancel,
-        } => forget::run(config, &login, series.as_deref(), skip_cancel),
+        } => {
+            let person = match (&login, &email) {
+                (Some(login), _) => Person::Login(login),
+                (None, Some(email)) => Person::Email(email),
+                (None, None) => anyhow::bail!("give a login or --email"),
+            };
+            forget::run(config, person, series.as_deref(), skip_cancel)
+        }
     }
 }
 

@@ -11,10 +11,13 @@ use secrecy::SecretString;
 use toml::Spanned;
 
 use super::raw::{RawConfig, RawGitHub, RawMail, RawWebhook};
-use super::{Config, ConfigError, DEFAULT_CATCH_UP_DAYS, DEFAULT_FAILED_SIGNATURE_LIMIT, Env, env};
+use super::{
+    Config, ConfigError, DEFAULT_CATCH_UP_DAYS, DEFAULT_FAILED_SIGNATURE_LIMIT,
+    DEFAULT_RETENTION_DAYS, Env, env,
+};
 use crate::github::auth::AppCredentials;
-use crate::github::settings::GitHubConfig;
-use crate::mail::settings::{MailConfig, MailTransport};
+use crate::github::settings::{GitHubConfig, OAuthConfig};
+use crate::mail::settings::{MailConfig, MailTransport, credentials_without_tls};
 use crate::webhook::settings::{WebhookConfig, WebhookSecrets};
 
 /// Turns the raw file into checked values, with the context every error needs.
@@ -66,14 +69,23 @@ impl Checker<'_> {
             ));
         }
         let links = self.links(&raw.server, &series)?;
+        let github = self.github(raw.github)?;
+        if github.oauth.is_some() && links.public_url.is_none() {
+            return Err(ConfigError::file(
+                self.path,
+                "signing in with GitHub (oauth_client_id) needs [server] public_url: GitHub sends the visitor back to {public_url}/join/...",
+            ));
+        }
+        let retention_days = raw.storage.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
         Ok(Config {
             path: self.path.to_path_buf(),
             links,
             server: self.server(raw.server)?,
             webhook: self.webhook(raw.webhook)?,
-            github: self.github(raw.github)?,
+            github,
             mail: self.mail(raw.mail, &data_dir)?,
             data_dir,
+            retention_days,
             series,
         })
     }
@@ -162,7 +174,7 @@ impl Checker<'_> {
         let api_url = self
             .env
             .var(env::GITHUB_API_URL)
-            .or_else(|| raw.api_url.map(Spanned::into_inner))
+            .or_else(|| raw.api_url.as_ref().map(|u| u.get_ref().clone()))
             .unwrap_or_else(|| "https://api.github.com".to_string());
         // An App wins over the generic GITHUB_TOKEN, which CI and other tools set on their own.
         let token = self
@@ -176,7 +188,48 @@ impl Checker<'_> {
             token,
             app,
             catch_up_days: raw.catch_up_days.unwrap_or(DEFAULT_CATCH_UP_DAYS),
+            oauth: self.github_oauth(&raw)?,
         })
+    }
+
+    /// The GitHub App's OAuth client: id and secret together (file or environment), and where
+    /// GitHub's sign-in pages are (`oauth_url`, default `https://github.com`).
+    fn github_oauth(&self, raw: &RawGitHub) -> Result<Option<OAuthConfig>, ConfigError> {
+        let setting = |name: &str, value: &Option<Spanned<String>>| {
+            self.env
+                .var(name)
+                .or_else(|| value.as_ref().map(|v| v.get_ref().clone()))
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let id = setting(env::GITHUB_OAUTH_CLIENT_ID, &raw.oauth_client_id);
+        let secret = setting(env::GITHUB_OAUTH_CLIENT_SECRET, &raw.oauth_client_secret);
+        let (client_id, client_secret) = match (id, secret) {
+            (None, None) => return Ok(None),
+            (Some(id), Some(secret)) => (id, SecretString::from(secret)),
+            (id, _) => {
+                let missing = if id.is_none() {
+                    "oauth_client_id"
+                } else {
+                    "oauth_client_secret"
+                };
+                return Err(ConfigError::file(
+                    self.path,
+                    format!(
+                        "signing in with GitHub needs both `oauth_client_id` and `oauth_client_secret` in [github] (or {} and {}); `{missing}` is missing",
+                        env::GITHUB_OAUTH_CLIENT_ID,
+                        env::GITHUB_OAUTH_CLIENT_SECRET
+                    ),
+                ));
+            }
+        };
+        let web_url = setting(env::GITHUB_OAUTH_URL, &raw.oauth_url)
+            .unwrap_or_else(|| "https://github.com".to_string());
+        Ok(Some(OAuthConfig {
+            client_id,
+            client_secret,
+            web_url,
+        }))
     }
 
     /// The GitHub App: `app_id` and `app_key_file` (or their environment variables) together,
@@ -270,6 +323,13 @@ impl Checker<'_> {
                     // The URL may contain a password: describe the problem without echoing it.
                     self.err(span, format!("the SMTP url is not valid ({e}); use smtp://host:port, smtp://host:port?tls=required or smtps://host:port"))
                 })?;
+                if let Some(reason) = credentials_without_tls(&url) {
+                    let span = raw
+                        .url
+                        .as_ref()
+                        .map_or(transport_span.clone(), |u| u.span());
+                    return Err(self.err(span, reason));
+                }
                 MailTransport::Smtp {
                     url: SecretString::from(url),
                 }

@@ -21,6 +21,12 @@ pub const GITHUB_APP_KEY_FILE: &str = "INVITEBOT_GITHUB_APP_KEY_FILE";
 pub const MAIL_TRANSPORT: &str = "INVITEBOT_MAIL_TRANSPORT";
 /// `[mail] url` (may hold the SMTP password).
 pub const SMTP_URL: &str = "INVITEBOT_SMTP_URL";
+/// `[github] oauth_client_id`: the GitHub App's OAuth client id.
+pub const GITHUB_OAUTH_CLIENT_ID: &str = "INVITEBOT_GITHUB_OAUTH_CLIENT_ID";
+/// `[github] oauth_client_secret`: the GitHub App's OAuth client secret.
+pub const GITHUB_OAUTH_CLIENT_SECRET: &str = "INVITEBOT_GITHUB_OAUTH_CLIENT_SECRET";
+/// `[github] oauth_url`: where GitHub's sign-in pages are.
+pub const GITHUB_OAUTH_URL: &str = "INVITEBOT_GITHUB_OAUTH_URL";
 /// `[storage] data_dir`.
 pub const DATA_DIR: &str = "INVITEBOT_DATA_DIR";
 

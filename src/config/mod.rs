@@ -34,6 +34,8 @@ pub use links::{
 
 /// Where the configuration is read from when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "config/invitebot.toml";
+/// How long personal data of finished requests is kept by default (`[storage] retention_days`).
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
 /// How far back the first catch-up looks by default.
 pub const DEFAULT_CATCH_UP_DAYS: u32 = 7;
 /// Failed signatures allowed per source address and minute by default.
@@ -59,6 +61,9 @@ pub struct Config {
     pub mail: MailConfig,
     /// Where the bot keeps its own files.
     pub data_dir: PathBuf,
+    /// `[storage] retention_days`: how long names and addresses of finished requests (and the
+    /// file transport's mail files) are kept.
+    pub retention_days: u32,
     /// The meeting series, in file order.
     pub series: Vec<Series>,
     /// Links in mails and comments (confirm, leave, private email form).

@@ -53,6 +53,9 @@ pub(super) struct RawGitHub {
     pub(super) app_id: Option<Spanned<u64>>,
     pub(super) app_key_file: Option<Spanned<String>>,
     pub(super) catch_up_days: Option<u32>,
+    pub(super) oauth_client_id: Option<Spanned<String>>,
+    pub(super) oauth_client_secret: Option<Spanned<String>>,
+    pub(super) oauth_url: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +71,7 @@ pub(super) struct RawMail {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawStorage {
     pub(super) data_dir: Option<Spanned<String>>,
+    pub(super) retention_days: Option<u32>,
 }
 
 #[derive(Deserialize)]

@@ -87,7 +87,7 @@ fn environment_overrides_the_file() {
             env::GITHUB_API_URL => "http://127.0.0.1:1234",
             env::GITHUB_TOKEN_FALLBACK => "ghp_fallback",
             env::MAIL_TRANSPORT => "smtp",
-            env::SMTP_URL => "smtp://user:pw@127.0.0.1:2525",
+            env::SMTP_URL => "smtp://user:pw@127.0.0.1:2525?tls=required",
             env::DATA_DIR => "/var/lib/invitebot",
             _ => return None,
         };
@@ -99,7 +99,7 @@ fn environment_overrides_the_file() {
     assert_eq!(config.github.api_url, "http://127.0.0.1:1234");
     assert_eq!(config.github.token.unwrap().expose_secret(), "ghp_fallback");
     assert!(
-        matches!(&config.mail.transport, MailTransport::Smtp { url } if url.expose_secret() == "smtp://user:pw@127.0.0.1:2525")
+        matches!(&config.mail.transport, MailTransport::Smtp { url } if url.expose_secret() == "smtp://user:pw@127.0.0.1:2525?tls=required")
     );
     assert_eq!(config.data_dir, Path::new("/var/lib/invitebot"));
 }
@@ -253,14 +253,52 @@ fn secrets_stay_out_of_debug_output() {
         env::WEBHOOK_SECRET => Some("hush-webhook".to_string()),
         env::GITHUB_TOKEN => Some("hush-token".to_string()),
         env::MAIL_TRANSPORT => Some("smtp".to_string()),
-        env::SMTP_URL => Some("smtp://u:hush-password@127.0.0.1:25".to_string()),
+        env::SMTP_URL => Some("smtps://u:hush-password@127.0.0.1:465".to_string()),
+        env::GITHUB_OAUTH_CLIENT_ID => Some("Iv1.client".to_string()),
+        env::GITHUB_OAUTH_CLIENT_SECRET => Some("hush-oauth".to_string()),
+        PUBLIC_URL_ENV => Some("https://invitebot.example.org".to_string()),
         _ => None,
     };
     let config = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &env).unwrap();
+    let oauth = config.github.oauth.as_ref().unwrap();
+    assert_eq!(oauth.client_id, "Iv1.client");
+    assert_eq!(oauth.web_url, "https://github.com");
     let debug = format!("{config:?}");
-    for secret in ["hush-webhook", "hush-token", "hush-password"] {
+    for secret in ["hush-webhook", "hush-token", "hush-password", "hush-oauth"] {
         assert!(!debug.contains(secret), "{secret} in {debug}");
     }
+}
+
+#[test]
+fn sign_in_needs_both_halves_and_a_public_url() {
+    let only_id =
+        |name: &str| (name == env::GITHUB_OAUTH_CLIENT_ID).then(|| "Iv1.client".to_string());
+    let error = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &only_id)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("`oauth_client_secret` is missing"),
+        "{error}"
+    );
+    let no_public_url = |name: &str| match name {
+        env::GITHUB_OAUTH_CLIENT_ID => Some("Iv1.client".to_string()),
+        env::GITHUB_OAUTH_CLIENT_SECRET => Some("hush-oauth".to_string()),
+        _ => None,
+    };
+    let error = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &no_public_url)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("needs [server] public_url"), "{error}");
+    assert!(!error.contains("hush-oauth"), "{error}");
+}
+
+#[test]
+fn retention_defaults_to_thirty_days() {
+    let config = Config::from_source(Path::new("/c/invitebot.toml"), MINIMAL, &no_env).unwrap();
+    assert_eq!(config.retention_days, 30);
+    let text = minimal_with("[mail]", "[storage]\nretention_days = 7\n\n[mail]");
+    let config = Config::from_source(Path::new("/c/invitebot.toml"), &text, &no_env).unwrap();
+    assert_eq!(config.retention_days, 7);
 }
 
 #[test]

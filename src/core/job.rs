@@ -149,4 +149,9 @@ pub enum IssueState {
     AwaitingConfirmation,
     /// Catch-up found the bot's own answer on the issue (handled before the store knew it).
     Answered,
+    /// The private email form was answered (its first accepted submission; the form works
+    /// once) and the request continues with that address.
+    AddressGiven,
+    /// The issue was closed while the bot waited for an address: the form's link is void.
+    Closed,
 }

@@ -34,6 +34,8 @@ pub enum IssueAction {
     Labeled,
     /// The title or body changed (a requester may add the missing email address).
     Edited,
+    /// The issue was closed (its private email form link stops working).
+    Closed,
 }
 
 impl IssueAction {
@@ -44,6 +46,7 @@ impl IssueAction {
             IssueAction::Reopened => "reopened",
             IssueAction::Labeled => "labeled",
             IssueAction::Edited => "edited",
+            IssueAction::Closed => "closed",
         }
     }
 }
@@ -199,6 +202,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
         Some("reopened") => IssueAction::Reopened,
         Some("labeled") => IssueAction::Labeled,
         Some("edited") => IssueAction::Edited,
+        Some("closed") => IssueAction::Closed,
         other => return Ok(ignored(other.map(String::from))),
     };
     let shape = |e: serde_json::Error| EventError::BadShape {

@@ -77,12 +77,30 @@ pub struct Client {
 }
 
 /// octocrab's builder once configured: `app` and `personal_token` keep its type.
-type Builder = octocrab::OctocrabBuilder<
+pub(super) type Builder = octocrab::OctocrabBuilder<
     octocrab::NoSvc,
     octocrab::DefaultOctocrabBuilderConfig,
     octocrab::NoAuth,
     octocrab::NotLayerReady,
 >;
+
+/// octocrab's builder for `base` (the setting `what`): no retries, bounded waits.
+pub(super) fn builder(what: &str, base: &str) -> Result<Builder, GitHubApiError> {
+    Ok(Octocrab::builder()
+        .base_uri(base)
+        .map_err(|e| GitHubApiError::Setup(format!("{what} {base:?}: {}", error_chain(&e))))?
+        .add_retry_config(RetryConfig::None)
+        .set_connect_timeout(Some(Duration::from_secs(10)))
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .set_write_timeout(Some(Duration::from_secs(20))))
+}
+
+/// Builds a configured builder's client.
+pub(super) fn build(builder: Builder) -> Result<Octocrab, GitHubApiError> {
+    builder
+        .build()
+        .map_err(|e| GitHubApiError::Setup(error_chain(&e)))
+}
 
 /// How calls are authenticated.
 #[derive(Clone)]
@@ -102,20 +120,7 @@ impl Client {
     /// GitHub) and replies are logged instead of sent. Every client, the App's token requests
     /// included, talks to `api_url`.
     pub fn new(config: &GitHubConfig) -> Result<Self, GitHubApiError> {
-        let builder = Octocrab::builder()
-            .base_uri(config.api_url.as_str())
-            .map_err(|e| {
-                GitHubApiError::Setup(format!("api_url {:?}: {}", config.api_url, error_chain(&e)))
-            })?
-            .add_retry_config(RetryConfig::None)
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .set_write_timeout(Some(Duration::from_secs(20)));
-        let build = |builder: Builder| {
-            builder
-                .build()
-                .map_err(|e| GitHubApiError::Setup(error_chain(&e)))
-        };
+        let builder = builder("api_url", &config.api_url)?;
         let auth = if let Some(app) = &config.app {
             let (id, key) = app.octocrab_parts();
             Auth::App(Arc::new(Installations::new(build(builder.app(id, key))?)))

@@ -1,8 +1,9 @@
 //! Everything that talks to GitHub: the REST API wrapper ([`client`]), GitHub App
-//! authentication ([`auth`]) and their settings ([`settings`]). The webhook payload types are
+//! authentication ([`auth`]), signing a visitor in with GitHub ([`oauth`]) and their settings ([`settings`]). The webhook payload types are
 //! pure and live in [`crate::core::webhook_event`].
 
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod oauth;
 pub mod settings;

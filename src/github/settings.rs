@@ -16,4 +16,20 @@ pub struct GitHubConfig {
     pub app: Option<AppCredentials>,
     /// How far back the first catch-up on a fresh store looks for unanswered requests.
     pub catch_up_days: u32,
+    /// The GitHub App's OAuth client: with it, the private email form asks the visitor to sign
+    /// in with GitHub and accepts only the author.
+    pub oauth: Option<OAuthConfig>,
+}
+
+/// The OAuth client of the GitHub App (`[github] oauth_client_id`, `oauth_client_secret`), for
+/// GitHub's web application flow. Its `Debug` form redacts the secret.
+#[derive(Debug, Clone)]
+pub struct OAuthConfig {
+    /// The client id (public: it is part of the sign-in link).
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: SecretString,
+    /// Where GitHub's sign-in pages are (`https://github.com`): `/login/oauth/authorize` and
+    /// `/login/oauth/access_token` are under it.
+    pub web_url: String,
 }

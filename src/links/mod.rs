@@ -2,6 +2,7 @@
 //! series (one click, RFC 8058), give an address privately. [`token`] signs and checks them;
 //! [`pages`] serves them; [`LinkMaker`] makes the URLs the mails and comments carry.
 
+mod form;
 pub mod key;
 pub mod pages;
 pub mod settings;
@@ -20,6 +21,10 @@ use token::{LinkKey, Purpose};
 
 /// How long a confirmation link works.
 pub const CONFIRM_VALID: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// How long a sign-in with GitHub may take (from the form to GitHub and back).
+pub const SIGN_IN_VALID: SignedDuration = SignedDuration::from_mins(10);
+/// How long the form shown after signing in may be filled in.
+pub const SIGNED_IN_VALID: SignedDuration = SignedDuration::from_mins(30);
 /// How long the private email form link works.
 pub const EMAIL_FORM_VALID: SignedDuration = SignedDuration::from_hours(30 * 24);
 
@@ -102,7 +107,7 @@ impl LinkMaker {
     /// The one-click leave link for a member's invitations (it doesn't expire: invitations
     /// stay in calendars for years).
     pub fn leave_url(&self, series_id: &str, login: &Login, address: &str) -> Option<String> {
-        let subject = token::leave_subject(series_id, login, address);
+        let subject = self.key.leave_subject(series_id, login, address);
         self.url("leave", &self.key.sign(Purpose::Leave, &subject, None))
     }
 
@@ -112,6 +117,11 @@ impl LinkMaker {
             .key
             .sign(Purpose::Confirm, &id.to_string(), Some(now + CONFIRM_VALID));
         self.url("confirm", &token)
+    }
+
+    /// Where GitHub sends a visitor back after signing in for the private form link `token`.
+    pub fn signed_in_url(&self, token: &str) -> Option<String> {
+        self.settings.url(&format!("/join/{token}/signed-in"))
     }
 
     /// The link to the private email form of a join request.

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,12 +15,12 @@ use axum::routing::get;
 use jiff::Timestamp;
 use tokio::sync::Notify;
 
-use super::token::{LeaveSubject, Purpose, TokenError, address_digest};
-use super::{EmailFormSubject, LinkMaker};
-use crate::core::email_address::EmailAddress;
-use crate::core::job::{IssueState, JobKind};
-use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
+use super::LinkMaker;
+use super::form;
+use super::token::{LeaveSubject, Purpose, TokenError};
+use crate::core::job::JobKind;
 use crate::core::series::series_by_id;
+use crate::github::oauth::SignIn;
 use crate::roster::Roster;
 use crate::store::{Confirmed, NewJob, Store};
 
@@ -37,6 +36,8 @@ pub struct PageState {
     pub store: Arc<Store>,
     /// Wakes the worker.
     pub wake: Arc<Notify>,
+    /// Signing in with GitHub before the private email form (`None`: not configured).
+    pub sign_in: Option<Arc<SignIn>>,
 }
 
 /// The routes: `/confirm/{token}`, `/leave/{token}`, `/join/{token}` (GET shows, POST acts).
@@ -44,13 +45,17 @@ pub fn router(state: PageState) -> Router {
     Router::new()
         .route("/confirm/{token}", get(confirm_page).post(confirm))
         .route("/leave/{token}", get(leave_page).post(leave))
-        .route("/join/{token}", get(email_page).post(email_submit))
+        .route(
+            "/join/{token}",
+            get(form::email_page).post(form::email_submit),
+        )
+        .route("/join/{token}/signed-in", get(form::signed_in))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .with_state(state)
 }
 
 /// A page's answer.
-struct Page {
+pub(super) struct Page {
     status: StatusCode,
     title: String,
     /// HTML: everything in it from outside is escaped by the caller.
@@ -58,7 +63,7 @@ struct Page {
 }
 
 impl Page {
-    fn new(status: StatusCode, title: &str, body: String) -> Self {
+    pub(super) fn new(status: StatusCode, title: &str, body: String) -> Self {
         Self {
             status,
             title: title.to_string(),
@@ -66,7 +71,12 @@ impl Page {
         }
     }
 
-    fn message(status: StatusCode, title: &str, text: &str) -> Self {
+    /// The same page with another status.
+    pub(super) fn with_status(self, status: StatusCode) -> Self {
+        Self { status, ..self }
+    }
+
+    pub(super) fn message(status: StatusCode, title: &str, text: &str) -> Self {
         Self::new(status, title, format!("<p>{}</p>", escape(text)))
     }
 }
@@ -124,7 +134,7 @@ fn button_form(text: &str, button: &str) -> String {
 
 /// The page for a refused link (counted, not logged, by the edge: a flood of forged links must
 /// not flood the log).
-fn bad_link(error: TokenError) -> Page {
+pub(super) fn bad_link(error: TokenError) -> Page {
     match error {
         TokenError::Expired => Page::message(
             StatusCode::GONE,
@@ -139,7 +149,7 @@ fn bad_link(error: TokenError) -> Page {
     }
 }
 
-fn unavailable() -> Page {
+pub(super) fn unavailable() -> Page {
     Page::message(
         StatusCode::SERVICE_UNAVAILABLE,
         "Please try again in a moment",
@@ -148,7 +158,7 @@ fn unavailable() -> Page {
 }
 
 /// Whether a POST comes from our own page (or from a mail client, which sends no `Origin`).
-fn same_origin(headers: &HeaderMap, links: &LinkMaker) -> bool {
+pub(super) fn same_origin(headers: &HeaderMap, links: &LinkMaker) -> bool {
     if headers
         .get("sec-fetch-site")
         .is_some_and(|v| v.as_bytes() == b"cross-site")
@@ -162,7 +172,7 @@ fn same_origin(headers: &HeaderMap, links: &LinkMaker) -> bool {
     ours.is_some_and(|ours| origin.as_bytes() == ours.as_bytes())
 }
 
-fn cross_site() -> Page {
+pub(super) fn cross_site() -> Page {
     Page::message(
         StatusCode::FORBIDDEN,
         "Not allowed",
@@ -171,7 +181,7 @@ fn cross_site() -> Page {
 }
 
 /// Runs store work on the blocking pool; `None` when it failed (logged).
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     what: &'static str,
     f: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
 ) -> Option<T> {
@@ -305,16 +315,17 @@ async fn leave(
             "This meeting series has ended.",
         );
     };
-    let (path, login, digest) = (
+    let (path, login, digest, key) = (
         series.roster.clone(),
         subject.login.clone(),
         subject.digest.clone(),
+        state.links.key().clone(),
     );
     let member = tokio::task::spawn_blocking(move || {
         Roster::load(&path).map(|roster| {
             roster
                 .find_login(login.as_str())
-                .is_some_and(|m| address_digest(m.email.expose()) == digest)
+                .is_some_and(|m| key.address_digest(m.email.expose()) == digest)
         })
     })
     .await;
@@ -365,111 +376,6 @@ async fn leave(
         StatusCode::OK,
         "You're off the list",
         "A cancellation that removes the meetings from your calendar is on its way. You're welcome back any time.",
-    )
-}
-
-// --- private email form ----------------------------------------------------------------------
-
-/// The request a private email form link is for, if it still waits for an address.
-async fn waiting_request(state: &PageState, token: &str) -> Result<EmailFormSubject, Page> {
-    let subject = state
-        .links
-        .key()
-        .verify(token, Purpose::Email, Timestamp::now())
-        .map_err(bad_link)?;
-    let subject =
-        EmailFormSubject::parse(&subject).ok_or_else(|| bad_link(TokenError::Malformed))?;
-    let (store, repo, issue) = (state.store.clone(), subject.repo.clone(), subject.issue);
-    let issue_state = blocking("reading the issue's state", move || {
-        store.issue_state(&repo, issue)
-    })
-    .await
-    .ok_or_else(unavailable)?;
-    if issue_state != Some(IssueState::NeedsEmail) {
-        return Err(Page::message(
-            StatusCode::OK,
-            "Nothing to do",
-            "This request doesn't wait for an address any more.",
-        ));
-    }
-    Ok(subject)
-}
-
-fn email_form(error: Option<&str>) -> String {
-    let error = error
-        .map(|e| format!("<p class=\"error\">{}</p>", escape(e)))
-        .unwrap_or_default();
-    format!(
-        "<p>Give the address the calendar invitations should go to. Only the bot sees it: it is not shown on GitHub.</p>{error}<form method=\"post\"><label for=\"email\">Email address</label><p><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required maxlength=\"254\"></p><button type=\"submit\">Send me the invitations</button></form>"
-    )
-}
-
-async fn email_page(State(state): State<PageState>, Path(token): Path<String>) -> Page {
-    match waiting_request(&state, &token).await {
-        Err(page) => page,
-        Ok(_) => Page::new(StatusCode::OK, "Your email address", email_form(None)),
-    }
-}
-
-async fn email_submit(
-    State(state): State<PageState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Page {
-    if !same_origin(&headers, &state.links) {
-        return cross_site();
-    }
-    let subject = match waiting_request(&state, &token).await {
-        Err(page) => return page,
-        Ok(subject) => subject,
-    };
-    let given = url::form_urlencoded::parse(&body)
-        .find(|(name, _)| name == "email")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
-    let email = match EmailAddress::parse(&given) {
-        Ok(email) if crate::core::request::is_deliverable(&email) => email,
-        _ => {
-            return Page::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Your email address",
-                email_form(Some(
-                    "That is not an address invitations can be sent to; please check it.",
-                )),
-            );
-        }
-    };
-    let job = JobKind::Join(InviteRequest {
-        login: subject.login.clone(),
-        issue_number: subject.issue,
-        name: None,
-        email: EmailFinding::Found(email, EmailSource::PrivateForm),
-    });
-    let store = state.store.clone();
-    let queued = blocking("queueing a request", move || {
-        let delivery_id = format!("email-form:{}", uuid::Uuid::new_v4().simple());
-        store.add_job(&NewJob {
-            delivery_id: &delivery_id,
-            action: "email-form",
-            series_id: &subject.series_id,
-            repo: &subject.repo,
-            issue: subject.issue,
-            kind: &job,
-            once_per_issue: false,
-            body: None,
-        })
-    })
-    .await;
-    if queued.is_none() {
-        return unavailable();
-    }
-    tracing::info!(outcome = "queued", "private email form");
-    state.wake.notify_one();
-    Page::message(
-        StatusCode::OK,
-        "Thank you!",
-        "Your request continues with this address; you'll hear from us by mail.",
     )
 }
 

@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::core::identity::Login;
 
@@ -39,6 +39,21 @@ pub enum Purpose {
     /// Giving an address privately for a join request; the subject names the request.
     #[serde(rename = "email")]
     Email,
+    /// The `state` of a sign-in with GitHub for one private form link; the subject is the
+    /// link's [`link_digest`].
+    #[serde(rename = "sign-in")]
+    SignInState,
+    /// Proof that the author signed in with GitHub for one private form link; the
+    /// subject is the link's [`link_digest`] and the login.
+    #[serde(rename = "signed-in")]
+    SignedIn,
+}
+
+/// A digest of a link's token, binding another token (a sign-in's `state`, its proof) to that
+/// one link.
+pub fn link_digest(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&Sha256::digest(token.as_bytes())[..16])
 }
 
 /// The key tokens are signed with. Its `Debug` form is redacted.
@@ -146,16 +161,30 @@ struct Claims {
     expires: Option<i64>,
 }
 
-/// A short digest of an address for a leave token's subject: binds the link to the address the
-/// invitation went to, without putting the address in the link.
-pub fn address_digest(address: &str) -> String {
-    let digest = Sha256::digest(address.to_ascii_lowercase().as_bytes());
-    hex::encode(&digest[..8])
-}
+/// What the MAC of an address digest starts with (so it is never a valid token's MAC).
+const ADDRESS_DOMAIN: &[u8] = b"invitebot-leave-address-v2\n";
 
-/// The subject of a leave token: series, member (lower-case login) and address digest.
-pub fn leave_subject(series_id: &str, login: &Login, address: &str) -> String {
-    format!("{series_id}\n{}\n{}", login.key(), address_digest(address))
+impl LinkKey {
+    /// A keyed digest of an address for a leave token's subject (HMAC-SHA256 with the link key,
+    /// 128 bits): binds the link to the address the invitation went to without putting the
+    /// address in the link, and without letting anyone who sees the link check a guessed
+    /// address offline (an unkeyed hash would).
+    pub fn address_digest(&self, address: &str) -> String {
+        let mut mac = HmacSha256::new_from_slice(self.0.expose_secret())
+            .expect("HMAC accepts any key length");
+        mac.update(ADDRESS_DOMAIN);
+        mac.update(address.to_ascii_lowercase().as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// The subject of a leave token: series, member (lower-case login) and address digest.
+    pub fn leave_subject(&self, series_id: &str, login: &Login, address: &str) -> String {
+        format!(
+            "{series_id}\n{}\n{}",
+            login.key(),
+            self.address_digest(address)
+        )
+    }
 }
 
 /// The parts of a leave token's subject.
@@ -165,12 +194,12 @@ pub struct LeaveSubject {
     pub series_id: String,
     /// The member's login.
     pub login: Login,
-    /// [`address_digest`] of the address the invitation went to.
+    /// [`LinkKey::address_digest`] of the address the invitation went to.
     pub digest: String,
 }
 
 impl LeaveSubject {
-    /// Reads a verified subject (made by [`leave_subject`]).
+    /// Reads a verified subject (made by [`LinkKey::leave_subject`]).
     pub fn parse(subject: &str) -> Option<Self> {
         let mut parts = subject.split('\n');
         let (series_id, login, digest) = (parts.next()?, parts.next()?, parts.next()?);
@@ -254,14 +283,28 @@ mod tests {
 
     #[test]
     fn leave_subjects_round_trip_and_bind_the_address() {
-        let subject = leave_subject("ispo-wg", &Login::new("Ada"), "Ada@Example.org");
+        let subject = key().leave_subject("ispo-wg", &Login::new("Ada"), "Ada@Example.org");
         let parsed = LeaveSubject::parse(&subject).unwrap();
         assert_eq!(parsed.series_id, "ispo-wg");
         assert_eq!(parsed.login.as_str(), "ada");
-        assert_eq!(parsed.digest, address_digest("ada@example.org"));
-        assert_ne!(parsed.digest, address_digest("eve@example.org"));
+        assert_eq!(parsed.digest, key().address_digest("ada@example.org"));
+        assert_ne!(parsed.digest, key().address_digest("eve@example.org"));
         assert!(!subject.contains("example.org"));
         assert!(LeaveSubject::parse("a\nb").is_none());
+    }
+
+    #[test]
+    fn the_address_digest_needs_the_key() {
+        use sha2::Digest;
+        let digest = key().address_digest("ada@example.org");
+        assert_eq!(digest.len(), 32);
+        assert_ne!(
+            digest,
+            LinkKey::new(b"another").address_digest("ada@example.org")
+        );
+        // Not the unkeyed SHA-256 earlier versions put in the link.
+        let unkeyed = hex::encode(Sha256::digest(b"ada@example.org"));
+        assert!(!unkeyed.starts_with(&digest[..16]));
     }
 
     #[test]

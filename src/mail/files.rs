@@ -7,6 +7,7 @@
 //! display names and address groups are understood.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use mail_parser::MessageParser;
 
@@ -34,25 +35,59 @@ pub enum MailFileError {
     },
 }
 
+/// Creates the mail folder if needed and makes it readable by its owner only: the messages in
+/// it hold names and addresses.
+pub fn create_private_folder(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 /// Deletes the `.eml` files in `dir` addressed to one of `addresses` (see the module docs);
 /// returns how many. A folder that can't be listed (e.g. none yet) holds none.
 pub fn delete_addressed_to(dir: &Path, addresses: &[String]) -> Result<usize, MailFileError> {
+    delete_where(dir, |path| {
+        let message = std::fs::read(path).map_err(|source| MailFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(is_addressed_to(&message, addresses))
+    })
+}
+
+/// Deletes the `.eml` files in `dir` last written before `cutoff` (`[storage]
+/// retention_days`); returns how many. A folder that can't be listed holds none.
+pub fn delete_older_than(dir: &Path, cutoff: SystemTime) -> Result<usize, MailFileError> {
+    delete_where(dir, |path| {
+        let written = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map_err(|source| MailFileError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(written < cutoff)
+    })
+}
+
+/// Deletes the `.eml` files in `dir` that `chosen` picks; returns how many.
+fn delete_where(
+    dir: &Path,
+    mut chosen: impl FnMut(&Path) -> Result<bool, MailFileError>,
+) -> Result<usize, MailFileError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(0);
     };
     let mut deleted = 0;
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
-        if path.extension().is_none_or(|x| x != EXTENSION) {
+        if path.extension().is_none_or(|x| x != EXTENSION) || !chosen(&path)? {
             continue;
         }
-        let message = std::fs::read(&path).map_err(|source| MailFileError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        if is_addressed_to(&message, addresses) {
-            std::fs::remove_file(&path).map_err(|source| MailFileError::Delete { path, source })?;
-            deleted += 1;
-        }
+        std::fs::remove_file(&path).map_err(|source| MailFileError::Delete { path, source })?;
+        deleted += 1;
     }
     Ok(deleted)
 }
@@ -145,6 +180,19 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["ada.txt", "ba.eml"]);
+    }
+
+    #[test]
+    fn only_eml_files_written_before_the_cut_off_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.eml"), message("a@b.org")).unwrap();
+        std::fs::write(dir.path().join("old.txt"), "x").unwrap();
+        let before = SystemTime::now() - std::time::Duration::from_secs(3600);
+        assert_eq!(delete_older_than(dir.path(), before).unwrap(), 0);
+        let after = SystemTime::now() + std::time::Duration::from_secs(1);
+        assert_eq!(delete_older_than(dir.path(), after).unwrap(), 1);
+        assert!(dir.path().join("old.txt").exists());
+        assert!(!dir.path().join("old.eml").exists());
     }
 
     #[test]

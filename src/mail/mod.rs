@@ -89,11 +89,12 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// Sets up the configured transport (creating the mail folder for the file transport).
+    /// Sets up the configured transport (creating the mail folder for the file transport,
+    /// readable by its owner only: the process's file mask makes the `.eml` files `0600`).
     pub fn new(config: &MailConfig) -> Result<Self, MailError> {
         let transport = match &config.transport {
             MailTransport::File { dir } => {
-                std::fs::create_dir_all(dir).map_err(|source| MailError::Folder {
+                files::create_private_folder(dir).map_err(|source| MailError::Folder {
                     dir: dir.display().to_string(),
                     source,
                 })?;

@@ -8,8 +8,8 @@ use std::path::Path;
 use super::error::RosterError;
 
 /// Replaces the file at `path` (following a symlink to its target) with `contents`: a temporary
-/// file in the same directory, written, given the original's permissions, synced, renamed over
-/// the original; then the directory is synced.
+/// file in the same directory, written, given the original's permissions and owner, synced,
+/// renamed over the original; then the directory is synced.
 pub(super) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), RosterError> {
     let failed = |step, error| RosterError::Write {
         path: path.to_owned(),
@@ -18,9 +18,8 @@ pub(super) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Roste
     };
     let target = fs::canonicalize(path).map_err(|error| failed("resolving the path", error))?;
     let directory = target.parent().unwrap_or(Path::new("/"));
-    let permissions = fs::metadata(&target)
-        .map_err(|error| failed("reading the permissions", error))?
-        .permissions();
+    let original =
+        fs::metadata(&target).map_err(|error| failed("reading the permissions", error))?;
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(target.file_name().unwrap_or_default());
     prefix.push(".");
@@ -34,8 +33,10 @@ pub(super) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Roste
         .map_err(|error| failed("writing the temporary file", error))?;
     temporary
         .as_file()
-        .set_permissions(permissions)
+        .set_permissions(original.permissions())
         .map_err(|error| failed("setting the permissions", error))?;
+    keep_owner(temporary.as_file(), &original)
+        .map_err(|error| failed("giving the file its owner", error))?;
     temporary
         .as_file()
         .sync_all()
@@ -47,6 +48,23 @@ pub(super) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Roste
         path: path.to_owned(),
         error,
     })
+}
+
+/// Gives the new file the original's owner and group (a roster holds addresses: a write by
+/// another user, root say, must not hand it to them); nothing to do when they are ours.
+#[cfg(unix)]
+fn keep_owner(file: &fs::File, original: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let ours = file.metadata()?;
+    if (ours.uid(), ours.gid()) == (original.uid(), original.gid()) {
+        return Ok(());
+    }
+    std::os::unix::fs::fchown(file, Some(original.uid()), Some(original.gid()))
+}
+
+#[cfg(not(unix))]
+fn keep_owner(_file: &fs::File, _original: &fs::Metadata) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -174,6 +174,8 @@ stored_as_words!(IssueState {
     NeedsApproval => "needs-approval",
     AwaitingConfirmation => "awaiting-confirmation",
     Answered => "answered",
+    AddressGiven => "address-given",
+    Closed => "closed",
 });
 
 /// A word that is none of `known`.

@@ -64,8 +64,8 @@ const REQUEST_COLUMNS: &[RequestColumn] = &[
 /// Whom to forget.
 #[derive(Clone, Copy)]
 pub struct ErasureTarget<'a> {
-    /// The GitHub login (any case).
-    pub login: &'a str,
+    /// The GitHub login (any case); `None` to erase by address only (`roster forget --email`).
+    pub login: Option<&'a str>,
     /// Addresses known to be theirs besides those the store has for the login (e.g. from the
     /// roster); requests naming one of them are erased too.
     pub addresses: &'a [String],
@@ -84,6 +84,15 @@ pub struct Erasure {
     pub requests_redacted: usize,
     /// Stored requests deleted (pending confirmations).
     pub requests_deleted: usize,
+}
+
+impl std::ops::AddAssign for Erasure {
+    fn add_assign(&mut self, other: Self) {
+        self.sent_records += other.sent_records;
+        self.mail_failures += other.mail_failures;
+        self.requests_redacted += other.requests_redacted;
+        self.requests_deleted += other.requests_deleted;
+    }
 }
 
 impl Erasure {
@@ -134,11 +143,28 @@ impl Store {
         series_id: Option<&str>,
     ) -> Result<Vec<String>, StoreError> {
         let target = ErasureTarget {
-            login,
+            login: Some(login),
             addresses: &[],
             series_id,
         };
         self.with(|c| Ok(known_addresses(c, &target)?))
+    }
+
+    /// The logins the store has sent to `address` (what was sent, mail waiting for a retry), in
+    /// one series or all; the whole address is compared, in any case.
+    pub fn logins_with_address(
+        &self,
+        address: &str,
+        series_id: Option<&str>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT github FROM member_state WHERE lower(email) = lower(?1) AND (?2 IS NULL OR series_id = ?2)
+                 UNION SELECT github FROM mail_failures WHERE lower(email) = lower(?1) AND (?2 IS NULL OR series_id = ?2)",
+            )?;
+            let rows = statement.query_map(params![address, series_id], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
     }
 
     /// Erases the person from the store (see the module docs for what that means per table),
@@ -237,20 +263,21 @@ fn erase_requests(
 /// Whether a stored request (JSON) is about the person: a `login` field equal to theirs (any
 /// case), or any text holding one of their addresses. Text that isn't JSON is searched for the
 /// addresses only.
-pub(crate) fn is_about(json: &str, login: &str, addresses: &[String]) -> bool {
+pub(crate) fn is_about(json: &str, login: Option<&str>, addresses: &[String]) -> bool {
     match serde_json::from_str::<Value>(json) {
         Ok(value) => value_is_about(&value, login, addresses),
         Err(_) => holds_address(json, addresses),
     }
 }
 
-fn value_is_about(value: &Value, login: &str, addresses: &[String]) -> bool {
+fn value_is_about(value: &Value, login: Option<&str>, addresses: &[String]) -> bool {
     match value {
         Value::Object(fields) => fields.iter().any(|(key, field)| {
             (key == "login"
                 && field
                     .as_str()
-                    .is_some_and(|l| l.eq_ignore_ascii_case(login)))
+                    .zip(login)
+                    .is_some_and(|(l, login)| l.eq_ignore_ascii_case(login)))
                 || value_is_about(field, login, addresses)
         }),
         Value::Array(items) => items
@@ -261,11 +288,18 @@ fn value_is_about(value: &Value, login: &str, addresses: &[String]) -> bool {
     }
 }
 
+/// Whether `text` holds one of `addresses` whole (any case): `a@b.org` is not in
+/// `ba@b.org`. Words are split at spaces and at the characters around addresses in mail
+/// headers and text (`<>,;:"'()[]{}`).
 fn holds_address(text: &str, addresses: &[String]) -> bool {
-    let text = text.to_lowercase();
-    addresses
-        .iter()
-        .any(|address| text.contains(address.as_str()))
+    text.split(|c: char| c.is_whitespace() || "<>,;:\"'()[]{}".contains(c))
+        .filter(|word| word.contains('@'))
+        .any(|word| {
+            let word = word.to_lowercase();
+            addresses
+                .iter()
+                .any(|address| word == address.to_lowercase())
+        })
 }
 
 #[cfg(test)]
@@ -300,10 +334,21 @@ mod tests {
             ),
             ("not json but ada@example.org", true),
             ("not json, ada-l", false),
+            ("Ba <ba@example.org>", false),
+            ("mailto:ada@example.org.", false),
+            ("mailto:ADA@example.org", true),
+            (
+                r#"{"Join":{"login":"bob","email":{"Found":["bada@example.org","Form"]}}}"#,
+                false,
+            ),
             (ERASED, false),
         ];
         for (json, expected) in cases {
-            assert_eq!(is_about(json, "ADA-L", &addresses), expected, "{json}");
+            assert_eq!(
+                is_about(json, Some("ADA-L"), &addresses),
+                expected,
+                "{json}"
+            );
         }
     }
 
@@ -408,7 +453,7 @@ mod tests {
             ]
         );
         let target = ErasureTarget {
-            login: "ADA-L",
+            login: Some("ADA-L"),
             addresses: &[],
             series_id: None,
         };
@@ -460,7 +505,7 @@ mod tests {
         job(&store, "d1", "a", &other);
         let erased = store
             .forget_member(&ErasureTarget {
-                login: "ada-l",
+                login: Some("ada-l"),
                 addresses: &["Ada.Old@example.org".to_string()],
                 series_id: Some("a"),
             })
@@ -489,7 +534,7 @@ mod tests {
                 .unwrap();
         }
         let target = ErasureTarget {
-            login: "Ada-L",
+            login: Some("Ada-L"),
             addresses: &[],
             series_id: None,
         };

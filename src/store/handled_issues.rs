@@ -4,6 +4,7 @@
 use rusqlite::{Connection, params};
 
 use super::columns::Stamp;
+use super::jobs::{NewJob, insert_job};
 use super::rows::first_row;
 use super::{Store, StoreError};
 use crate::core::job::IssueState;
@@ -40,6 +41,65 @@ impl Store {
             params![repo, issue, series_id, state, Stamp::now()],
         )
         .map(drop)
+    }
+}
+
+/// What became of a private email form's answer ([`Store::answer_email_form`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormAnswer {
+    /// The first accepted answer: the request continues with it (its job is queued).
+    Taken,
+    /// The form was answered before (it works once), or the request went on another way.
+    AlreadyAnswered,
+    /// The issue was closed: the link is void.
+    Closed,
+    /// The issue never waited for an address (or the store doesn't know it).
+    NotWaiting,
+}
+
+impl Store {
+    /// Takes a private email form's answer if the issue still waits for an address: in one
+    /// transaction the issue moves from `needs-email` to `address-given` and `job` is added, so
+    /// of concurrent answers exactly one wins; the others change nothing.
+    pub fn answer_email_form(&self, job: &NewJob<'_>) -> Result<FormAnswer, StoreError> {
+        self.transaction(|tx| {
+            let taken = tx.prepare_cached(
+                "UPDATE handled_issues SET state = ?3, at = ?4 WHERE repo = lower(?1) AND issue = ?2 AND state = ?5",
+            )?
+            .execute(params![
+                job.repo,
+                job.issue,
+                IssueState::AddressGiven,
+                Stamp::now(),
+                IssueState::NeedsEmail
+            ])?;
+            if taken == 1 {
+                insert_job(tx, job)?;
+                return Ok(FormAnswer::Taken);
+            }
+            let state: Option<IssueState> = first_row(
+                tx,
+                TABLE,
+                "SELECT rowid, state FROM handled_issues WHERE repo = lower(?1) AND issue = ?2",
+                params![job.repo, job.issue],
+                |r| r.get("state"),
+            )?;
+            Ok(match state {
+                None => FormAnswer::NotWaiting,
+                Some(IssueState::Closed) => FormAnswer::Closed,
+                Some(_) => FormAnswer::AlreadyAnswered,
+            })
+        })
+    }
+
+    /// The issue was closed: if it waited for an address, its private form link is void from
+    /// now on. Returns whether it waited.
+    pub fn close_issue(&self, repo: &str, issue: u64) -> Result<bool, StoreError> {
+        let changed = self.execute(
+            "UPDATE handled_issues SET state = ?3, at = ?4 WHERE repo = lower(?1) AND issue = ?2 AND state = ?5",
+            params![repo, issue, IssueState::Closed, Stamp::now(), IssueState::NeedsEmail],
+        )?;
+        Ok(changed == 1)
     }
 }
 

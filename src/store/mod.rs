@@ -13,15 +13,17 @@
 //!   repository), and what the work rows share and what is waiting across them ([`work`]);
 //! - consent and limits: [`confirmations`] (addresses waiting for their owner's click) and the
 //!   [`daily_counts`] the guard checks;
-//! - [`group_commit`] (the writer thread that commits accepted requests in groups) and
-//!   [`erase`] (forgetting a person, `roster forget`).
+//! - [`group_commit`] (the writer thread that commits accepted requests in groups),
+//!   [`erase`] (forgetting a person, `roster forget`) and [`retention`] (erasing finished
+//!   requests' personal data after `[storage] retention_days`).
 //!
 //! Nothing outside this module sees SQL. Values are typed in and out ([`columns`]: timestamps,
 //! statuses, addresses, JSON); a stored value that isn't what its column holds is a
 //! [`StoreError::Corrupt`] naming the table, column and row, never a default. WAL mode; the
 //! schema version is SQLite's `user_version` and [`migrations`] brings an older file up to date.
 //! The store holds email addresses (to cancel an old address after a change): it lives in the
-//! deployment's private data folder.
+//! deployment's private data folder, which opening the store makes private ([`private`]: the
+//! folder and its subfolders `0700`, every file in them `0600`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -42,7 +44,9 @@ mod jobs;
 mod mail_failures;
 mod members;
 mod migrations;
+mod private;
 mod replies;
+mod retention;
 mod rows;
 mod series;
 mod waiting;
@@ -54,9 +58,11 @@ pub use deliveries::{Accepted, DeliveryRecord};
 pub use erase::{ERASED, Erasure, ErasureTarget, HeldInvitation};
 pub use error::StoreError;
 pub use group_commit::{Acceptance, DeliveryJob, GroupCommit, GroupCommitError};
+pub use handled_issues::FormAnswer;
 pub use jobs::{JobRecord, JobRequest, NewJob, StoredJob};
 pub use mail_failures::MailFailure;
 pub use replies::{NewReply, ReplyRecord, StoredReply};
+pub use retention::Expired;
 pub use waiting::{QueueDepth, UnreadableWork};
 pub use work::{WorkState, WorkStatus};
 
@@ -72,11 +78,14 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the store in `data_dir`, bringing its schema up to date.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Folder {
+        let folder_error = |source| StoreError::Folder {
             path: data_dir.to_path_buf(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(data_dir).map_err(folder_error)?;
         let path = data_dir.join(FILE_NAME);
+        create_private(&path).map_err(folder_error)?;
+        private::make_private(data_dir).map_err(folder_error)?;
         let open_error = |source| StoreError::Open {
             path: path.clone(),
             source,
@@ -156,6 +165,16 @@ impl Store {
     fn execute(&self, sql: &str, params: impl Params) -> Result<usize, StoreError> {
         self.with(|c| Ok(c.prepare_cached(sql)?.execute(params)?))
     }
+}
+
+/// Creates the store's file readable by its owner only, if it doesn't exist (SQLite gives its
+/// write-ahead log and shared-memory files the same mode).
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
 }
 
 #[cfg(test)]

@@ -154,6 +154,9 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         GitHubEvent::Ignored { .. } => {
             Decision::Ignore("ignored", "ignored: not an event invitebot acts on\n")
         }
+        GitHubEvent::Issues(issues) if issues.action == IssueAction::Closed => {
+            closed(&state, issues).await
+        }
         GitHubEvent::Issues(issues) => decide(&state, issues, &delivery.body).await,
     };
     let record = delivery_record(id, &event, decision.outcome());
@@ -302,6 +305,41 @@ async fn decide(state: &AppState, issues: &IssuesEvent, body: &[u8]) -> Decision
         once_per_issue: matches!(issues.action, IssueAction::Opened | IssueAction::Labeled),
         body: BodyDigest::of(body),
     })
+}
+
+/// An issue was closed: if it waited for an address, its private form link stops working (the
+/// store says so from now on). Nothing is queued.
+async fn closed(state: &AppState, issues: &IssuesEvent) -> Decision {
+    let (store, repo, number) = (
+        state.store.clone(),
+        issues.repository.full_name.clone(),
+        issues.issue.number,
+    );
+    match tokio::task::spawn_blocking(move || store.close_issue(&repo, number)).await {
+        Ok(Ok(true)) => Decision::Ignore(
+            "closed-form-void",
+            "ok: the issue's email form is closed
+",
+        ),
+        Ok(Ok(false)) => Decision::Ignore(
+            "closed",
+            "ignored: nothing waits on this issue
+",
+        ),
+        Ok(Err(error)) => {
+            tracing::error!(repo = %issues.repository.full_name, issue = issues.issue.number, %error, "cannot record a closed issue; its email form link still works");
+            Decision::Ignore(
+                "closed",
+                "ignored: nothing recorded
+",
+            )
+        }
+        Err(_) => Decision::Ignore(
+            "closed",
+            "ignored: nothing recorded
+",
+        ),
+    }
 }
 
 /// Whether the delivery is the series' approval label being added.

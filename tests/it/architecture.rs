@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
         "healthcheck",
     ],
     &["webhook", "links", "config"],
-    &["reconcile", "erasure"],
+    &["reconcile", "erasure", "retention"],
     &["pipeline"],
     &["server"],
     &["main", "cli"],

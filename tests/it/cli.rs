@@ -408,7 +408,25 @@ fn store_texts(data_dir: &std::path::Path) -> Vec<(String, String)> {
 }
 
 /// The store's rows holding `needle` (as `table: value`).
-fn store_rows_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
+/// `invitebot roster remove --series ispo-wg --github Codertocat`, which must succeed.
+pub(crate) async fn remove_codertocat(ws: &Workspace) {
+    let (code, _, stderr) = ws
+        .cli(
+            &[
+                "roster",
+                "remove",
+                "--series",
+                "ispo-wg",
+                "--github",
+                "Codertocat",
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(code, 0, "{stderr}");
+}
+
+pub(crate) fn store_rows_with(data_dir: &std::path::Path, needle: &str) -> Vec<String> {
     store_texts(data_dir)
         .into_iter()
         .filter(|(_, text)| text.contains(needle))
@@ -454,20 +472,7 @@ async fn roster_forget_waits_for_the_cancellation_then_erases_the_person() {
     assert!(app.server.roster_text().contains("ada@example.org"));
 
     // The recommended way: remove, let the server cancel, then forget.
-    let (code, _, stderr) = ws
-        .cli(
-            &[
-                "roster",
-                "remove",
-                "--series",
-                "ispo-wg",
-                "--github",
-                "Codertocat",
-            ],
-            &[],
-        )
-        .await;
-    assert_eq!(code, 0, "{stderr}");
+    remove_codertocat(ws).await;
     let mails = app.wait_for_mail(2).await;
     assert_eq!(mails[1].calendar_method().as_deref(), Some("CANCEL"));
     app.server
@@ -554,7 +559,13 @@ async fn roster_export_and_forget_explain_themselves() {
     );
     let (code, stdout, _) = run_cli(&["roster", "forget", "--help"], &[]).await;
     assert_eq!(code, 0);
-    for words in ["<LOGIN>", "roster remove", "--skip-cancel", "--series <ID>"] {
+    for words in [
+        "[LOGIN]",
+        "--email <ADDR>",
+        "roster remove",
+        "--skip-cancel",
+        "--series <ID>",
+    ] {
         assert!(stdout.contains(words), "{words} missing:\n{stdout}");
     }
     let (code, stdout, _) = run_cli(&["roster", "export", "--help"], &[]).await;

@@ -9,14 +9,14 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const JOIN: &str = "issues.opened.join-request.json";
-const ADA: &str = "ada@example.org";
-const GRACE: &str = "grace@example.org";
+pub(crate) const JOIN: &str = "issues.opened.join-request.json";
+pub(crate) const ADA: &str = "ada@example.org";
+pub(crate) const GRACE: &str = "grace@example.org";
 /// The public address the server is told it has; links are followed on the real one.
-const PUBLIC: &str = "http://invitebot.test";
+pub(crate) const PUBLIC: &str = "http://invitebot.test";
 
 /// Starts the app with `series_keys` added to the `[[series]]` table and links enabled.
-async fn start(series_keys: &str) -> App {
+pub(crate) async fn start(series_keys: &str) -> App {
     App::start_with(|opts| {
         opts.env
             .push(("INVITEBOT_PUBLIC_URL".into(), PUBLIC.into()));
@@ -26,7 +26,7 @@ async fn start(series_keys: &str) -> App {
 }
 
 /// The link of `kind` (`confirm`, `leave`, `join`) in `text`, on the server's real address.
-fn link_in(app: &App, text: &str, kind: &str) -> String {
+pub(crate) fn link_in(app: &App, text: &str, kind: &str) -> String {
     let start = format!("{PUBLIC}/{kind}/");
     let at = text
         .find(&start)
@@ -38,12 +38,12 @@ fn link_in(app: &App, text: &str, kind: &str) -> String {
     format!("{}/{kind}/{token}", app.server.base_url())
 }
 
-async fn get(app: &App, url: &str) -> (StatusCode, String) {
+pub(crate) async fn get(app: &App, url: &str) -> (StatusCode, String) {
     let response = app.server.client().get(url).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &App,
     url: &str,
     form: &[(&str, &str)],
@@ -84,13 +84,13 @@ async fn wait_for_label(app: &App, name: &str) {
 }
 
 /// Lets the worker settle, then checks the number of mails hasn't changed.
-async fn assert_mail_count_stays(app: &App, count: usize) {
+pub(crate) async fn assert_mail_count_stays(app: &App, count: usize) {
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(app.smtp.messages().len(), count, "unexpected mail");
 }
 
 /// The key the server signs links with (generated in its data folder).
-fn server_key(app: &App) -> LinkKey {
+pub(crate) fn server_key(app: &App) -> LinkKey {
     LinkKey::new(&std::fs::read(app.server.data_dir().join("link-key")).unwrap())
 }
 
@@ -198,6 +198,21 @@ async fn the_one_click_leave_link_cancels_and_removes_the_member() {
     assert!(header.starts_with(&format!("<{PUBLIC}/leave/")), "{header}");
     assert!(!header.contains(ADA));
     let url = link_in(&app, &header, "leave");
+    // The link binds the address by a digest keyed with the link key, not a plain hash that
+    // anyone could check a guessed address against.
+    let token = url.rsplit('/').next().unwrap();
+    let payload = base64::Engine::decode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        token.split('.').next().unwrap(),
+    )
+    .unwrap();
+    let payload = String::from_utf8(payload).unwrap();
+    assert!(
+        payload.contains(&server_key(&app).address_digest(ADA)),
+        "{payload}"
+    );
+    let unkeyed = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(ADA.as_bytes()));
+    assert!(!payload.contains(&unkeyed[..16]), "{payload}");
     // The text part carries the same link for people.
     assert_eq!(link_in(&app, &invite.plain_text().unwrap(), "leave"), url);
     app.wait_for_github(GitHubMock::is_close_call, 1).await;
@@ -226,7 +241,7 @@ async fn the_one_click_leave_link_cancels_and_removes_the_member() {
 }
 
 /// A join request by `login` (issue `number`) with `email` in the form.
-fn join_by(login: &str, number: u64, email: &str) -> Vec<u8> {
+pub(crate) fn join_by(login: &str, number: u64, email: &str) -> Vec<u8> {
     fixture_with(JOIN, |v| {
         v["issue"]["number"] = json!(number);
         v["issue"]["user"]["login"] = json!(login);
@@ -366,10 +381,10 @@ async fn an_address_can_be_given_privately_through_the_linked_form() {
     assert_eq!(mails[0].calendar_method().as_deref(), Some("REQUEST"));
     app.wait_for_github(GitHubMock::is_close_call, 1).await;
     assert!(app.server.roster_text().contains(GRACE));
-    // The form is closed once the request went through.
+    // The form works once: afterwards it says it was answered.
     let (status, page) = get(&app, &url).await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("doesn&#39;t wait"), "{page}");
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("Already answered"), "{page}");
     app.assert_private(&[GRACE]).await;
 }
 

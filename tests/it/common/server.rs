@@ -254,9 +254,10 @@ impl ServerOptions {
         for (key, value) in &self.env {
             match key.as_str() {
                 "INVITEBOT_SMTP_URL" => urls.push(value.clone()),
-                "INVITEBOT_WEBHOOK_SECRET" | "INVITEBOT_GITHUB_TOKEN" | "GITHUB_TOKEN" => {
-                    secrets.push(value.clone())
-                }
+                "INVITEBOT_WEBHOOK_SECRET"
+                | "INVITEBOT_GITHUB_TOKEN"
+                | "GITHUB_TOKEN"
+                | "INVITEBOT_GITHUB_OAUTH_CLIENT_SECRET" => secrets.push(value.clone()),
                 _ => {}
             }
         }
