@@ -65,7 +65,7 @@ impl Checker<'_> {
                 "no [[series]] is configured; add one (see the README)",
             ));
         }
-        let links = self.links(&raw.server, &series)?;
+        let links = self.links(&raw.server)?;
         Ok(Config {
             path: self.path.to_path_buf(),
             links,

@@ -21,6 +21,8 @@ pub const GITHUB_APP_KEY_FILE: &str = "INVITEBOT_GITHUB_APP_KEY_FILE";
 pub const MAIL_TRANSPORT: &str = "INVITEBOT_MAIL_TRANSPORT";
 /// `[mail] url` (may hold the SMTP password).
 pub const SMTP_URL: &str = "INVITEBOT_SMTP_URL";
+/// `[[series]] confirm_email`, for every series.
+pub const CONFIRM_EMAIL: &str = "INVITEBOT_CONFIRM_EMAIL";
 /// `[storage] data_dir`.
 pub const DATA_DIR: &str = "INVITEBOT_DATA_DIR";
 

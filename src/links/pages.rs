@@ -428,15 +428,20 @@ async fn email_submit(
         .find(|(name, _)| name == "email")
         .map(|(_, value)| value.into_owned())
         .unwrap_or_default();
-    let email = match EmailAddress::parse(&given) {
-        Ok(email) if crate::core::request::is_deliverable(&email) => email,
-        _ => {
+    let problem = match EmailAddress::parse(&given) {
+        Ok(email) if crate::core::request::is_deliverable(&email) => Ok(email),
+        Err(error) if error.is_unsupported_form() => Err(
+            "That form of address (a quoted part before the @, or an IP address instead of a domain) is not supported; please give a plain address like name@example.org.",
+        ),
+        _ => Err("That is not an address invitations can be sent to; please check it."),
+    };
+    let email = match problem {
+        Ok(email) => email,
+        Err(problem) => {
             return Page::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Your email address",
-                email_form(Some(
-                    "That is not an address invitations can be sent to; please check it.",
-                )),
+                email_form(Some(problem)),
             );
         }
     };

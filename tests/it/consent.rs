@@ -9,24 +9,31 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-const JOIN: &str = "issues.opened.join-request.json";
-const ADA: &str = "ada@example.org";
-const GRACE: &str = "grace@example.org";
+pub(crate) const JOIN: &str = "issues.opened.join-request.json";
+pub(crate) const ADA: &str = "ada@example.org";
+pub(crate) const GRACE: &str = "grace@example.org";
 /// The public address the server is told it has; links are followed on the real one.
-const PUBLIC: &str = "http://invitebot.test";
+pub(crate) const PUBLIC: &str = "http://invitebot.test";
 
-/// Starts the app with `series_keys` added to the `[[series]]` table and links enabled.
+/// Starts the app with `series_keys` added to the `[[series]]` table and links enabled
+/// (`confirm_email = "never"`, the harness's default).
 async fn start(series_keys: &str) -> App {
+    start_confirming(Some("never"), series_keys).await
+}
+
+/// Starts the app with links enabled, `confirm_email` (`None`: the default) and `series_keys`.
+pub(crate) async fn start_confirming(confirm_email: Option<&str>, series_keys: &str) -> App {
     App::start_with(|opts| {
         opts.env
             .push(("INVITEBOT_PUBLIC_URL".into(), PUBLIC.into()));
+        opts.confirm_email = confirm_email.map(str::to_string);
         opts.series_config = series_keys.to_string();
     })
     .await
 }
 
 /// The link of `kind` (`confirm`, `leave`, `join`) in `text`, on the server's real address.
-fn link_in(app: &App, text: &str, kind: &str) -> String {
+pub(crate) fn link_in(app: &App, text: &str, kind: &str) -> String {
     let start = format!("{PUBLIC}/{kind}/");
     let at = text
         .find(&start)
@@ -38,12 +45,12 @@ fn link_in(app: &App, text: &str, kind: &str) -> String {
     format!("{}/{kind}/{token}", app.server.base_url())
 }
 
-async fn get(app: &App, url: &str) -> (StatusCode, String) {
+pub(crate) async fn get(app: &App, url: &str) -> (StatusCode, String) {
     let response = app.server.client().get(url).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &App,
     url: &str,
     form: &[(&str, &str)],
@@ -66,7 +73,7 @@ async fn post(
 }
 
 /// Waits for the label `name` to be added (the replies go out in order: comment, then labels).
-async fn wait_for_label(app: &App, name: &str) {
+pub(crate) async fn wait_for_label(app: &App, name: &str) {
     let mut poll = Poll::new(DEFAULT_WAIT);
     while !app
         .github
@@ -84,7 +91,7 @@ async fn wait_for_label(app: &App, name: &str) {
 }
 
 /// Lets the worker settle, then checks the number of mails hasn't changed.
-async fn assert_mail_count_stays(app: &App, count: usize) {
+pub(crate) async fn assert_mail_count_stays(app: &App, count: usize) {
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(app.smtp.messages().len(), count, "unexpected mail");
 }
@@ -96,7 +103,7 @@ fn server_key(app: &App) -> LinkKey {
 
 #[tokio::test]
 async fn with_confirm_email_the_invitation_waits_for_the_click() {
-    let app = start("confirm_email = true").await;
+    let app = start_confirming(Some("always"), "").await;
     let (status, _) = app.server.deliver("issues", &fixture(JOIN)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
@@ -139,7 +146,7 @@ async fn with_confirm_email_the_invitation_waits_for_the_click() {
 
 #[tokio::test]
 async fn tampered_expired_and_misused_links_change_nothing() {
-    let app = start("confirm_email = true").await;
+    let app = start_confirming(Some("always"), "").await;
     app.server.deliver("issues", &fixture(JOIN)).await;
     let mails = app.wait_for_mail(1).await;
     let url = link_in(&app, &mails[0].plain_text().unwrap(), "confirm");
@@ -226,7 +233,7 @@ async fn the_one_click_leave_link_cancels_and_removes_the_member() {
 }
 
 /// A join request by `login` (issue `number`) with `email` in the form.
-fn join_by(login: &str, number: u64, email: &str) -> Vec<u8> {
+pub(crate) fn join_by(login: &str, number: u64, email: &str) -> Vec<u8> {
     fixture_with(JOIN, |v| {
         v["issue"]["number"] = json!(number);
         v["issue"]["user"]["login"] = json!(login);
@@ -237,7 +244,7 @@ fn join_by(login: &str, number: u64, email: &str) -> Vec<u8> {
 }
 
 /// `sender` added the label `approved` to issue `number` of `login`'s request.
-fn approval_by(sender: &str, login: &str, number: u64, email: &str) -> Vec<u8> {
+pub(crate) fn approval_by(sender: &str, login: &str, number: u64, email: &str) -> Vec<u8> {
     let mut v: Value = serde_json::from_slice(&join_by(login, number, email)).unwrap();
     v["action"] = json!("labeled");
     v["label"] = json!({ "name": "approved" });
@@ -249,7 +256,7 @@ fn approval_by(sender: &str, login: &str, number: u64, email: &str) -> Vec<u8> {
     json_body(&v)
 }
 
-async fn mount_permission(app: &App, login: &str, permission: &str) {
+pub(crate) async fn mount_permission(app: &App, login: &str, permission: &str) {
     Mock::given(method("GET"))
         .and(path(format!(
             "/repos/Codertocat/Hello-World/collaborators/{login}/permission"
