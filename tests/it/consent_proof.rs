@@ -281,3 +281,53 @@ async fn without_a_public_url_a_typed_address_waits_and_approval_sends_the_store
     assert_mail_count_stays(&app, 1).await;
     app.assert_private(&[GRACE, EVE]).await;
 }
+
+#[tokio::test]
+async fn with_always_the_profile_address_is_confirmed_too_and_the_private_form_by_default() {
+    // "always": even the profile's address gets a confirmation first.
+    let app = start_confirming(Some("always"), "").await;
+    app.github
+        .mount_user("grace", Some("Grace Hopper"), Some(GRACE))
+        .await;
+    let request = fixture_with(JOIN, |v| {
+        v["issue"]["user"]["login"] = json!("grace");
+        v["sender"]["login"] = json!("grace");
+        v["issue"]["body"] = json!("Please add me to the calls.");
+    });
+    app.server.deliver("issues", &request).await;
+    let mails = app.wait_for_mail(1).await;
+    assert_eq!(mails[0].rcpt_to, [GRACE]);
+    assert_eq!(mails[0].calendar_method(), None);
+    assert!(!mails[0].text().contains("Hopper"));
+    assert_mail_count_stays(&app, 1).await;
+    app.assert_private(&[GRACE]).await;
+
+    // By default, an address given in the private form is typed: confirmed first.
+    let app = start_confirming(None, "").await;
+    let request = fixture_with(JOIN, |v| v["issue"]["body"] = json!("No address here."));
+    app.server.deliver("issues", &request).await;
+    app.wait_for_github(GitHubMock::is_comment, 1).await;
+    let url = link_in(&app, &app.github.comments().await[0].text(), "join");
+    let (status, page) = post(&app, &url, &[("email", EVE)], Some(PUBLIC)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let mails = app.wait_for_mail(1).await;
+    assert_eq!(mails[0].rcpt_to, [EVE]);
+    assert_eq!(mails[0].calendar_method(), None);
+    assert!(!app.server.roster_text().contains(EVE));
+    app.assert_private(&[EVE]).await;
+}
+
+#[tokio::test]
+async fn an_internationalised_domain_is_sent_to_in_punycode() {
+    let app = start_confirming(Some("never"), "").await;
+    app.server
+        .deliver("issues", &join_by("grace", 3, "grace@bücher.example"))
+        .await;
+    let mails = app.wait_for_mail(1).await;
+    let ascii = "grace@xn--bcher-kva.example";
+    assert_eq!(mails[0].rcpt_to, [ascii]);
+    let to = mails[0].header("To").unwrap();
+    assert!(to.is_ascii() && to.contains(ascii), "{to}");
+    assert!(app.server.roster_text().contains(ascii));
+    app.assert_private(&[ascii, "grace@bücher.example"]).await;
+}
