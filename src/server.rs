@@ -14,6 +14,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, env};
+use crate::core::series::ConfirmEmail;
 use crate::github::client::Client;
 use crate::github::error::GitHubApiError;
 use crate::github::oauth::SignIn;
@@ -112,6 +113,13 @@ pub async fn run(
         tracing::info!(
             "no [server] public_url: invitations carry no one-click leave link and requests get no private email form"
         );
+        for series in config
+            .series
+            .iter()
+            .filter(|s| s.guard.confirm_email != ConfirmEmail::Never)
+        {
+            tracing::warn!(series = %series.id, confirm_email = series.guard.confirm_email.as_str(), "no [server] public_url, so no confirmation link can be mailed: a request with a typed address waits for a maintainer's approval label");
+        }
     }
     let github = Client::new(&config.github)?;
     let sign_in = match &config.github.oauth {

@@ -4,7 +4,10 @@
 use anyhow::Context;
 
 use invitebot::config::Config;
-use invitebot::store::{JobRecord, MailFailure, ReplyRecord, Store, WorkState, WorkStatus};
+use invitebot::core::job::Hold;
+use invitebot::store::{
+    HeldRequest, JobRecord, MailFailure, ReplyRecord, Store, WorkState, WorkStatus,
+};
 
 /// Prints the open jobs, the open replies on issues, the calendar mail waiting or refused and
 /// the `deliveries` most recent deliveries.
@@ -19,6 +22,7 @@ pub fn run(config: &Config, deliveries: usize) -> anyhow::Result<()> {
     };
     println!("state store: {}", store.path().display());
     print_jobs(&store.open_jobs()?);
+    print_held(&store.held_requests()?);
     print_replies(&store.open_replies()?);
     print_mail_failures(&store.mail_failures(None)?);
     print_deliveries(&store, deliveries)?;
@@ -95,6 +99,20 @@ fn print_replies(replies: &[ReplyRecord]) {
             about: String::new(),
             next: String::new(),
         });
+    }
+}
+
+/// Requests waiting for a maintainer's approval label, with the reason (never the address).
+fn print_held(held: &[HeldRequest]) {
+    println!("\nwaiting for a maintainer: {}", held.len());
+    for request in held {
+        let why = request
+            .hold
+            .map_or("the reason was not recorded", Hold::explanation);
+        println!(
+            "  {}#{} ({}): {why}",
+            request.repo, request.issue, request.series_id
+        );
     }
 }
 

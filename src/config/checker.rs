@@ -68,7 +68,7 @@ impl Checker<'_> {
                 "no [[series]] is configured; add one (see the README)",
             ));
         }
-        let links = self.links(&raw.server, &series)?;
+        let links = self.links(&raw.server)?;
         let github = self.github(raw.github)?;
         if github.oauth.is_some() && links.public_url.is_none() {
             return Err(ConfigError::file(

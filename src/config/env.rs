@@ -27,6 +27,8 @@ pub const GITHUB_OAUTH_CLIENT_ID: &str = "INVITEBOT_GITHUB_OAUTH_CLIENT_ID";
 pub const GITHUB_OAUTH_CLIENT_SECRET: &str = "INVITEBOT_GITHUB_OAUTH_CLIENT_SECRET";
 /// `[github] oauth_url`: where GitHub's sign-in pages are.
 pub const GITHUB_OAUTH_URL: &str = "INVITEBOT_GITHUB_OAUTH_URL";
+/// `[[series]] confirm_email`, for every series.
+pub const CONFIRM_EMAIL: &str = "INVITEBOT_CONFIRM_EMAIL";
 /// `[storage] data_dir`.
 pub const DATA_DIR: &str = "INVITEBOT_DATA_DIR";
 

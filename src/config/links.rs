@@ -8,7 +8,6 @@ use toml::Spanned;
 use super::ConfigError;
 use super::checker::Checker;
 use super::raw::RawServer;
-use crate::core::series::Series;
 use crate::links::settings::LinksConfig;
 
 /// Env: `[server] public_url`.
@@ -33,24 +32,10 @@ pub(super) fn label_or(value: Option<String>, default: &str) -> String {
 }
 
 impl Checker<'_> {
-    /// The links settings; double opt-in needs a public URL for its link.
-    pub(super) fn links(
-        &self,
-        raw: &RawServer,
-        series: &[Series],
-    ) -> Result<LinksConfig, ConfigError> {
+    /// The links settings. Without a public URL no confirmation link can be mailed: a typed
+    /// address then waits for a maintainer (`serve` says so at start).
+    pub(super) fn links(&self, raw: &RawServer) -> Result<LinksConfig, ConfigError> {
         let public_url = self.public_url(raw.public_url.as_ref())?;
-        if public_url.is_none()
-            && let Some(s) = series.iter().find(|s| s.guard.confirm_email)
-        {
-            return Err(ConfigError::file(
-                self.path,
-                format!(
-                    "series `{}` has confirm_email = true, which mails a link: set [server] public_url (or {PUBLIC_URL_ENV}) to the address people reach invitebot at",
-                    s.id
-                ),
-            ));
-        }
         Ok(LinksConfig {
             public_url,
             secret: self.link_secret(raw.link_secret_file.as_ref())?,

@@ -101,14 +101,24 @@ pub(super) struct RawSeries {
     pub(super) max_requests_per_person_per_day: Option<u32>,
     #[serde(default)]
     pub(super) min_account_age_days: u32,
-    #[serde(default)]
-    pub(super) confirm_email: bool,
+    pub(super) confirm_email: Option<Spanned<RawConfirmEmail>>,
     pub(super) approval_label: Option<String>,
     pub(super) approved_label: Option<String>,
     #[serde(rename = "match", default)]
     pub(super) matcher: RawMatch,
     #[serde(default)]
     pub(super) reply: RawReply,
+}
+
+/// `confirm_email` as written: a word (`"unproven"`, `"always"`, `"never"`) or the older
+/// boolean.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawConfirmEmail {
+    /// `true` (always) or `false` (never).
+    Bool(bool),
+    /// One of the words.
+    Word(String),
 }
 
 /// One `[[series.exception]]`: a meeting cancelled or moved.

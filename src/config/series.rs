@@ -4,8 +4,9 @@ use regex::Regex;
 use toml::Spanned;
 
 use super::checker::Checker;
+use super::env;
 use super::links::label_or;
-use super::raw::{LocalDate, RawException, RawSeries, date_text, literal_text};
+use super::raw::{LocalDate, RawConfirmEmail, RawException, RawSeries, date_text, literal_text};
 use super::{
     ConfigError, DEFAULT_APPROVAL_LABEL, DEFAULT_APPROVED_LABEL, DEFAULT_LEAVE_LABEL,
     DEFAULT_LEAVE_TITLE, DEFAULT_MAX_NEW_PER_DAY, DEFAULT_MAX_REQUESTS_PER_PERSON_PER_DAY,
@@ -15,7 +16,7 @@ use jiff::civil::{Date, DateTime};
 use crate::core::calendar::{Change, Exception, Person, Schedule, ScheduleSpec};
 use crate::core::email_address::EmailAddress;
 use crate::core::identity::{RepoName, TeamName};
-use crate::core::series::{Guard, Matcher, ReplyConfig, Series, default_uid};
+use crate::core::series::{ConfirmEmail, Guard, Matcher, ReplyConfig, Series, default_uid};
 
 impl Checker<'_> {
     pub(super) fn series(&self, raw: RawSeries) -> Result<Series, ConfigError> {
@@ -97,11 +98,42 @@ impl Checker<'_> {
                     .max_requests_per_person_per_day
                     .unwrap_or(DEFAULT_MAX_REQUESTS_PER_PERSON_PER_DAY),
                 min_account_age_days: raw.min_account_age_days,
-                confirm_email: raw.confirm_email,
+                confirm_email: self.confirm_email(raw.confirm_email.as_ref())?,
                 approval_label: label_or(raw.approval_label, DEFAULT_APPROVAL_LABEL),
                 approved_label: label_or(raw.approved_label, DEFAULT_APPROVED_LABEL),
             },
         })
+    }
+
+    /// `confirm_email`: the environment's word wins over the file's.
+    fn confirm_email(
+        &self,
+        raw: Option<&Spanned<RawConfirmEmail>>,
+    ) -> Result<ConfirmEmail, ConfigError> {
+        if let Some(word) = self.env.var(env::CONFIRM_EMAIL) {
+            return ConfirmEmail::parse(&word).ok_or_else(|| {
+                ConfigError::file(
+                    self.path,
+                    format!(
+                        "{} = {word:?} is not one of \"unproven\", \"always\", \"never\"",
+                        env::CONFIRM_EMAIL
+                    ),
+                )
+            });
+        }
+        let Some(raw) = raw else {
+            return Ok(ConfirmEmail::default());
+        };
+        match raw.get_ref() {
+            RawConfirmEmail::Bool(true) => Ok(ConfirmEmail::Always),
+            RawConfirmEmail::Bool(false) => Ok(ConfirmEmail::Never),
+            RawConfirmEmail::Word(word) => ConfirmEmail::parse(word).ok_or_else(|| {
+                self.err(
+                    raw.span(),
+                    "`confirm_email` must be \"unproven\" (confirm typed addresses), \"always\" or \"never\"",
+                )
+            }),
+        }
     }
 
     fn regex(

@@ -646,3 +646,46 @@ fn the_minimal_config_is_the_sample_series_core_tests_use() {
         (sample.reply.close, sample.reply.labels.len(), sample.team)
     );
 }
+
+#[test]
+fn confirm_email_reads_words_and_booleans_and_the_environment_wins() {
+    use crate::core::series::ConfirmEmail;
+    let roster = r#"roster = "roster/ispo-wg.toml""#;
+    let confirm = |value: &str| {
+        let text = minimal_with(roster, &format!("{roster}\nconfirm_email = {value}"));
+        load(&text).map(|c| c.series[0].guard.confirm_email)
+    };
+    assert_eq!(
+        load(MINIMAL).unwrap().series[0].guard.confirm_email,
+        ConfirmEmail::Unproven
+    );
+    for (value, expected) in [
+        ("\"unproven\"", ConfirmEmail::Unproven),
+        ("\"always\"", ConfirmEmail::Always),
+        ("\"never\"", ConfirmEmail::Never),
+        ("true", ConfirmEmail::Always),
+        ("false", ConfirmEmail::Never),
+    ] {
+        assert_eq!(confirm(value).unwrap(), expected, "{value}");
+    }
+    let problem = confirm("\"sometimes\"").unwrap_err().to_string();
+    assert!(problem.contains("`confirm_email` must be"), "{problem}");
+    // Without a public URL a typed address waits for a maintainer: not a config error.
+    assert!(
+        load(&minimal_with(
+            roster,
+            &format!("{roster}\nconfirm_email = true")
+        ))
+        .is_ok()
+    );
+
+    let text = minimal_with(roster, &format!("{roster}\nconfirm_email = \"always\""));
+    let never = |name: &str| (name == env::CONFIRM_EMAIL).then(|| "never".to_string());
+    let config = Config::from_source(Path::new("/c/invitebot.toml"), &text, &never).unwrap();
+    assert_eq!(config.series[0].guard.confirm_email, ConfirmEmail::Never);
+    let wrong = |name: &str| (name == env::CONFIRM_EMAIL).then(|| "maybe".to_string());
+    let problem = Config::from_source(Path::new("/c/invitebot.toml"), &text, &wrong)
+        .unwrap_err()
+        .to_string();
+    assert!(problem.contains("INVITEBOT_CONFIRM_EMAIL"), "{problem}");
+}

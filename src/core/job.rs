@@ -18,7 +18,7 @@ pub enum JobKind {
     /// A join request that waited for a maintainer, released by `maintainer` adding the
     /// approval label (their permission is checked before anything happens).
     Approved {
-        /// The request, as the issue reads now.
+        /// The request as stored when it was held (what the maintainer saw).
         request: InviteRequest,
         /// Who added the label.
         maintainer: Login,
@@ -69,15 +69,60 @@ pub enum Hold {
     PersonLimit,
     /// The account is younger than `min_account_age_days` (or its age is unknown).
     NewAccount,
+    /// The address was typed, not proven, and no confirmation link can be made (no
+    /// `[server] public_url`).
+    UnprovenAddress,
+    /// The address is another member's: that member gets nothing, and the public reply reads as
+    /// for a new address.
+    AddressOfMember,
+    /// A confirmation went to the address in the last 24 hours (at most one a day, whoever
+    /// asks).
+    AddressLimit,
 }
 
 impl Hold {
-    /// A word for logs.
+    /// Every reason, for reading a stored word back.
+    const ALL: [Hold; 6] = [
+        Hold::SeriesLimit,
+        Hold::PersonLimit,
+        Hold::NewAccount,
+        Hold::UnprovenAddress,
+        Hold::AddressOfMember,
+        Hold::AddressLimit,
+    ];
+
+    /// A word for logs and the store.
     pub fn as_str(self) -> &'static str {
         match self {
             Hold::SeriesLimit => "series-daily-limit",
             Hold::PersonLimit => "person-daily-limit",
             Hold::NewAccount => "new-account",
+            Hold::UnprovenAddress => "unproven-address",
+            Hold::AddressOfMember => "address-of-another-member",
+            Hold::AddressLimit => "address-daily-limit",
+        }
+    }
+
+    /// The reason of [`Hold::as_str`]'s word.
+    pub fn parse(word: &str) -> Option<Hold> {
+        Self::ALL.into_iter().find(|hold| hold.as_str() == word)
+    }
+
+    /// Why, for maintainers (`invitebot status`); never names the address.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Hold::SeriesLimit => "the series took its new members for the day",
+            Hold::PersonLimit => "the requester asked too often today",
+            Hold::NewAccount => "the requester's GitHub account is new",
+            Hold::UnprovenAddress => {
+                "the address was typed and can't be confirmed by a link (no [server] public_url)"
+            }
+            Hold::AddressOfMember => {
+                "the address belongs to another member of the series (that member was not mailed; the public reply doesn't say so)"
+            }
+            Hold::AddressLimit => {
+                "a confirmation went to this address in the last 24 hours (at most one a day)"
+            }
         }
     }
 }
@@ -110,12 +155,21 @@ impl Outcome {
             Outcome::Invited(_) => "invited",
             Outcome::InvitedAgain => "invited-again",
             Outcome::NeedsEmail(NoEmail::Invalid) => "needs-email-invalid",
+            Outcome::NeedsEmail(NoEmail::Unsupported) => "needs-email-unsupported",
             Outcome::NeedsEmail(NoEmail::Missing) => "needs-email-missing",
             Outcome::Left => "left",
             Outcome::NotAMember => "not-a-member",
             Outcome::NeedsApproval(_) => "needs-approval",
             Outcome::ApprovalIgnored => "approval-ignored",
             Outcome::AwaitingConfirmation => "awaiting-confirmation",
+        }
+    }
+
+    /// Why the request waits for a maintainer, if it does.
+    pub fn hold(&self) -> Option<Hold> {
+        match self {
+            Outcome::NeedsApproval(hold) => Some(*hold),
+            _ => None,
         }
     }
 

@@ -44,6 +44,9 @@ pub enum EmailFinding {
     Found(EmailAddress, EmailSource),
     /// The issue form's email field holds something that is not a usable address.
     Invalid,
+    /// The issue gives an address of a form the bot doesn't send to (a quoted local part, an
+    /// IP literal): the requester is asked for another one.
+    Unsupported,
     /// The issue gives no address: the pipeline asks the public profile.
     Missing,
 }
@@ -186,11 +189,24 @@ fn section(heading: &str, lines: &[&str]) -> FormSection {
     }
 }
 
-/// Candidate email addresses in free text (validated afterwards by [`EmailAddress::parse`]).
+/// Candidate email addresses in free text (validated afterwards by [`EmailAddress::parse`]);
+/// a domain may be internationalised.
 static EMAIL_LIKE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+    Regex::new(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)+")
         .expect("valid regex")
 });
+
+/// Addresses of a form the bot doesn't send to: a quoted local part, or an IP literal.
+static UNSUPPORTED_LIKE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""[^"\r\n]*"@[^\s<>]+|[^\s<>@"]+@\[[^\]\s]*\]"#).expect("valid regex")
+});
+
+/// Whether `text` holds an address of a form the bot doesn't send to.
+fn has_unsupported_address(text: &str) -> bool {
+    UNSUPPORTED_LIKE
+        .find_iter(text)
+        .any(|m| EmailAddress::parse(m.as_str()).is_err_and(|e| e.is_unsupported_form()))
+}
 
 /// The first usable address in `text`. GitHub's `noreply` addresses receive no mail.
 pub fn first_email(text: &str) -> Option<EmailAddress> {
@@ -208,7 +224,8 @@ pub fn is_deliverable(email: &EmailAddress) -> bool {
 }
 
 /// The email rule: the form's email field if it has an answer (which must then be usable), else
-/// the first address anywhere in the body, else missing.
+/// the first address anywhere in the body, else missing. Where no usable address is found but
+/// one of a form the bot doesn't send to is, the finding says so.
 fn find_email(body: &str, form: &[FormSection]) -> EmailFinding {
     let field = form
         .iter()
@@ -216,11 +233,13 @@ fn find_email(body: &str, form: &[FormSection]) -> EmailFinding {
     if let Some(value) = field.and_then(|s| s.value.as_deref()) {
         return match first_email(value) {
             Some(email) => EmailFinding::Found(email, EmailSource::Form),
+            None if has_unsupported_address(value) => EmailFinding::Unsupported,
             None => EmailFinding::Invalid,
         };
     }
     match first_email(body) {
         Some(email) => EmailFinding::Found(email, EmailSource::Body),
+        None if has_unsupported_address(body) => EmailFinding::Unsupported,
         None => EmailFinding::Missing,
     }
 }

@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::core::calendar::{Person, Schedule};
 use crate::core::identity::{RepoName, TeamName};
+use crate::core::request::EmailSource;
 
 /// One recurring meeting series and how join requests for it are recognised and answered.
 #[derive(Debug, Clone)]
@@ -73,12 +74,57 @@ pub struct Guard {
     pub max_requests_per_person_per_day: u32,
     /// Accounts younger than this many days wait for approval. 0: off.
     pub min_account_age_days: u32,
-    /// Whether the requester must confirm the address by a link in a mail before the invite.
-    pub confirm_email: bool,
+    /// When the requester must confirm the address by a link in a mail before the invite.
+    pub confirm_email: ConfirmEmail,
     /// Label added to a request that waits for a maintainer.
     pub approval_label: String,
     /// Label a maintainer adds to let a waiting request through.
     pub approved_label: String,
+}
+
+/// When an address must be confirmed by its owner before the invitation goes to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConfirmEmail {
+    /// Unless it is proven: the requester's public GitHub profile email (GitHub lets only
+    /// verified addresses be public). Typed addresses (issue, forms) are confirmed first.
+    #[default]
+    Unproven,
+    /// Always, the profile's address too.
+    Always,
+    /// Never: whatever address a request names gets the invitation at once (anyone can make
+    /// the bot mail any address).
+    Never,
+}
+
+impl ConfirmEmail {
+    /// The word the config uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConfirmEmail::Unproven => "unproven",
+            ConfirmEmail::Always => "always",
+            ConfirmEmail::Never => "never",
+        }
+    }
+
+    /// Reads the config's word (`unproven`, `always`, `never`) or the older `true`/`false`
+    /// (`always`/`never`), ignoring case and surrounding space.
+    pub fn parse(word: &str) -> Option<Self> {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "unproven" => Some(ConfirmEmail::Unproven),
+            "always" | "true" => Some(ConfirmEmail::Always),
+            "never" | "false" => Some(ConfirmEmail::Never),
+            _ => None,
+        }
+    }
+
+    /// Whether an address found at `source` must be confirmed before the invitation.
+    pub fn requires_confirmation(self, source: EmailSource) -> bool {
+        match self {
+            ConfirmEmail::Unproven => source != EmailSource::Profile,
+            ConfirmEmail::Always => true,
+            ConfirmEmail::Never => false,
+        }
+    }
 }
 
 /// The calendar UID of a series: stable across restarts and machines, unique per repository, so
@@ -98,3 +144,37 @@ pub fn series_by_id<'a>(series: &'a [Series], id: &str) -> Option<&'a Series> {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confirm_email_reads_its_words_and_the_old_booleans() {
+        for (word, expected) in [
+            ("unproven", Some(ConfirmEmail::Unproven)),
+            (" Always ", Some(ConfirmEmail::Always)),
+            ("never", Some(ConfirmEmail::Never)),
+            ("true", Some(ConfirmEmail::Always)),
+            ("false", Some(ConfirmEmail::Never)),
+            ("sometimes", None),
+            ("", None),
+        ] {
+            assert_eq!(ConfirmEmail::parse(word), expected, "{word:?}");
+        }
+        assert_eq!(ConfirmEmail::default(), ConfirmEmail::Unproven);
+    }
+
+    #[test]
+    fn only_a_profile_address_is_proven() {
+        use EmailSource::*;
+        for source in [Form, Body, PrivateForm] {
+            assert!(ConfirmEmail::Unproven.requires_confirmation(source));
+        }
+        assert!(!ConfirmEmail::Unproven.requires_confirmation(Profile));
+        assert!(ConfirmEmail::Always.requires_confirmation(Profile));
+        for source in [Form, Body, PrivateForm, Profile] {
+            assert!(!ConfirmEmail::Never.requires_confirmation(source));
+        }
+    }
+}

@@ -111,6 +111,8 @@ pub fn invited_comment(
 pub enum NoEmail {
     /// The form's email field holds something that is not a usable address.
     Invalid,
+    /// The issue gives an address of a form the bot doesn't send to (quoted, IP literal).
+    Unsupported,
     /// Neither the issue nor the public profile gives an address.
     Missing,
 }
@@ -120,6 +122,9 @@ pub fn needs_email_comment(series: &Series, login: &str, reason: NoEmail) -> Str
     let who = mention(login);
     let problem = match reason {
         NoEmail::Invalid => "the email field of your request doesn't hold an address I can send to",
+        NoEmail::Unsupported => {
+            "the address in your request has a form I can't send to (a quoted part before the @, or an IP address instead of a domain); please give a plain address: a name without quotes, an @, and a domain name"
+        }
         NoEmail::Missing => {
             "I couldn't find an email address to send the invitation to, neither in this issue nor on your public GitHub profile"
         }
@@ -290,7 +295,7 @@ mod tests {
             again.contains("already on the list") && !again.contains("next meeting"),
             "{again}"
         );
-        for reason in [NoEmail::Invalid, NoEmail::Missing] {
+        for reason in [NoEmail::Invalid, NoEmail::Unsupported, NoEmail::Missing] {
             let ask = needs_email_comment(&series, "ada", reason);
             assert!(
                 ask.contains("@ada") && ask.contains("Public email"),

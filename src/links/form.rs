@@ -237,16 +237,13 @@ pub(super) async fn email_submit(
     if !signed_in_as_author(&state, &token, &subject, proof.as_deref()) {
         return sign_in_page(&state, &token).with_status(StatusCode::FORBIDDEN);
     }
-    let email = match EmailAddress::parse(&field("email").unwrap_or_default()) {
-        Ok(email) if crate::core::request::is_deliverable(&email) => email,
-        _ => {
+    let email = match given_address(&field("email").unwrap_or_default()) {
+        Ok(email) => email,
+        Err(problem) => {
             return Page::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 TITLE,
-                email_form(
-                    Some("That is not an address invitations can be sent to; please check it."),
-                    proof.as_deref(),
-                ),
+                email_form(Some(problem), proof.as_deref()),
             );
         }
     };
@@ -296,4 +293,15 @@ async fn take_answer(
         })
     })
     .await
+}
+
+/// The address typed into the form, or what to tell the visitor about it.
+fn given_address(given: &str) -> Result<EmailAddress, &'static str> {
+    match EmailAddress::parse(given) {
+        Ok(email) if crate::core::request::is_deliverable(&email) => Ok(email),
+        Err(error) if error.is_unsupported_form() => Err(
+            "That form of address (a quoted part before the @, or an IP address instead of a domain) is not supported; please give a plain address like name@example.org.",
+        ),
+        _ => Err("That is not an address invitations can be sent to; please check it."),
+    }
 }

@@ -48,14 +48,16 @@ pub enum MailError {
 }
 
 impl MailError {
-    /// Whether sending the same message again can't help (the server refused it for good).
+    /// Whether sending the same message again can't help: the server refused it for good, or
+    /// it could not be built (the same message never will be, e.g. an address lettre refuses).
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
-            MailError::Send {
-                permanent: true,
-                ..
-            }
+            MailError::Build(_)
+                | MailError::Send {
+                    permanent: true,
+                    ..
+                }
         )
     }
 }
@@ -470,6 +472,17 @@ mod tests {
                 assert!(parsed.bcc().is_none() && parsed.cc().is_none());
             }
         }
+    }
+
+    #[test]
+    fn a_message_that_cannot_be_built_is_a_permanent_failure() {
+        assert!(MailError::Build("invalid address".into()).is_permanent());
+        let passing = MailError::Send {
+            transport: "smtp",
+            detail: "try later".into(),
+            permanent: false,
+        };
+        assert!(!passing.is_permanent());
     }
 
     #[test]

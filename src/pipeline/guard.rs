@@ -3,9 +3,15 @@
 //! Before a join request adds anyone, the series' limits are checked (new members per day,
 //! requests per person per day, account age); a request over a limit waits for a maintainer,
 //! who releases it with the approval label (their permission on the repository is checked).
-//! With `confirm_email`, the requester first gets a mail with a link; only the click on that
-//! link (a POST, see [`crate::links::pages`]) sends the invitation. A request whose address is
-//! missing gets, with the question, a link to a private form.
+//! Consent by proof: an address the requester typed (issue, forms) is confirmed first, unless
+//! `confirm_email = "never"`; the requester's public profile address is proven (GitHub lets
+//! only verified addresses be public), unless `"always"`. The confirmation mail carries the
+//! login and the series' texts only; only the click on its link (a POST, see
+//! [`crate::links::pages`]) sends the invitation. Without a public URL no link can be mailed:
+//! the request waits for a maintainer. One confirmation per address a day, whoever asks. A
+//! request with another member's address waits for a maintainer too, that member gets nothing,
+//! and the reply reads as for a new address. A maintainer's approval stands for the proof. A
+//! request whose address is missing gets, with the question, a link to a private form.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -23,6 +29,21 @@ use crate::roster::Roster;
 use crate::store::{JobRecord, NewConfirmation};
 
 use crate::core::job::JobKind;
+
+/// Whether `email` is the roster address of a member other than `login`.
+fn is_address_of_another_member(roster: &Roster, login: &Login, email: &EmailAddress) -> bool {
+    roster
+        .members()
+        .iter()
+        .any(|m| m.github != *login && m.email.same_mailbox(email))
+}
+
+/// A request held back where a new address would get a confirmation: the same comment and no
+/// label, so the issue reads alike; it waits for a maintainer (`status` says why).
+fn awaiting_confirmation(series: &Series, login: &Login, hold: Hold) -> (Outcome, Vec<Reply>) {
+    let comment = texts::awaiting_confirmation_comment(series, login.as_str());
+    (Outcome::NeedsApproval(hold), replies(comment, &[], false))
+}
 
 /// A join request with its address and name found.
 pub(super) struct Candidate<'a> {
@@ -48,31 +69,72 @@ impl Pipeline {
     ) -> Result<Option<(Outcome, Vec<Reply>)>, PipelineError> {
         let path = series.roster.clone();
         let roster = super::blocking(move || Roster::load(&path)).await??;
-        let member = roster
-            .find_login(candidate.request.login.as_str())
-            .is_some();
+        let login = &candidate.request.login;
+        let member = roster.find_login(login.as_str()).is_some();
         if clearance == Clearance::None
-            && let Some(hold) = self
-                .hold(series, &candidate.request.login, member, profile)
-                .await?
+            && let Some(hold) = self.hold(series, login, member, profile).await?
         {
             tracing::info!(series = %series.id, issue = job.issue, reason = hold.as_str(), "request waits for a maintainer's approval");
-            let comment =
-                texts::needs_approval_comment(series, candidate.request.login.as_str(), hold);
-            let labels = [series.guard.approval_label.clone()];
-            return Ok(Some((
-                Outcome::NeedsApproval(hold),
-                replies(comment, &labels, false),
-            )));
+            return Ok(Some(self.held(series, login, hold, hold)));
         }
         // A member asking again gets the invitation at the roster's address: nothing to confirm.
-        if series.guard.confirm_email && clearance != Clearance::Confirmed && !member {
-            return self
-                .ask_confirmation(job, series, candidate, progress)
-                .await
-                .map(Some);
+        // A maintainer's approval stands for the proof.
+        let needs_proof = !member
+            && clearance == Clearance::None
+            && series
+                .guard
+                .confirm_email
+                .requires_confirmation(candidate.source);
+        let can_link = self.links.public_origin().is_some();
+        // Another member's address: that member gets nothing, and the reply reads as it would
+        // for a new address; a maintainer decides.
+        if !member
+            && clearance != Clearance::Approved
+            && is_address_of_another_member(&roster, login, candidate.email)
+        {
+            tracing::info!(series = %series.id, issue = job.issue, reason = Hold::AddressOfMember.as_str(), "request waits for a maintainer's approval");
+            if needs_proof && can_link {
+                return Ok(Some(awaiting_confirmation(
+                    series,
+                    login,
+                    Hold::AddressOfMember,
+                )));
+            }
+            return Ok(Some(self.held(
+                series,
+                login,
+                Hold::AddressOfMember,
+                Hold::UnprovenAddress,
+            )));
         }
-        Ok(None)
+        if !needs_proof {
+            return Ok(None);
+        }
+        if !can_link {
+            tracing::info!(series = %series.id, issue = job.issue, reason = Hold::UnprovenAddress.as_str(), "request waits for a maintainer's approval");
+            let hold = Hold::UnprovenAddress;
+            return Ok(Some(self.held(series, login, hold, hold)));
+        }
+        self.ask_confirmation(job, series, candidate, progress)
+            .await
+            .map(Some)
+    }
+
+    /// A request that waits for a maintainer because of `hold`; its comment gives the reason
+    /// `shown` (which may differ, so it reveals nothing the requester must not learn).
+    fn held(
+        &self,
+        series: &Series,
+        login: &Login,
+        hold: Hold,
+        shown: Hold,
+    ) -> (Outcome, Vec<Reply>) {
+        let comment = texts::needs_approval_comment(series, login.as_str(), shown);
+        let labels = [series.guard.approval_label.clone()];
+        (
+            Outcome::NeedsApproval(hold),
+            replies(comment, &labels, false),
+        )
     }
 
     /// Whether a limit holds the request back. Members asking again count only against the
@@ -127,6 +189,16 @@ impl Pipeline {
         let id = match progress.confirmation {
             Some(id) => id,
             None => {
+                // At most one confirmation per address a day, whoever asks.
+                if self
+                    .store
+                    .confirmations_to_address_since(candidate.email, now - DAY)?
+                    > 0
+                {
+                    tracing::info!(series = %series.id, issue = job.issue, reason = Hold::AddressLimit.as_str(), "request waits for a maintainer's approval");
+                    let login = &candidate.request.login;
+                    return Ok(awaiting_confirmation(series, login, Hold::AddressLimit));
+                }
                 let confirmed = JobKind::Confirmed(InviteRequest {
                     login: candidate.request.login.clone(),
                     issue_number: candidate.request.issue_number,
@@ -155,11 +227,13 @@ impl Pipeline {
             .links
             .confirm_url(id, now)
             .ok_or(PipelineError::NoPublicUrl)?;
+        // Nothing of the request's but the login goes to an address that has not said yes.
         let to = Person {
-            name: candidate.name.to_string(),
+            name: String::new(),
             email: candidate.email.clone(),
         };
-        let (subject, text) = texts::confirmation_mail(series, candidate.name, &url);
+        let login = candidate.request.login.as_str();
+        let (subject, text) = texts::confirmation_mail(series, login, &url);
         let mailer = self.reconciler.mailer();
         let message = mailer
             .build_notice(&to, &subject, &text)
@@ -175,8 +249,7 @@ impl Pipeline {
             }
         }
         tracing::info!(series = %series.id, issue = job.issue, to = %candidate.email, "confirmation mail sent");
-        let comment =
-            texts::awaiting_confirmation_comment(series, candidate.request.login.as_str());
+        let comment = texts::awaiting_confirmation_comment(series, login);
         Ok((Outcome::AwaitingConfirmation, replies(comment, &[], false)))
     }
 

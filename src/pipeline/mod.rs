@@ -323,6 +323,9 @@ impl Pipeline {
             EmailFinding::Invalid => {
                 return Ok(self.ask_for_email(job, series, request, NoEmail::Invalid));
             }
+            EmailFinding::Unsupported => {
+                return Ok(self.ask_for_email(job, series, request, NoEmail::Unsupported));
+            }
             EmailFinding::Missing => match profile
                 .get()
                 .await?

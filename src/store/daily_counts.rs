@@ -1,20 +1,37 @@
 //! The counts the guard in front of the roster checks: new members per series per day (jobs
-//! that invited, plus confirmations still waiting) and mailed requests per person per day.
+//! that invited without a confirmation, plus every confirmation mailed), mailed requests per
+//! person per day, and confirmations per address per day.
 
 use jiff::Timestamp;
 use rusqlite::params;
 
 use super::columns::Stamp;
 use super::{Store, StoreError};
+use crate::core::email_address::EmailAddress;
 
 impl Store {
-    /// New members a series took since `since`: requests that ended `invited`, plus
-    /// confirmations still waiting (each may become a member).
+    /// New members a series took since `since`: requests that ended `invited` without a
+    /// confirmation, plus every confirmation made (each mailed a stranger, whether or not it was
+    /// clicked; a clicked one's invitation is not counted twice).
     pub fn new_members_since(&self, series_id: &str, since: Timestamp) -> Result<u32, StoreError> {
         self.count(
-            "SELECT (SELECT count(*) FROM jobs WHERE series_id = ?1 AND outcome = 'invited' AND finished_at >= ?2)
-                  + (SELECT count(*) FROM confirmations WHERE series_id = ?1 AND confirmed_at IS NULL AND created_at >= ?2)",
+            "SELECT (SELECT count(*) FROM jobs WHERE series_id = ?1 AND outcome = 'invited' AND finished_at >= ?2
+                       AND delivery_id NOT LIKE 'confirm:%')
+                  + (SELECT count(*) FROM confirmations WHERE series_id = ?1 AND created_at >= ?2)",
             params![series_id, Stamp(since)],
+        )
+    }
+
+    /// Confirmations made for `email` since `since`, in any series and whoever asked.
+    pub fn confirmations_to_address_since(
+        &self,
+        email: &EmailAddress,
+        since: Timestamp,
+    ) -> Result<u32, StoreError> {
+        self.count(
+            "SELECT count(*) FROM confirmations WHERE created_at >= ?2
+               AND lower(json_extract(request, '$.Confirmed.email.Found[0]')) = lower(?1)",
+            params![email.expose(), Stamp(since)],
         )
     }
 
@@ -85,5 +102,59 @@ mod tests {
         }
         assert_eq!(store.mailed_requests_since("s", "ada", since).unwrap(), 1);
         assert_eq!(store.new_members_since("s", since).unwrap(), 2);
+    }
+
+    #[test]
+    fn confirmations_count_per_address_in_every_series_and_for_the_series_cap() {
+        let (_dir, store) = store();
+        let now = Timestamp::now();
+        let since = now - jiff::SignedDuration::from_hours(24);
+        let ada = EmailAddress::parse("Ada@Example.org").unwrap();
+        assert_eq!(
+            store.confirmations_to_address_since(&ada, since).unwrap(),
+            0
+        );
+        for (series_id, login) in [("s", "mallory"), ("t", "eve")] {
+            let request = JobKind::Confirmed(match join(login, "ada@example.org") {
+                JobKind::Join(request) => request,
+                _ => unreachable!(),
+            });
+            let id = store
+                .create_confirmation(&crate::store::NewConfirmation {
+                    series_id,
+                    repo: "a/b",
+                    issue: 2,
+                    login,
+                    request: &request,
+                    expires_at: now + jiff::SignedDuration::from_hours(1),
+                })
+                .unwrap();
+            // Confirmed or not, a confirmation counts once against the series' cap.
+            if series_id == "s" {
+                let crate::store::Confirmed::Now { job_id } = store.confirm(id, now).unwrap()
+                else {
+                    panic!("expected a job");
+                };
+                let record = store
+                    .jobs_of_delivery(&format!("confirm:{id}"))
+                    .unwrap()
+                    .remove(0)
+                    .record;
+                assert_eq!(record.id, job_id);
+                let invited = Outcome::Invited(EmailSource::Body);
+                store.finish_job(&record, &invited, &[]).unwrap();
+            }
+        }
+        assert_eq!(
+            store.confirmations_to_address_since(&ada, since).unwrap(),
+            2
+        );
+        let later = now + jiff::SignedDuration::from_hours(1);
+        assert_eq!(
+            store.confirmations_to_address_since(&ada, later).unwrap(),
+            0
+        );
+        assert_eq!(store.new_members_since("s", since).unwrap(), 1);
+        assert_eq!(store.new_members_since("t", since).unwrap(), 1);
     }
 }

@@ -19,7 +19,7 @@ use super::replies::{NewReply, enqueue};
 use super::rows::{StoredRow, all_rows, first_row};
 use super::work::{WorkState, schedule_retry, work_state};
 use super::{Store, StoreError};
-use crate::core::job::{JobKind, Outcome, Progress};
+use crate::core::job::{Hold, JobKind, Outcome, Progress};
 
 /// The table.
 pub(super) const TABLE: &str = "jobs";
@@ -155,8 +155,8 @@ impl Store {
         self.transaction(|tx| {
             let now = Stamp::now();
             tx.execute(
-                "UPDATE jobs SET status = 'done', outcome = ?2, finished_at = ?3, last_error = NULL WHERE id = ?1",
-                params![job.id, outcome.as_str(), now],
+                "UPDATE jobs SET status = 'done', outcome = ?2, finished_at = ?3, last_error = NULL, hold = ?4 WHERE id = ?1",
+                params![job.id, outcome.as_str(), now, outcome.hold().map(Hold::as_str)],
             )?;
             set_outcome(tx, &job.delivery_id, outcome.as_str())?;
             // Issue 0: a request from a link (leave), not from an issue.

@@ -117,6 +117,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
         delivery_id TEXT NOT NULL,
         accepted_at TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 5: why a request waits for a maintainer (`needs-approval`), for `invitebot status`.
+    "ALTER TABLE jobs ADD COLUMN hold TEXT;",
 ];
 
 /// Applies the migrations `connection` lacks, each in its own transaction.

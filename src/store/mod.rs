@@ -31,6 +31,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, Params, Transaction};
 
 mod accepted_bodies;
+mod approvals;
 mod catch_up;
 mod columns;
 mod confirmations;
@@ -53,6 +54,7 @@ mod waiting;
 mod work;
 
 pub use accepted_bodies::BodyDigest;
+pub use approvals::HeldRequest;
 pub use confirmations::{Confirmed, NewConfirmation};
 pub use deliveries::{Accepted, DeliveryRecord};
 pub use erase::{ERASED, Erasure, ErasureTarget, HeldInvitation};

@@ -33,7 +33,7 @@ use crate::core::identity::Login;
 use crate::core::series::{Series, SeriesList};
 
 use crate::core::job::{IssueState, JobKind};
-use crate::core::request::{InviteRequest, Triage, triage};
+use crate::core::request::{Triage, triage};
 use crate::core::webhook_event::{self, GitHubEvent, IssueAction, IssuesEvent};
 use crate::store::{
     Acceptance, Accepted, BodyDigest, DeliveryJob, DeliveryRecord, GroupCommit, GroupCommitError,
@@ -281,8 +281,8 @@ async fn decide(state: &AppState, issues: &IssuesEvent, body: &[u8]) -> Decision
             return Decision::Ignore("not-a-join-request", "ignored: not a join request\n");
         }
         Triage::FromBot => return Decision::Ignore("ignored-bot", "ignored: opened by a bot\n"),
-        Triage::JoinRequest(series, request) if is_approval(series, issues) => {
-            return approval(state, issues, series, request, body).await;
+        Triage::JoinRequest(series, _) if is_approval(series, issues) => {
+            return approval(state, issues, series, body).await;
         }
         Triage::JoinRequest(series, request) => (series, JobKind::Join(request)),
         Triage::LeaveRequest(series, request) => (series, JobKind::Leave(request)),
@@ -351,21 +351,28 @@ fn is_approval(series: &Series, issues: &IssuesEvent) -> bool {
             .is_some_and(|l| l.name.eq_ignore_ascii_case(&series.guard.approved_label))
 }
 
-/// The approval label was added: a request that waits for it is queued again (the worker
+/// The approval label was added: a request that waits for it is queued again, as it was
+/// stored when it was held (what the maintainer saw, not the issue as edited since; the worker
 /// checks the sender may approve); anything else is ignored.
 async fn approval(
     state: &AppState,
     issues: &IssuesEvent,
     series: &Series,
-    request: InviteRequest,
     body: &[u8],
 ) -> Decision {
-    if !issue_is(state, issues, IssueState::NeedsApproval).await {
+    let (store, repo, number) = (
+        state.store.clone(),
+        issues.repository.full_name.clone(),
+        issues.issue.number,
+    );
+    let held = tokio::task::spawn_blocking(move || store.held_request(&repo, number)).await;
+    // Store trouble counts as "not waiting", as in `issue_is`.
+    let Ok(Ok(Some(request))) = held else {
         return Decision::Ignore(
             "not-waiting-for-approval",
             "ignored: this issue doesn't wait for approval\n",
         );
-    }
+    };
     let kind = JobKind::Approved {
         request,
         maintainer: Login::new(&issues.sender.login),

@@ -15,11 +15,18 @@ pub(crate) const GRACE: &str = "grace@example.org";
 /// The public address the server is told it has; links are followed on the real one.
 pub(crate) const PUBLIC: &str = "http://invitebot.test";
 
-/// Starts the app with `series_keys` added to the `[[series]]` table and links enabled.
+/// Starts the app with `series_keys` added to the `[[series]]` table and links enabled
+/// (`confirm_email = "never"`, the harness's default).
 pub(crate) async fn start(series_keys: &str) -> App {
+    start_confirming(Some("never"), series_keys).await
+}
+
+/// Starts the app with links enabled, `confirm_email` (`None`: the default) and `series_keys`.
+pub(crate) async fn start_confirming(confirm_email: Option<&str>, series_keys: &str) -> App {
     App::start_with(|opts| {
         opts.env
             .push(("INVITEBOT_PUBLIC_URL".into(), PUBLIC.into()));
+        opts.confirm_email = confirm_email.map(str::to_string);
         opts.series_config = series_keys.to_string();
     })
     .await
@@ -66,7 +73,7 @@ pub(crate) async fn post(
 }
 
 /// Waits for the label `name` to be added (the replies go out in order: comment, then labels).
-async fn wait_for_label(app: &App, name: &str) {
+pub(crate) async fn wait_for_label(app: &App, name: &str) {
     let mut poll = Poll::new(DEFAULT_WAIT);
     while !app
         .github
@@ -96,7 +103,7 @@ pub(crate) fn server_key(app: &App) -> LinkKey {
 
 #[tokio::test]
 async fn with_confirm_email_the_invitation_waits_for_the_click() {
-    let app = start("confirm_email = true").await;
+    let app = start_confirming(Some("always"), "").await;
     let (status, _) = app.server.deliver("issues", &fixture(JOIN)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
 
@@ -139,7 +146,7 @@ async fn with_confirm_email_the_invitation_waits_for_the_click() {
 
 #[tokio::test]
 async fn tampered_expired_and_misused_links_change_nothing() {
-    let app = start("confirm_email = true").await;
+    let app = start_confirming(Some("always"), "").await;
     app.server.deliver("issues", &fixture(JOIN)).await;
     let mails = app.wait_for_mail(1).await;
     let url = link_in(&app, &mails[0].plain_text().unwrap(), "confirm");
@@ -252,7 +259,7 @@ pub(crate) fn join_by(login: &str, number: u64, email: &str) -> Vec<u8> {
 }
 
 /// `sender` added the label `approved` to issue `number` of `login`'s request.
-fn approval_by(sender: &str, login: &str, number: u64, email: &str) -> Vec<u8> {
+pub(crate) fn approval_by(sender: &str, login: &str, number: u64, email: &str) -> Vec<u8> {
     let mut v: Value = serde_json::from_slice(&join_by(login, number, email)).unwrap();
     v["action"] = json!("labeled");
     v["label"] = json!({ "name": "approved" });
@@ -264,7 +271,7 @@ fn approval_by(sender: &str, login: &str, number: u64, email: &str) -> Vec<u8> {
     json_body(&v)
 }
 
-async fn mount_permission(app: &App, login: &str, permission: &str) {
+pub(crate) async fn mount_permission(app: &App, login: &str, permission: &str) {
     Mock::given(method("GET"))
         .and(path(format!(
             "/repos/Codertocat/Hello-World/collaborators/{login}/permission"

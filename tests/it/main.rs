@@ -43,6 +43,7 @@ mod calendar_interop;
 mod calendar_python;
 mod cli;
 mod consent;
+mod consent_proof;
 mod data_at_rest;
 mod durability;
 mod e2e;

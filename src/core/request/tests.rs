@@ -120,6 +120,18 @@ fn email_choice_follows_the_rule() {
             EmailFinding::Invalid,
         ),
         ("### Email\n\nada@localhost\n", EmailFinding::Invalid),
+        // Forms of address the bot doesn't send to get their own answer.
+        (
+            "### Email\n\n\"a b\"@example.org\n",
+            EmailFinding::Unsupported,
+        ),
+        ("### Email\n\nx@[127.0.0.1]\n", EmailFinding::Unsupported),
+        ("mail me: x@[127.0.0.1]", EmailFinding::Unsupported),
+        // An internationalised domain is found, in its ASCII form.
+        (
+            "### Email\n\nada@bücher.example\n",
+            EmailFinding::Found(email("ada@xn--bcher-kva.example"), EmailSource::Form),
+        ),
         (
             "### Email\n\n12+ada@users.noreply.github.com\n",
             EmailFinding::Invalid,

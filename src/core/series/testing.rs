@@ -50,7 +50,7 @@ pub(crate) fn sample_series() -> Series {
             max_new_per_day: 20,
             max_requests_per_person_per_day: 3,
             min_account_age_days: 0,
-            confirm_email: false,
+            confirm_email: super::ConfirmEmail::Unproven,
             approval_label: "needs-approval".into(),
             approved_label: "approved".into(),
         },

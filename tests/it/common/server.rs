@@ -76,6 +76,10 @@ pub struct ServerOptions {
     pub needs_email_label: Option<String>,
     /// Initial content of `roster/<series_id>.toml`; `None`: no file is written.
     pub roster: Option<String>,
+    /// `[[series]] confirm_email`; `None` leaves the key out (the default, `"unproven"`).
+    /// The harness defaults to `"never"`: the fixtures' requests type their address, and most
+    /// areas test what follows an invitation; `consent` tests consent by proof.
+    pub confirm_email: Option<String>,
     /// Keys added to the `[[series]]` table (e.g. `"max_new_per_day = 0"`).
     pub series_config: String,
     /// TOML appended verbatim at the end of the config (start it with a table
@@ -120,6 +124,7 @@ impl Default for ServerOptions {
             reply_close: true,
             needs_email_label: Some("needs-email".to_string()),
             roster: Some(DEFAULT_ROSTER.to_string()),
+            confirm_email: Some("never".to_string()),
             series_config: String::new(),
             extra_config: String::new(),
             secret: TEST_SECRET.to_string(),
@@ -204,6 +209,9 @@ impl ServerOptions {
             toml_str(&self.organizer_email)
         ));
         line(format!("roster = {}", toml_str(&self.roster_rel_path())));
+        if let Some(confirm_email) = &self.confirm_email {
+            line(format!("confirm_email = {}", toml_str(confirm_email)));
+        }
         if !self.series_config.is_empty() {
             line(self.series_config.clone());
         }
