@@ -19,6 +19,7 @@ use crate::github::error::GitHubApiError;
 use crate::links::LinkMaker;
 use crate::links::pages::{self, PageState};
 use crate::mail::{MailError, Mailer};
+use crate::meetings::{self, MeetingsState};
 use crate::pipeline::Pipeline;
 use crate::reconcile::Reconciler;
 use crate::roster::{Roster, RosterError};
@@ -124,6 +125,10 @@ pub async fn run(
     let failed_signature_limit = config.webhook.failed_signature_limit;
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
     let links_settings = config.links.clone();
+    let meetings_settings = config.meetings.clone();
+    if !meetings_settings.enabled {
+        tracing::info!("[server] page = false: no meetings page at / and no calendar feeds");
+    }
     let (series_tx, series_rx) = watch::channel(Arc::new(config.series.clone()));
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let wake = Arc::new(Wake::default());
@@ -144,6 +149,7 @@ pub async fn run(
         store: store.clone(),
         wake: wake.work.clone(),
     };
+    let meetings = MeetingsState::new(meetings_settings, series_rx.clone());
     let (stop, stopped) = watch::channel(false);
     let worker = spawn_worker(work(
         pipeline,
@@ -182,7 +188,10 @@ pub async fn run(
     };
     listeners
         .serve(
-            webhook::router(state, pages::router(pages)),
+            webhook::router(
+                state,
+                pages::router(pages).merge(meetings::router(meetings)),
+            ),
             webhook::admin_router(admin),
             &edge,
             rejections,

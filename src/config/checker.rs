@@ -15,6 +15,7 @@ use super::{Config, ConfigError, DEFAULT_CATCH_UP_DAYS, DEFAULT_FAILED_SIGNATURE
 use crate::github::auth::AppCredentials;
 use crate::github::settings::GitHubConfig;
 use crate::mail::settings::{MailConfig, MailTransport};
+use crate::meetings::settings::MeetingsConfig;
 use crate::webhook::settings::{WebhookConfig, WebhookSecrets};
 
 /// Turns the raw file into checked values, with the context every error needs.
@@ -66,9 +67,14 @@ impl Checker<'_> {
             ));
         }
         let links = self.links(&raw.server, &series)?;
+        let meetings = MeetingsConfig {
+            enabled: raw.server.page.unwrap_or(true),
+            public_url: links.public_url.clone(),
+        };
         Ok(Config {
             path: self.path.to_path_buf(),
             links,
+            meetings,
             server: self.server(raw.server)?,
             webhook: self.webhook(raw.webhook)?,
             github: self.github(raw.github)?,

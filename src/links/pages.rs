@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use super::token::{LeaveSubject, Purpose, TokenError, address_digest};
 use super::{EmailFormSubject, LinkMaker};
 use crate::core::email_address::EmailAddress;
+use crate::core::html::escape;
 use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
 use crate::core::series::series_by_id;
@@ -95,22 +96,6 @@ impl IntoResponse for Page {
         }
         response
     }
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A form whose button posts back to the same address.
@@ -471,17 +456,4 @@ async fn email_submit(
         "Thank you!",
         "Your request continues with this address; you'll hear from us by mail.",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_neutralises_markup() {
-        assert_eq!(
-            escape("<script>\"x\" & 'y'</script>"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
-        );
-    }
 }
