@@ -20,9 +20,9 @@
 //! Needs what `scripts/test-deps` installs (libical-dev, node and the harness's npm packages,
 //! the pip packages); fails (does not skip) without them.
 
+use crate::common::run_test_script;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use invitebot::core::calendar::{
     Change, Exception, Invitation, Method, Person, Schedule, ScheduleSpec,
@@ -32,8 +32,6 @@ use jiff::civil::{Date, DateTime, date};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
 use serde_json::{Value, json};
-
-const SETUP: &str = "run scripts/test-deps";
 
 /// The zones of the suite: DST in either hemisphere, negative DST (Dublin), +00:00 in winter
 /// (London, Dublin, Lisbon), 30- and 45-minute offsets and shifts (Kolkata, Lord Howe, Chatham,
@@ -429,19 +427,10 @@ fn cancelled_as_override(dir: &Path, series: &Series, update: &Value) -> Value {
 }
 
 fn run_script(manifest: &Path, report: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/interop/interop.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg(manifest)
-        .arg(report)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}): {SETUP}"));
-    assert!(
-        output.status.success(),
-        "{} failed ({}): {}\n({SETUP})",
-        script.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    run_test_script(
+        "python3",
+        "scripts/interop/interop.py",
+        &[manifest.as_os_str(), report.as_os_str()],
     );
 }
 

@@ -75,6 +75,29 @@ async fn get_with(
     (status, headers, response.text().await.unwrap())
 }
 
+/// A server whose series has a cancelled and a moved meeting to come and [`MEMBERS`].
+async fn start_with_changes_and_members() -> App {
+    App::start_with(|opts| {
+        with_changes(opts);
+        opts.roster = Some(full_roster());
+    })
+    .await
+}
+
+/// `GET path`, which must answer `200` with this `Content-Type` and `Cache-Control`.
+async fn get_ok(
+    server: &TestServer,
+    path: &str,
+    content_type: &str,
+    cache_control: &str,
+) -> (HeaderMap, String) {
+    let (status, headers, body) = get_with(server, path, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(header_of(&headers, header::CONTENT_TYPE), content_type);
+    assert_eq!(header_of(&headers, header::CACHE_CONTROL), cache_control);
+    (headers, body)
+}
+
 fn header_of(headers: &HeaderMap, name: header::HeaderName) -> &str {
     headers
         .get(&name)
@@ -98,21 +121,14 @@ fn assert_no_member_data(text: &str) {
 
 #[tokio::test]
 async fn the_page_shows_the_series_and_its_next_meetings_and_no_member_data() {
-    let app = App::start_with(|opts| {
-        with_changes(opts);
-        opts.roster = Some(full_roster());
-    })
+    let app = start_with_changes_and_members().await;
+    let (headers, html) = get_ok(
+        &app.server,
+        "/",
+        "text/html; charset=utf-8",
+        "public, max-age=300",
+    )
     .await;
-    let (status, headers, html) = get_with(&app.server, "/", &[]).await;
-    assert_eq!(status, StatusCode::OK, "{html}");
-    assert_eq!(
-        header_of(&headers, header::CONTENT_TYPE),
-        "text/html; charset=utf-8"
-    );
-    assert_eq!(
-        header_of(&headers, header::CACHE_CONTROL),
-        "public, max-age=300"
-    );
     let policy = header_of(&headers, header::CONTENT_SECURITY_POLICY);
     assert!(
         policy.starts_with("default-src 'none'; style-src 'sha256-")
@@ -160,25 +176,18 @@ async fn the_page_shows_the_series_and_its_next_meetings_and_no_member_data() {
 
 #[tokio::test]
 async fn the_feed_is_the_invitations_calendar_published_without_attendees() {
-    let app = App::start_with(|opts| {
-        with_changes(opts);
-        opts.roster = Some(full_roster());
-    })
-    .await;
+    let app = start_with_changes_and_members().await;
     let (status, _) = app.server.deliver("issues", &fixture(JOIN)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let invitation = app.wait_for_mail(1).await[0].expect_calendar();
 
-    let (status, headers, feed) = get_with(&app.server, FEED, &[]).await;
-    assert_eq!(status, StatusCode::OK, "{feed}");
-    assert_eq!(
-        header_of(&headers, header::CONTENT_TYPE),
-        "text/calendar; charset=utf-8"
-    );
-    assert_eq!(
-        header_of(&headers, header::CACHE_CONTROL),
-        "public, max-age=3600"
-    );
+    let (headers, feed) = get_ok(
+        &app.server,
+        FEED,
+        "text/calendar; charset=utf-8",
+        "public, max-age=3600",
+    )
+    .await;
     assert_eq!(ics_value(&feed, "METHOD").as_deref(), Some("PUBLISH"));
     assert_eq!(ics_value(&invitation, "METHOD").as_deref(), Some("REQUEST"));
     assert!(attendees(&feed).is_empty(), "{feed}");

@@ -10,32 +10,20 @@
 //! Needs what `scripts/test-deps` installs; fails (does not skip) without it.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 
 use crate::common::*;
 use crate::meetings::{upcoming_dates, with_changes};
 
-const SETUP: &str = "run scripts/test-deps";
-
 /// Runs the browser script against `url`, screenshots into `dir`: its report.
 fn browse(url: &str, dir: &Path) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/interop/meetings-page.mjs");
-    let output = Command::new("node")
-        .arg(&script)
-        .arg(url)
-        .arg(dir)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run node ({e}): {SETUP}"));
-    assert!(
-        output.status.success(),
-        "{} failed ({}): {}\n({SETUP})",
-        script.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = run_test_script(
+        "node",
+        "scripts/interop/meetings-page.mjs",
+        &[url.as_ref(), dir.as_os_str()],
     );
-    serde_json::from_slice(&output.stdout).expect("the script prints JSON")
+    serde_json::from_slice(&stdout).expect("the script prints JSON")
 }
 
 fn strings(value: &Value) -> Vec<String> {
