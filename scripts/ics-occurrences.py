@@ -9,7 +9,7 @@ start of every occurrence in [START, END), in UTC, one per line, sorted
 `recurring-ical-events` (pip install icalendar recurring-ical-events).
 
 Fails (exit status 1, message on stderr) if the calendar has no METHOD, if a VEVENT lacks
-ORGANIZER or ATTENDEE (Gmail then shows no Accept/Decline), or if a VTIMEZONE, read on its own
+ORGANIZER or ATTENDEE (Gmail then shows no Accept/Decline; a PUBLISH must have no ATTENDEE), or if a VTIMEZONE, read on its own
 (without looking its TZID up in the system's tz database), gives a different UTC offset than the
 tz database anywhere in [START, END) (checked hourly).
 """
@@ -67,10 +67,15 @@ def main():
     events = calendar.walk("VEVENT")
     if not events:
         fail("the calendar has no VEVENT")
+    # A PUBLISH (the public feed) names nobody: ATTENDEE is then an error.
+    published = str(calendar.get("METHOD")) == "PUBLISH"
     for event in events:
-        for name in ("ORGANIZER", "ATTENDEE"):
-            if not event.get(name):
-                fail(f"VEVENT {event.get('UID')} has no {name}")
+        if not event.get("ORGANIZER"):
+            fail(f"VEVENT {event.get('UID')} has no ORGANIZER")
+        if published and event.get("ATTENDEE"):
+            fail(f"VEVENT {event.get('UID')} of a PUBLISH has an ATTENDEE")
+        if not published and not event.get("ATTENDEE"):
+            fail(f"VEVENT {event.get('UID')} has no ATTENDEE")
     check_vtimezones(calendar, start, end)
 
     starts = []

@@ -14,6 +14,7 @@ pub mod github;
 pub mod healthcheck;
 pub mod links;
 pub mod mail;
+pub mod meetings;
 pub mod pipeline;
 pub mod reconcile;
 pub mod retention;

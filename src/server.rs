@@ -21,6 +21,7 @@ use crate::github::oauth::SignIn;
 use crate::links::LinkMaker;
 use crate::links::pages::{self, PageState};
 use crate::mail::{MailError, Mailer};
+use crate::meetings::{self, MeetingsState};
 use crate::pipeline::Pipeline;
 use crate::reconcile::Reconciler;
 use crate::retention::{RetentionPolicy, Swept};
@@ -144,6 +145,10 @@ pub async fn run(
     tracing::info!(mail = mailer.transport_name(), github = %config.github.api_url, store = %store.path().display(), "pipeline ready");
     let links_settings = config.links.clone();
     let retention = RetentionSweep::new(RetentionPolicy::of(&config));
+    let meetings_settings = config.meetings.clone();
+    if !meetings_settings.enabled {
+        tracing::info!("[server] page = false: no meetings page at / and no calendar feeds");
+    }
     let (series_tx, series_rx) = watch::channel(Arc::new(config.series.clone()));
     let (config_tx, config_rx) = watch::channel(Arc::new(config));
     let wake = Arc::new(Wake::default());
@@ -165,6 +170,7 @@ pub async fn run(
         store: store.clone(),
         wake: wake.work.clone(),
     };
+    let meetings = MeetingsState::new(meetings_settings, series_rx.clone());
     let (stop, stopped) = watch::channel(false);
     let worker = spawn_worker(work(
         pipeline,
@@ -205,7 +211,10 @@ pub async fn run(
     };
     listeners
         .serve(
-            webhook::router(state, pages::router(pages)),
+            webhook::router(
+                state,
+                pages::router(pages).merge(meetings::router(meetings)),
+            ),
             webhook::admin_router(admin),
             &edge,
             rejections,

@@ -364,6 +364,9 @@ def compare(case, reading):
         result["cancelled"][iso(slot)] = how
     # A client hides an occurrence whose override says STATUS:CANCELLED.
     shown = [(b, e) for b, e, status in occurrences if status != "CANCELLED"]
+    # What the reader shows, so two messages of one series (the update and the public feed)
+    # can be compared occurrence by occurrence.
+    result["shown"] = [f"{iso(b)}/{iso(e)}" for b, e in sorted(shown)]
     want = truth(case)
     missing = [m for m in want if (m[0], m[1]) not in shown]
     extra = [o for o in shown if o not in [(m[0], m[1]) for m in want]]

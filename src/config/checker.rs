@@ -18,6 +18,7 @@ use super::{
 use crate::github::auth::AppCredentials;
 use crate::github::settings::{GitHubConfig, OAuthConfig};
 use crate::mail::settings::{MailConfig, MailTransport, credentials_without_tls};
+use crate::meetings::settings::MeetingsConfig;
 use crate::webhook::settings::{WebhookConfig, WebhookSecrets};
 
 /// Turns the raw file into checked values, with the context every error needs.
@@ -77,9 +78,14 @@ impl Checker<'_> {
             ));
         }
         let retention_days = raw.storage.retention_days.unwrap_or(DEFAULT_RETENTION_DAYS);
+        let meetings = MeetingsConfig {
+            enabled: raw.server.page.unwrap_or(true),
+            public_url: links.public_url.clone(),
+        };
         Ok(Config {
             path: self.path.to_path_buf(),
             links,
+            meetings,
             server: self.server(raw.server)?,
             webhook: self.webhook(raw.webhook)?,
             github,

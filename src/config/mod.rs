@@ -11,6 +11,7 @@ use crate::core::series::Series;
 use crate::github::settings::GitHubConfig;
 use crate::links::settings::LinksConfig;
 use crate::mail::settings::MailConfig;
+use crate::meetings::settings::MeetingsConfig;
 use crate::webhook::settings::{ServerConfig, WebhookConfig};
 
 mod checker;
@@ -68,6 +69,8 @@ pub struct Config {
     pub series: Vec<Series>,
     /// Links in mails and comments (confirm, leave, private email form).
     pub links: LinksConfig,
+    /// The public meetings page and calendar feeds.
+    pub meetings: MeetingsConfig,
 }
 
 impl Config {

@@ -37,6 +37,7 @@ pub(super) struct RawServer {
     pub(super) log_summary_secs: Option<Spanned<u64>>,
     pub(super) public_url: Option<Spanned<String>>,
     pub(super) link_secret_file: Option<Spanned<String>>,
+    pub(super) page: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -97,6 +98,7 @@ pub(super) struct RawSeries {
     pub(super) roster: Spanned<String>,
     pub(super) uid: Option<Spanned<String>>,
     pub(super) github_team: Option<Spanned<String>>,
+    pub(super) join_template: Option<Spanned<String>>,
     pub(super) max_new_per_day: Option<u32>,
     pub(super) max_requests_per_person_per_day: Option<u32>,
     #[serde(default)]

@@ -16,16 +16,22 @@ use jiff::civil::{Date, DateTime};
 use crate::core::calendar::{Change, Exception, Person, Schedule, ScheduleSpec};
 use crate::core::email_address::EmailAddress;
 use crate::core::identity::{RepoName, TeamName};
-use crate::core::series::{ConfirmEmail, Guard, Matcher, ReplyConfig, Series, default_uid};
+use crate::core::series::{
+    ConfirmEmail, DEFAULT_JOIN_TEMPLATE, Guard, Matcher, ReplyConfig, Series, default_uid,
+};
+
+/// Non-empty, only ASCII letters, digits, `-`, `_` and `.`: safe in a URL path or query.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
 
 impl Checker<'_> {
     pub(super) fn series(&self, raw: RawSeries) -> Result<Series, ConfigError> {
         let id = raw.id.get_ref().trim().to_string();
-        if id.is_empty()
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        {
+        if !is_plain_name(&id) {
             return Err(self.err(
                 raw.id.span(),
                 "series `id` must be non-empty and use only letters, digits, '-', '_' and '.'",
@@ -47,6 +53,7 @@ impl Checker<'_> {
             Some(uid) => uid.into_inner().trim().to_string(),
             None => default_uid(&id, &repo),
         };
+        let join_template = self.join_template(raw.join_template.as_ref())?;
         let title = self.regex("title", raw.matcher.title.as_ref())?;
         let leave_title = match &raw.matcher.leave_title {
             Some(_) => self.regex("leave_title", raw.matcher.leave_title.as_ref())?,
@@ -76,6 +83,7 @@ impl Checker<'_> {
                 email: organizer_email,
             },
             roster: self.resolve(raw.roster.get_ref()),
+            join_template,
             uid,
             matcher: Matcher {
                 labels: raw.matcher.labels,
@@ -134,6 +142,21 @@ impl Checker<'_> {
                 )
             }),
         }
+    }
+
+    /// `join_template`: a file name in `.github/ISSUE_TEMPLATE/` (it goes into a URL).
+    fn join_template(&self, raw: Option<&Spanned<String>>) -> Result<String, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(DEFAULT_JOIN_TEMPLATE.to_string());
+        };
+        let name = raw.get_ref().trim();
+        if !is_plain_name(name) {
+            return Err(self.err(
+                raw.span(),
+                "`join_template` must be the file name of an issue form in .github/ISSUE_TEMPLATE/, like \"join-meeting.yml\"",
+            ));
+        }
+        Ok(name.to_string())
     }
 
     fn regex(

@@ -10,11 +10,13 @@
 //!   [`reply`] (what the bot writes on the issue).
 //! - Members: [`member`] (a roster entry), [`sent`] (the record of what calendars were sent),
 //!   [`plan`] (what to send so calendars match the files).
-//! - Rules: [`retry`] (when to try again), [`texts`] (what people read).
+//! - Rules: [`retry`] (when to try again), [`texts`] (what people read), [`html`] (text made
+//!   safe for the pages).
 //! - Helpers: [`source_position`] (line and column of a byte offset, for error messages).
 
 pub mod calendar;
 pub mod email_address;
+pub mod html;
 pub mod identity;
 pub mod job;
 pub mod member;

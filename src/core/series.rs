@@ -37,6 +37,9 @@ pub struct Series {
     pub reply: ReplyConfig,
     /// The GitHub team whose membership follows the roster, if any.
     pub team: Option<TeamName>,
+    /// The issue form of `repo` a newcomer fills in to join (`join-meeting.yml`): where the
+    /// public meetings page's Join link leads.
+    pub join_template: String,
     /// Limits and consent: when a request waits for a maintainer or for the requester.
     pub guard: Guard,
 }
@@ -131,6 +134,19 @@ impl ConfirmEmail {
 /// two working groups that both call their series "community-call" never collide in a calendar.
 pub fn default_uid(id: &str, repo: &RepoName) -> String {
     format!("{id}.{}.{}@invitebot", repo.owner, repo.name).to_ascii_lowercase()
+}
+
+/// The issue form a Join link opens when the series names none.
+pub const DEFAULT_JOIN_TEMPLATE: &str = "join-meeting.yml";
+
+impl Series {
+    /// Where a newcomer asks to join: the new issue page of the repository with the join form.
+    pub fn join_url(&self) -> String {
+        format!(
+            "https://github.com/{}/issues/new?template={}",
+            self.repo, self.join_template
+        )
+    }
 }
 
 /// The configured series, in config order, shared by whoever reads them (the edges read the

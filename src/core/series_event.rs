@@ -56,6 +56,23 @@ impl SeriesEvent {
         sequence: u32,
         dtstamp: Timestamp,
     ) -> Invitation<'a> {
+        self.calendar(method, Some(attendee), sequence, dtstamp)
+    }
+
+    /// The event as a public feed (`METHOD:PUBLISH`): the invitation's events (same UID,
+    /// rules, skipped, cancelled and moved meetings, `VTIMEZONE`) with no attendee. Its
+    /// `SEQUENCE` is 0: a subscribed calendar replaces the whole feed each time it reads it.
+    pub fn feed(&self, dtstamp: Timestamp) -> Invitation<'_> {
+        self.calendar(Method::Publish, None, 0, dtstamp)
+    }
+
+    fn calendar<'a>(
+        &'a self,
+        method: Method,
+        attendee: Option<&'a Person>,
+        sequence: u32,
+        dtstamp: Timestamp,
+    ) -> Invitation<'a> {
         Invitation {
             method,
             uid: &self.uid,

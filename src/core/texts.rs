@@ -5,7 +5,7 @@
 
 use jiff::tz::TimeZone;
 
-use crate::core::calendar::{Meeting, MeetingStatus, Occurrence};
+use crate::core::calendar::{Meeting, MeetingStatus, Occurrence, Schedule};
 use crate::core::plan::{CancelReason, RequestReason};
 use crate::core::series::Series;
 use crate::core::series_event::SeriesEvent;
@@ -148,15 +148,42 @@ pub fn invite_subject(event: &SeriesEvent, reason: RequestReason) -> String {
     }
 }
 
+/// `every week`, `every other week`, `every 3 weeks`.
+fn every_n_weeks(interval_weeks: u32) -> String {
+    match interval_weeks {
+        1 => "every week".to_string(),
+        2 => "every other week".to_string(),
+        n => format!("every {n} weeks"),
+    }
+}
+
+/// How often and when a series meets, as the public page says it: `every other Monday, 08:00
+/// America/Los_Angeles, 60 minutes` (`every Monday`, `every 3 weeks on Monday`), with `, until
+/// 2027-06-30` when the series ends.
+pub fn cadence(schedule: &Schedule) -> String {
+    let first = schedule.first();
+    let weekday = first.strftime("%A");
+    let days = match schedule.interval_weeks() {
+        1 => format!("every {weekday}"),
+        2 => format!("every other {weekday}"),
+        n => format!("{} on {weekday}", every_n_weeks(n)),
+    };
+    let until = schedule
+        .until()
+        .map_or_else(String::new, |until| format!(", until {until}"));
+    format!(
+        "{days}, {time} {zone}, {minutes} minutes{until}",
+        time = first.strftime("%H:%M"),
+        zone = schedule.tz_name(),
+        minutes = schedule.duration_minutes(),
+    )
+}
+
 /// The plain-text part of an invitation or an update; `upcoming` are the next meetings, moved
 /// and cancelled ones included (see [`meeting_line`]).
 pub fn invite_text(event: &SeriesEvent, name: &str, upcoming: &[Meeting], update: bool) -> String {
     let schedule = &event.schedule;
-    let every = match schedule.interval_weeks() {
-        1 => "every week".to_string(),
-        2 => "every other week".to_string(),
-        n => format!("every {n} weeks"),
-    };
+    let every = every_n_weeks(schedule.interval_weeks());
     let first = schedule.first();
     let opening = if update {
         "the meeting series has changed; here is the updated invitation to"
@@ -266,6 +293,39 @@ mod tests {
             when(&occurrence_after("2026-03-10T00:00:00Z")),
             "Monday 23 March 2026, 08:00 PDT (15:00 UTC)"
         );
+    }
+
+    #[test]
+    fn cadence_says_how_often_when_and_how_long() {
+        let weekly = |interval_weeks: u32, until: Option<&str>| {
+            Schedule::from_spec(crate::core::calendar::ScheduleSpec {
+                tz_name: "Europe/Berlin",
+                first: "2025-01-07T17:30".parse().unwrap(),
+                duration_minutes: 45,
+                interval_weeks,
+                skip: vec![],
+                exceptions: vec![],
+                until: until.map(|d| d.parse().unwrap()),
+            })
+            .unwrap()
+        };
+        let cases = [
+            (
+                series().schedule,
+                "every other Monday, 08:00 America/Los_Angeles, 60 minutes",
+            ),
+            (
+                weekly(1, None),
+                "every Tuesday, 17:30 Europe/Berlin, 45 minutes",
+            ),
+            (
+                weekly(3, Some("2027-06-30")),
+                "every 3 weeks on Tuesday, 17:30 Europe/Berlin, 45 minutes, until 2027-06-30",
+            ),
+        ];
+        for (schedule, expected) in cases {
+            assert_eq!(cadence(&schedule), expected);
+        }
     }
 
     #[test]

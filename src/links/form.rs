@@ -18,11 +18,12 @@ use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 
 use super::pages::{
-    Page, PageState, bad_link, blocking, cross_site, escape, same_origin, unavailable,
+    Page, PageState, bad_link, blocking, cross_site, same_origin, unavailable,
 };
 use super::token::{Purpose, TokenError, link_digest};
 use super::{EmailFormSubject, SIGN_IN_VALID, SIGNED_IN_VALID};
 use crate::core::email_address::EmailAddress;
+use crate::core::html::escape;
 use crate::core::identity::Login;
 use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{EmailFinding, EmailSource, InviteRequest};

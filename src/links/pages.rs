@@ -19,6 +19,7 @@ use super::LinkMaker;
 use super::form;
 use super::token::{LeaveSubject, Purpose, TokenError};
 use crate::core::job::JobKind;
+use crate::core::html::escape;
 use crate::core::series::series_by_id;
 use crate::github::oauth::SignIn;
 use crate::roster::Roster;
@@ -105,22 +106,6 @@ impl IntoResponse for Page {
         }
         response
     }
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A form whose button posts back to the same address.
@@ -379,15 +364,3 @@ async fn leave(
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_neutralises_markup() {
-        assert_eq!(
-            escape("<script>\"x\" & 'y'</script>"),
-            "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
-        );
-    }
-}

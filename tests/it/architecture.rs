@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
         "watch",
         "healthcheck",
     ],
-    &["webhook", "links", "config"],
+    &["webhook", "links", "meetings", "config"],
     &["reconcile", "erasure", "retention"],
     &["pipeline"],
     &["server"],
@@ -48,6 +48,7 @@ fn allowed_across(from: &str, path: &str) -> bool {
     const SETTINGS: &[&str] = &[
         "webhook::settings",
         "links::settings",
+        "meetings::settings",
         "mail::settings",
         "github::settings",
         "github::auth",

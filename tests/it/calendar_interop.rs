@@ -11,15 +11,18 @@
 //! ways [`KNOWN_FAULTS`] lists for it, each a parser bug on the days the clocks change
 //! (documented with evidence in `docs/calendar-interop.md`).
 //!
+//! The public feed (`PUBLISH`, no `ATTENDEE`) of the updated series is read too: each parser
+//! must show exactly the occurrences it shows for the update.
+//!
 //! A cancelled meeting is an `EXDATE`; the update is also sent with the cancelled meeting as an
 //! override with `STATUS:CANCELLED` instead, to show how the parsers take that form.
 //!
 //! Needs what `scripts/test-deps` installs (libical-dev, node and the harness's npm packages,
 //! the pip packages); fails (does not skip) without them.
 
+use crate::common::run_test_script;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use invitebot::core::calendar::{
     Change, Exception, Invitation, Method, Person, Schedule, ScheduleSpec,
@@ -29,8 +32,6 @@ use jiff::civil::{Date, DateTime, date};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp};
 use serde_json::{Value, json};
-
-const SETUP: &str = "run scripts/test-deps";
 
 /// The zones of the suite: DST in either hemisphere, negative DST (Dublin), +00:00 in winter
 /// (London, Dublin, Lisbon), 30- and 45-minute offsets and shifts (Kolkata, Lord Howe, Chatham,
@@ -294,12 +295,13 @@ fn message(dir: &Path, series: &Series, method: Method, sequence: u32, changed: 
         description: "Agenda, notes; links\nline two",
         location: Some("https://meet.example.org/interop"),
         organizer: &organizer,
-        attendee: &attendee,
+        attendee: Some(&attendee).filter(|_| method != Method::Publish),
         schedule: &schedule,
     };
     let label = match (method, changed) {
         (Method::Request, false) => "request",
         (Method::Request, true) => "update",
+        (Method::Publish, _) => "feed",
         (Method::Cancel, _) => "cancel",
     };
     let name = format!(
@@ -308,7 +310,13 @@ fn message(dir: &Path, series: &Series, method: Method, sequence: u32, changed: 
         series.kind.name()
     );
     let file = dir.join(format!("{name}.ics"));
-    std::fs::write(&file, invitation.to_ics()).unwrap();
+    let ics = invitation.to_ics();
+    assert_eq!(
+        ics.contains("ATTENDEE"),
+        method != Method::Publish,
+        "{name}"
+    );
+    std::fs::write(&file, ics).unwrap();
     entry(&name, &file, series, changed, method, &uid, sequence)
 }
 
@@ -419,19 +427,10 @@ fn cancelled_as_override(dir: &Path, series: &Series, update: &Value) -> Value {
 }
 
 fn run_script(manifest: &Path, report: &Path) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/interop/interop.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg(manifest)
-        .arg(report)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run python3 ({e}): {SETUP}"));
-    assert!(
-        output.status.success(),
-        "{} failed ({}): {}\n({SETUP})",
-        script.display(),
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    run_test_script(
+        "python3",
+        "scripts/interop/interop.py",
+        &[manifest.as_os_str(), report.as_os_str()],
     );
 }
 
@@ -455,6 +454,7 @@ fn every_parser_reads_every_occurrence_in_every_zone() {
                 cases.push(cancelled_as_override(dir, &series, &update));
             }
             cases.push(update);
+            cases.push(message(dir, &series, Method::Publish, 0, true));
             cases.push(message(dir, &series, Method::Cancel, 2, true));
             all_series.push(series);
         }
@@ -466,6 +466,36 @@ fn every_parser_reads_every_occurrence_in_every_zone() {
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).unwrap()).unwrap();
     check_report(&report);
+    check_feeds_show_the_updates_occurrences(&report);
+}
+
+/// Every parser shows the same occurrences for a series' public feed as for its update (the
+/// invitation members hold).
+fn check_feeds_show_the_updates_occurrences(report: &Value) {
+    let cases = report["cases"].as_array().unwrap();
+    let by_name = |name: &str| cases.iter().find(|c| c["name"] == name);
+    let mut compared = 0;
+    for feed in cases {
+        let name = feed["name"].as_str().unwrap();
+        let Some(series) = name.strip_suffix("-feed") else {
+            continue;
+        };
+        let update = by_name(&format!("{series}-update")).expect("each feed has its update");
+        for parser in PARSERS {
+            let shown = |case: &Value| case["results"][parser]["shown"].clone();
+            assert!(
+                shown(feed).as_array().is_some_and(|s| !s.is_empty()),
+                "{name} / {parser}: no occurrence read"
+            );
+            assert_eq!(shown(feed), shown(update), "{name} / {parser}");
+            compared += 1;
+        }
+    }
+    let updates = cases
+        .iter()
+        .filter(|c| c["name"].as_str().unwrap().ends_with("-update"))
+        .count();
+    assert_eq!(compared, updates * PARSERS.len(), "a feed for every series");
 }
 
 /// One zone × parser: [ordinary series, series with DST problems] × (right, read wrong by a

@@ -92,7 +92,7 @@ fn python_expands_the_same_meetings() {
             description: "Agenda, notes; links\nline two",
             location: Some("https://meet.example.org/ispo"),
             organizer: &organizer,
-            attendee: &attendee,
+            attendee: Some(&attendee),
             schedule: &schedule,
         };
         let expected: Vec<String> = schedule
@@ -148,7 +148,7 @@ fn utc_offsets_move_across_dst_as_python_sees_them() {
         description: "",
         location: None,
         organizer: &person,
-        attendee: &person,
+        attendee: Some(&person),
         schedule: &schedule,
     };
     let got = python_occurrences(

@@ -13,6 +13,10 @@
 //! - [`webhook_edge`]: the HTTP edge under abuse (signatures, rotation, limits, slow requests);
 //! - [`hostile_traffic`]: slow heads, trickled and huge bodies, floods, connection caps, the
 //!   operations listener, an idle server;
+//! - [`meetings`]: the public meetings page and calendar feeds (content, caching, `304`, no
+//!   member data, the feed read like the invitation, `[server] page = false`, the edge limits);
+//! - [`meetings_browser`]: the page in headless Chromium at desktop and phone widths (console
+//!   errors, CSP violations, links, the visitor's own time zone), with the README's screenshots;
 //! - [`github_app`]: GitHub App authentication;
 //! - [`cli`]: the commands (`check`, `ics`, `roster`, `healthcheck`, ...);
 //! - [`zones`]: `invitebot check` in several time zones;
@@ -52,6 +56,8 @@ mod harness_selftest;
 mod hostile_traffic;
 mod issue_form;
 mod lifecycle;
+mod meetings;
+mod meetings_browser;
 mod privacy;
 mod private_form;
 mod properties;

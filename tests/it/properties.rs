@@ -491,7 +491,7 @@ proptest! {
             description: &texts.description,
             location: texts.location.as_deref(),
             organizer: &organizer,
-            attendee: &attendee,
+            attendee: Some(&attendee),
             schedule: &schedule,
         }
         .to_ics();

@@ -293,7 +293,9 @@ async fn only_post_webhook_is_served_and_errors_are_short_plain_text() {
             405,
             "method not allowed\n",
         ),
-        (reqwest::Method::GET, "/", 404, "not found\n"),
+        // `/` is the public meetings page (GET only).
+        (reqwest::Method::POST, "/", 405, "method not allowed\n"),
+        (reqwest::Method::GET, "/calendar/", 404, "not found\n"),
         (reqwest::Method::POST, "/webhook/", 404, "not found\n"),
         (reqwest::Method::POST, "/hooks", 404, "not found\n"),
         (reqwest::Method::GET, "/.env", 404, "not found\n"),
@@ -314,7 +316,8 @@ async fn only_post_webhook_is_served_and_errors_are_short_plain_text() {
             "{method} {path}: {content_type}"
         );
         if status == 405 {
-            assert_eq!(response.headers()[ALLOW], "POST", "{method} {path}");
+            let allowed = if path == "/" { "GET,HEAD" } else { "POST" };
+            assert_eq!(response.headers()[ALLOW], allowed, "{method} {path}");
         }
         assert_eq!(response.text().await.unwrap(), text, "{method} {path}");
     }

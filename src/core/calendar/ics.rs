@@ -59,6 +59,9 @@ pub enum Method {
     Request,
     /// The series is cancelled for this attendee (`STATUS:CANCELLED`).
     Cancel,
+    /// The series as a public feed anyone may subscribe to: the events of a `REQUEST`, with no
+    /// `ATTENDEE` (RFC 5546 §3.2.1).
+    Publish,
 }
 
 impl Method {
@@ -66,11 +69,13 @@ impl Method {
         match self {
             Method::Request => "REQUEST",
             Method::Cancel => "CANCEL",
+            Method::Publish => "PUBLISH",
         }
     }
 }
 
-/// One invitation to one attendee for a whole series.
+/// One invitation to one attendee for a whole series, or (`Method::Publish`, no attendee) the
+/// series as a public feed.
 #[derive(Clone, Copy, Debug)]
 pub struct Invitation<'a> {
     pub method: Method,
@@ -84,7 +89,8 @@ pub struct Invitation<'a> {
     pub description: &'a str,
     pub location: Option<&'a str>,
     pub organizer: &'a Person,
-    pub attendee: &'a Person,
+    /// The one attendee of a `REQUEST` or `CANCEL`; `None` for a `PUBLISH`, which names nobody.
+    pub attendee: Option<&'a Person>,
     pub schedule: &'a Schedule,
 }
 
@@ -97,13 +103,14 @@ impl Invitation<'_> {
     /// meeting held before that `DTSTART`, and an `EXDATE` for each cancelled meeting (a second
     /// one, in UTC, when its start time is in a gap). A
     /// `REQUEST` adds one `VEVENT` with the same `UID` and a `RECURRENCE-ID` for each moved
-    /// meeting (RFC 5545 §3.8.4.4); a `CANCEL` cancels the whole series with the first one.
+    /// meeting (RFC 5545 §3.8.4.4); a `PUBLISH` holds the same events as a `REQUEST`, without
+    /// `ATTENDEE`; a `CANCEL` cancels the whole series with the first one.
     pub fn to_ics(&self) -> String {
         let s = self.schedule;
         let start = s.calendar_start_occurrence();
         let held_before = s.held_before_calendar_start();
         let moved: Vec<Meeting> = match self.method {
-            Method::Request => s
+            Method::Request | Method::Publish => s
                 .changed_meetings(Timestamp::MIN)
                 .into_iter()
                 .filter(|m| matches!(m.status, MeetingStatus::Moved { .. }))
@@ -232,18 +239,20 @@ impl Invitation<'_> {
             cn(&self.organizer.name),
             mailto(self.organizer)
         ));
-        // No reply is expected to a CANCEL (RFC 5546 §3.2.5).
-        let rsvp = match self.method {
-            Method::Request => "TRUE",
-            Method::Cancel => "FALSE",
-        };
-        lines.push(&format!(
-            "ATTENDEE{};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP={rsvp}:{}",
-            cn(&self.attendee.name),
-            mailto(self.attendee)
-        ));
+        if let Some(attendee) = self.attendee {
+            // No reply is expected to a CANCEL (RFC 5546 §3.2.5).
+            let rsvp = match self.method {
+                Method::Request => "TRUE",
+                Method::Cancel | Method::Publish => "FALSE",
+            };
+            lines.push(&format!(
+                "ATTENDEE{};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP={rsvp}:{}",
+                cn(&attendee.name),
+                mailto(attendee)
+            ));
+        }
         let status = match self.method {
-            Method::Request => "CONFIRMED",
+            Method::Request | Method::Publish => "CONFIRMED",
             Method::Cancel => "CANCELLED",
         };
         lines.push(&format!("STATUS:{status}"));
@@ -311,7 +320,7 @@ mod tests {
                 description: "Agenda: https://example.org/agenda\nBring questions.",
                 location: Some("https://meet.example.org/ispo"),
                 organizer: &self.organizer,
-                attendee: &self.attendee,
+                attendee: Some(&self.attendee),
                 schedule: &self.schedule,
             }
         }
@@ -536,7 +545,7 @@ mod tests {
                     description: text,
                     location: Some(text),
                     organizer: &organizer,
-                    attendee: &attendee,
+                    attendee: Some(&attendee),
                     schedule: &schedule,
                 };
                 let ics = invitation.to_ics();

@@ -34,6 +34,7 @@ pub(crate) fn sample_series() -> Series {
             email: EmailAddress::parse("wg@example.org").unwrap(),
         },
         roster: PathBuf::from("/etc/invitebot/roster/ispo-wg.toml"),
+        join_template: super::DEFAULT_JOIN_TEMPLATE.into(),
         matcher: Matcher {
             labels: vec!["meeting-invite".into()],
             title: None,

@@ -194,6 +194,27 @@ impl Poll {
 // Child processes
 // ---------------------------------------------------------------------------
 
+/// Runs `program` (`python3`, `node`) on the repository's `script` with `args`: its stdout.
+/// Fails the test, with the script's stderr, when it can't run or fails: the tools it needs
+/// are what `scripts/test-deps` installs, and a missing one is a failure, never a skip.
+pub fn run_test_script(program: &str, script: &str, args: &[&std::ffi::OsStr]) -> Vec<u8> {
+    const SETUP: &str = "run scripts/test-deps";
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
+    let output = Command::new(program)
+        .arg(&script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}): {SETUP}"));
+    assert!(
+        output.status.success(),
+        "{} failed ({}): {}\n({SETUP})",
+        script.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// Path of the binary under test.
 pub fn bin_path() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_invitebot"))
