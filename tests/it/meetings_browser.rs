@@ -5,7 +5,9 @@
 //! warning, page error, failed request or Content Security Policy violation fails the test; so
 //! does a page wider than a phone's screen, a wrong Join or Subscribe link, or a meeting not
 //! shown in the visitor's own time zone (the inline script, allowed by its hash, must run).
-//! The screenshots go to `docs/screenshots/` (the README shows one).
+//! The screenshots go to the test's scratch folder (`target/tmp/screenshots/`), or to the folder
+//! named by `INVITEBOT_SCREENSHOTS` (`INVITEBOT_SCREENSHOTS=docs/screenshots` refreshes the
+//! README's), so a test run leaves the checkout as it was.
 //!
 //! Needs what `scripts/test-deps` installs; fails (does not skip) without it.
 
@@ -42,7 +44,10 @@ async fn a_newcomer_sees_the_next_meetings_in_their_own_time_and_the_right_links
         opts.repo = "InnerSourceCommons/ispo-working-group".into();
     })
     .await;
-    let screenshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+    let screenshots = match std::env::var_os("INVITEBOT_SCREENSHOTS") {
+        Some(dir) => Path::new(env!("CARGO_MANIFEST_DIR")).join(dir),
+        None => Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"),
+    };
     std::fs::create_dir_all(&screenshots).unwrap();
     let url = format!("{}/", app.server.base_url());
     let report = tokio::task::spawn_blocking({
