@@ -66,6 +66,7 @@ impl Checker<'_> {
         Ok(Series {
             id,
             repo,
+            repo_id: None,
             title: raw.title,
             description: raw.description,
             location: raw.location.filter(|l| !l.trim().is_empty()),

@@ -14,8 +14,11 @@ use crate::core::identity::{RepoName, TeamName};
 pub struct Series {
     /// Short, stable identifier (also part of the calendar UID).
     pub id: String,
-    /// The repository whose issues are join requests.
+    /// The repository whose issues are join requests, as the config names it.
     pub repo: RepoName,
+    /// GitHub's id of that repository, when it was looked up at start (deliveries are matched
+    /// by it too, so a renamed repository keeps working).
+    pub repo_id: Option<u64>,
     /// The meeting's title (calendar SUMMARY).
     pub title: String,
     /// The meeting's description.

@@ -109,6 +109,9 @@ pub struct Label {
 /// The parts of a repository the pipeline reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Repository {
+    /// GitHub's id of the repository, which a rename keeps (absent in hand-made payloads).
+    #[serde(default)]
+    pub id: Option<u64>,
     /// `owner/name`.
     pub full_name: String,
 }

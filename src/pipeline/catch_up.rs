@@ -72,6 +72,7 @@ impl Pipeline {
             let event = IssuesEvent {
                 action: IssueAction::Opened,
                 repository: Repository {
+                    id: None,
                     full_name: repo.to_string(),
                 },
                 sender: listed.user.clone(),

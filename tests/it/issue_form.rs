@@ -64,6 +64,7 @@ fn opened(form: &Value, body: String) -> IssuesEvent {
             labels,
         },
         repository: Repository {
+            id: None,
             full_name: "InnerSourceCommons/ispo-working-group".into(),
         },
         sender: user,
