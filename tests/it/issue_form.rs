@@ -1,6 +1,6 @@
 //! The issue forms in `contrib/github/ISSUE_TEMPLATE/` produce what the bot parses: a body
 //! rendered the way GitHub renders a submitted form (`### Label`, blank line, the answer or
-//! `_No response_`) is recognised as a join (or leave) request for the shipped ISPO series, with
+//! `_No response_`) is recognised as a join (or leave) request for the shipped InnerSource Working Group series, with
 //! the name and address read from the right fields.
 
 use std::path::Path;
@@ -65,7 +65,7 @@ fn opened(form: &Value, body: String) -> IssuesEvent {
         },
         repository: Repository {
             id: None,
-            full_name: "InnerSourceCommons/ispo-working-group".into(),
+            full_name: "InnerSourceCommons/innersource-working-group".into(),
         },
         sender: user,
         installation_id: None,
@@ -138,4 +138,59 @@ fn the_leave_form_is_a_request_to_leave() {
         ),
         ("ispo-wg", "ada-l", 12)
     );
+}
+
+/// The body GitHub renders from the group's own join form (in their repository since before
+/// invitebot: title `[join] <your-name>`, label `join-wg`, one input labelled "GitHub User"),
+/// as submitted by `login`.
+fn group_template_issue(login: &str, title: &str, labels: &[&str]) -> IssuesEvent {
+    let user = Account {
+        login: login.into(),
+        kind: "User".into(),
+    };
+    IssuesEvent {
+        action: IssueAction::Opened,
+        issue: invitebot::core::webhook_event::Issue {
+            number: 31,
+            title: title.into(),
+            body: Some(format!("### GitHub User\n\n{login}").replace('\n', "\r\n")),
+            user: user.clone(),
+            labels: labels
+                .iter()
+                .map(|name| Label {
+                    name: name.to_string(),
+                })
+                .collect(),
+        },
+        repository: Repository {
+            id: None,
+            full_name: "InnerSourceCommons/innersource-working-group".into(),
+        },
+        sender: user,
+        installation_id: None,
+        label: None,
+    }
+}
+
+#[test]
+fn the_groups_current_template_is_a_join_request() {
+    let config = shipped_config();
+    let cases = [
+        // As filed: the label the form applies, the name in the title.
+        ("[join] Ada Lovelace", vec!["join-wg"]),
+        // The label alone decides, even with a title that mentions leaving.
+        ("[join] back from parental leave", vec!["join-wg"]),
+        // A maintainer removed the label: the title's `[join]` still says it.
+        ("[join] Ada Lovelace", vec![]),
+    ];
+    for (title, labels) in cases {
+        let event = group_template_issue("leave-ada", title, &labels);
+        let Triage::JoinRequest(series, request) = triage(&config.series, &event) else {
+            panic!("{title:?} {labels:?}: not a join request");
+        };
+        assert_eq!(series.id, "ispo-wg");
+        assert_eq!(request.login.as_str(), "leave-ada");
+        // The template asks for no address: the profile (or the private form) gives it.
+        assert_eq!(request.email, EmailFinding::Missing, "{title:?}");
+    }
 }
