@@ -14,6 +14,7 @@ use crate::mail::settings::MailConfig;
 use crate::webhook::settings::{ServerConfig, WebhookConfig};
 
 mod checker;
+pub mod edit;
 pub mod env;
 mod error;
 mod links;

@@ -12,6 +12,7 @@
 //! twice).
 
 mod catch_up;
+mod commands;
 mod files;
 mod guard;
 mod outbox;
@@ -65,6 +66,9 @@ pub enum PipelineError {
     /// A link is needed but `[server] public_url` is not set.
     #[error("the series asks for confirmation but [server] public_url is not set")]
     NoPublicUrl,
+    /// A command's change to the config file could not be written.
+    #[error("changing the config file: {0}")]
+    ConfigEdit(String),
     /// The roster could not be read or written.
     #[error("roster: {0}")]
     Roster(#[from] RosterError),
@@ -241,6 +245,7 @@ impl Pipeline {
             JobKind::LeaveByLink { login } => {
                 self.leave(job.id, series, login, false, progress).await
             }
+            JobKind::Command(request) => self.command(job, series, request, progress).await,
         }
     }
 

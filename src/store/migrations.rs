@@ -117,6 +117,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         delivery_id TEXT NOT NULL,
         accepted_at TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 5: the issue comments whose command was accepted, so each runs once.
+    "CREATE TABLE commands (
+        comment_id  INTEGER PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        accepted_at TEXT NOT NULL
+    );",
 ];
 
 /// Applies the migrations `connection` lacks, each in its own transaction.

@@ -31,6 +31,7 @@ use rusqlite::{Connection, Params, Transaction};
 mod accepted_bodies;
 mod catch_up;
 mod columns;
+mod commands;
 mod confirmations;
 mod daily_counts;
 mod deliveries;
