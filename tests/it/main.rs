@@ -15,6 +15,8 @@
 //!   operations listener, an idle server;
 //! - [`github_app`]: GitHub App authentication;
 //! - [`cli`]: the commands (`check`, `ics`, `roster`, `healthcheck`, ...);
+//! - [`commands`]: maintainers' commands in issue comments (skip, move, remove, resend, status,
+//!   help), once per comment, refused to others;
 //! - [`zones`]: `invitebot check` in several time zones;
 //! - [`telemetry`]: text and JSON logs;
 //! - [`issue_form`]: the shipped issue forms parse as join and leave requests;
@@ -42,6 +44,7 @@ mod architecture;
 mod calendar_interop;
 mod calendar_python;
 mod cli;
+mod commands;
 mod consent;
 mod durability;
 mod e2e;
