@@ -27,7 +27,9 @@ pub enum ConfigEditError {
         series: String,
     },
     /// The meeting already has an exception: one meeting, one change.
-    #[error("the meeting of {date} is already changed in the config (see its [[series.exception]]); edit that one by hand")]
+    #[error(
+        "the meeting of {date} is already changed in the config (see its [[series.exception]]); edit that one by hand"
+    )]
     AlreadyChanged {
         /// The meeting's usual date.
         date: Date,
@@ -93,7 +95,10 @@ fn render(exception: &Exception, asked_by: &str, before: &str) -> String {
     match exception.change {
         Change::Cancelled => table.push_str("cancel = true\n"),
         Change::Moved { to } => {
-            table.push_str(&format!("move_to = \"{}\"\n", to.strftime("%Y-%m-%dT%H:%M")));
+            table.push_str(&format!(
+                "move_to = \"{}\"\n",
+                to.strftime("%Y-%m-%dT%H:%M")
+            ));
         }
     }
     if let Some(note) = &exception.note {
@@ -236,8 +241,19 @@ labels = ["join"]
         );
         assert_eq!(text, expected);
         let a = config.series_by_id("a").unwrap();
-        assert!(a.schedule.exception_on("2026-01-19".parse().unwrap()).is_some());
-        assert!(config.series_by_id("b").unwrap().schedule.exceptions().is_empty());
+        assert!(
+            a.schedule
+                .exception_on("2026-01-19".parse().unwrap())
+                .is_some()
+        );
+        assert!(
+            config
+                .series_by_id("b")
+                .unwrap()
+                .schedule
+                .exceptions()
+                .is_empty()
+        );
     }
 
     #[test]
@@ -254,7 +270,9 @@ labels = ["join"]
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with(TWO_SERIES), "{text}");
         assert!(
-            text.ends_with("\n[[series.exception]]\ndate = \"2026-01-20\"\nmove_to = \"2026-01-21T09:30\"\n"),
+            text.ends_with(
+                "\n[[series.exception]]\ndate = \"2026-01-20\"\nmove_to = \"2026-01-21T09:30\"\n"
+            ),
             "{text}"
         );
     }
@@ -263,16 +281,22 @@ labels = ["join"]
     fn a_change_the_config_would_refuse_is_not_written() {
         let (_dir, path) = write(TWO_SERIES);
         // 2026-01-20 is a Tuesday: not a meeting of series `a` (Mondays).
-        let error = add_exception(&path, "a", &cancel("2026-01-20", None), "@ada", &no_env)
-            .unwrap_err();
+        let error =
+            add_exception(&path, "a", &cancel("2026-01-20", None), "@ada", &no_env).unwrap_err();
         assert!(matches!(error, ConfigEditError::Invalid(_)), "{error}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), TWO_SERIES);
         add_exception(&path, "a", &cancel("2026-01-19", None), "@ada", &no_env).unwrap();
-        let error = add_exception(&path, "a", &cancel("2026-01-19", None), "@ada", &no_env)
-            .unwrap_err();
-        assert!(matches!(error, ConfigEditError::AlreadyChanged { .. }), "{error}");
-        let error = add_exception(&path, "c", &cancel("2026-01-19", None), "@ada", &no_env)
-            .unwrap_err();
-        assert!(matches!(error, ConfigEditError::NoSuchSeries { .. }), "{error}");
+        let error =
+            add_exception(&path, "a", &cancel("2026-01-19", None), "@ada", &no_env).unwrap_err();
+        assert!(
+            matches!(error, ConfigEditError::AlreadyChanged { .. }),
+            "{error}"
+        );
+        let error =
+            add_exception(&path, "c", &cancel("2026-01-19", None), "@ada", &no_env).unwrap_err();
+        assert!(
+            matches!(error, ConfigEditError::NoSuchSeries { .. }),
+            "{error}"
+        );
     }
 }

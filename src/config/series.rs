@@ -66,7 +66,7 @@ impl Checker<'_> {
         Ok(Series {
             id,
             repo,
-            repo_id: None,
+            github_repo: None,
             title: raw.title,
             description: raw.description,
             location: raw.location.filter(|l| !l.trim().is_empty()),

@@ -173,7 +173,9 @@ fn login(words: &[&str]) -> Result<Login, String> {
     };
     let login = word.strip_prefix('@').unwrap_or(word);
     let valid = (1..=39).contains(&login.len())
-        && login.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if valid {
         Ok(Login::new(login))
     } else {

@@ -158,7 +158,8 @@ pub fn request_kind(series: &Series, event: &IssuesEvent) -> Option<RequestKind>
 /// Whether a delivery's repository is the series' one: by its id when GitHub told us the
 /// series' repository id at start (a renamed repository keeps its id), else by name.
 pub fn is_on_series_repository(series: &Series, repository: &Repository) -> bool {
-    let same_id = matches!((series.repo_id, repository.id), (Some(a), Some(b)) if a == b);
+    let known_id = series.github_repo.as_ref().map(|r| r.id);
+    let same_id = known_id.is_some() && known_id == repository.id;
     same_id || series.repo.matches(&repository.full_name)
 }
 

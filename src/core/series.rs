@@ -7,7 +7,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::core::calendar::{Person, Schedule};
-use crate::core::identity::{RepoName, TeamName};
+use crate::core::identity::{RepoIdentity, RepoName, TeamName};
 
 /// One recurring meeting series and how join requests for it are recognised and answered.
 #[derive(Debug, Clone)]
@@ -16,9 +16,10 @@ pub struct Series {
     pub id: String,
     /// The repository whose issues are join requests, as the config names it.
     pub repo: RepoName,
-    /// GitHub's id of that repository, when it was looked up at start (deliveries are matched
-    /// by it too, so a renamed repository keeps working).
-    pub repo_id: Option<u64>,
+    /// That repository as GitHub knows it now, when it was looked up at start: deliveries are
+    /// matched by its id too, and catch-up uses its current name, so a renamed repository keeps
+    /// working.
+    pub github_repo: Option<RepoIdentity>,
     /// The meeting's title (calendar SUMMARY).
     pub title: String,
     /// The meeting's description.
@@ -82,6 +83,14 @@ pub struct Guard {
     pub approval_label: String,
     /// Label a maintainer adds to let a waiting request through.
     pub approved_label: String,
+}
+
+impl Series {
+    /// The repository's name as GitHub knows it now (the configured one when it was not looked
+    /// up).
+    pub fn current_repo(&self) -> &RepoName {
+        self.github_repo.as_ref().map_or(&self.repo, |r| &r.name)
+    }
 }
 
 /// The calendar UID of a series: stable across restarts and machines, unique per repository, so

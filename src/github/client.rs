@@ -21,6 +21,7 @@ use super::error::GitHubApiError;
 use super::error::{api_error, error_chain};
 
 mod permission;
+mod repository;
 use crate::core::identity::{RepoName, TeamName};
 use crate::github::settings::GitHubConfig;
 

@@ -5,4 +5,5 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod repos;
 pub mod settings;

@@ -25,9 +25,10 @@ impl Pipeline {
     pub async fn catch_up(&mut self) -> usize {
         let config = self.current();
         let mut repos: Vec<RepoName> = Vec::new();
+        // Under the name GitHub gives the repository now (it may have been renamed).
         for series in &config.series {
-            if !repos.contains(&series.repo) {
-                repos.push(series.repo.clone());
+            if !repos.contains(series.current_repo()) {
+                repos.push(series.current_repo().clone());
             }
         }
         let mut queued = 0;
@@ -72,7 +73,11 @@ impl Pipeline {
             let event = IssuesEvent {
                 action: IssueAction::Opened,
                 repository: Repository {
-                    id: None,
+                    id: config
+                        .series
+                        .iter()
+                        .find(|s| s.current_repo() == repo)
+                        .and_then(|s| s.github_repo.as_ref().map(|r| r.id)),
                     full_name: repo.to_string(),
                 },
                 sender: listed.user.clone(),

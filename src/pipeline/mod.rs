@@ -35,6 +35,7 @@ use crate::core::series::{Series, SeriesList};
 use crate::core::texts::{self, NoEmail};
 use crate::github::client::{Client, Profile};
 use crate::github::error::GitHubApiError;
+use crate::github::repos::RepoLookup;
 use crate::links::LinkMaker;
 use crate::reconcile::{MemberSync, ReconcileError, Reconciler, RunReport};
 use crate::roster::{self, AddOutcome, RemoveOutcome, Roster, RosterError};
@@ -157,6 +158,8 @@ pub struct Pipeline {
     links: LinkMaker,
     /// Content digests of the config and rosters at the last reconciliation.
     seen: HashMap<PathBuf, [u8; 32]>,
+    /// What GitHub said about the configured repositories at start (given to reloaded configs).
+    repositories: Vec<RepoLookup>,
 }
 
 impl Pipeline {
@@ -175,7 +178,15 @@ impl Pipeline {
             github,
             links,
             seen: HashMap::new(),
+            repositories: Vec::new(),
         }
+    }
+
+    /// Keeps what GitHub said about the configured repositories at start, so a reloaded
+    /// config's series keep their repositories' ids.
+    pub fn knowing_repositories(mut self, repositories: Vec<RepoLookup>) -> Self {
+        self.repositories = repositories;
+        self
     }
 
     fn current(&self) -> Arc<Config> {

@@ -40,5 +40,5 @@ mod test_support;
 pub use edit::{AddOutcome, RemoveOutcome, add, remove};
 pub use error::RosterError;
 pub use model::{Roster, is_valid_github_login};
-pub use write::write_atomically;
 pub use problems::{Location, Problem};
+pub use write::write_atomically;

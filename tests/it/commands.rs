@@ -64,9 +64,9 @@ async fn command(app: &App, id: u64, text: &str, count: usize) -> String {
 /// Adds a member by hand and waits for their invitation as mail number `count`: everything the
 /// worker had to do before is done, so `count` is all the mail there is.
 async fn assert_nothing_more_than(app: &App, roster: &str, count: usize) {
-    app.server
-        .workspace()
-        .write_roster(&format!("{roster}\n[[member]]\ngithub = \"cy\"\nemail = \"cy@example.org\"\n"));
+    app.server.workspace().write_roster(&format!(
+        "{roster}\n[[member]]\ngithub = \"cy\"\nemail = \"cy@example.org\"\n"
+    ));
     let mails = app.wait_for_mail(count).await;
     assert_eq!(mails[count - 1].rcpt_to, ["cy@example.org"]);
     assert_eq!(app.smtp.messages().len(), count);
@@ -96,7 +96,10 @@ async fn a_skip_writes_the_config_updates_every_member_once_and_replies_once() {
         "{config}"
     );
     let mails = app.wait_for_mail(4).await;
-    assert_eq!(recipients(&mails[2..]), ["ada@example.org", "bob@example.org"]);
+    assert_eq!(
+        recipients(&mails[2..]),
+        ["ada@example.org", "bob@example.org"]
+    );
     for mail in &mails[2..] {
         assert_eq!(mail.calendar_method().as_deref(), Some("REQUEST"));
         let ics = mail.expect_calendar();
@@ -108,29 +111,54 @@ async fn a_skip_writes_the_config_updates_every_member_once_and_replies_once() {
 
     // The same comment again: a redelivery under a new id, and the comment as catch-up or an
     // edited payload would bring it (same comment id, other bytes).
-    let same = comment_by("maintainer", 9001, "/invitebot skip 2026-12-28 Winter holidays");
+    let same = comment_by(
+        "maintainer",
+        9001,
+        "/invitebot skip 2026-12-28 Winter holidays",
+    );
     let (status, _) = app.server.deliver("issue_comment", &same).await;
     assert_eq!(status, StatusCode::OK);
-    let reworded = comment_by("maintainer", 9001, "/invitebot skip 2026-12-28  Winter holidays");
+    let reworded = comment_by(
+        "maintainer",
+        9001,
+        "/invitebot skip 2026-12-28  Winter holidays",
+    );
     let (status, answer) = app.server.deliver("issue_comment", &reworded).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
     assert_nothing_more_than(&app, ROSTER_ADA_BOB, 5).await;
     assert_eq!(app.github.comments().await.len(), 1);
     assert_eq!(
-        app.server.workspace().config_text().matches("[[series.exception]]").count(),
+        app.server
+            .workspace()
+            .config_text()
+            .matches("[[series.exception]]")
+            .count(),
         1
     );
-    app.assert_private(&["ada@example.org", "bob@example.org"]).await;
+    app.assert_private(&["ada@example.org", "bob@example.org"])
+        .await;
 }
 
 #[tokio::test]
 async fn move_remove_resend_status_and_help_each_do_their_part_with_one_reply() {
     let app = start_with_two_members().await;
 
-    let reply = command(&app, 9101, "/invitebot move 2027-01-11 to 2027-01-12 09:00", 1).await;
-    assert!(reply.contains("moved from Monday 11 January 08:00"), "{reply}");
+    let reply = command(
+        &app,
+        9101,
+        "/invitebot move 2027-01-11 to 2027-01-12 09:00",
+        1,
+    )
+    .await;
+    assert!(
+        reply.contains("moved from Monday 11 January 08:00"),
+        "{reply}"
+    );
     let mails = app.wait_for_mail(4).await;
-    assert_eq!(recipients(&mails[2..]), ["ada@example.org", "bob@example.org"]);
+    assert_eq!(
+        recipients(&mails[2..]),
+        ["ada@example.org", "bob@example.org"]
+    );
     for mail in &mails[2..] {
         let ics = mail.expect_calendar();
         assert!(
@@ -143,10 +171,9 @@ async fn move_remove_resend_status_and_help_each_do_their_part_with_one_reply() 
         );
     }
     assert!(
-        app.server
-            .workspace()
-            .config_text()
-            .contains("[[series.exception]]\ndate = \"2027-01-11\"\nmove_to = \"2027-01-12T09:00\"\n")
+        app.server.workspace().config_text().contains(
+            "[[series.exception]]\ndate = \"2027-01-11\"\nmove_to = \"2027-01-12T09:00\"\n"
+        )
     );
 
     let reply = command(&app, 9102, "/invitebot remove @bob", 2).await;
@@ -167,13 +194,19 @@ async fn move_remove_resend_status_and_help_each_do_their_part_with_one_reply() 
     assert!(mails[5].expect_calendar().contains("RECURRENCE-ID"));
 
     let reply = command(&app, 9104, "/invitebot status", 4).await;
-    assert!(reply.contains("**ISPO Working Group** (`ispo-wg`)"), "{reply}");
+    assert!(
+        reply.contains("**ISPO Working Group** (`ispo-wg`)"),
+        "{reply}"
+    );
     assert!(reply.contains("Members: 1."), "{reply}");
     assert!(reply.contains("To send: nothing to send"), "{reply}");
     assert!(reply.contains("refused for good: 0"), "{reply}");
 
     let reply = command(&app, 9105, "/invitebot help", 5).await;
-    assert!(reply.contains("/invitebot skip [SERIES] YYYY-MM-DD"), "{reply}");
+    assert!(
+        reply.contains("/invitebot skip [SERIES] YYYY-MM-DD"),
+        "{reply}"
+    );
 
     // A mistake changes nothing and says what to write.
     let reply = command(&app, 9106, "/invitebot skip 2026-12-29", 6).await;
@@ -181,7 +214,8 @@ async fn move_remove_resend_status_and_help_each_do_their_part_with_one_reply() 
     let roster_now = app.server.roster_text();
     assert_nothing_more_than(&app, &roster_now, 7).await;
     assert_eq!(app.github.comments().await.len(), 6);
-    app.assert_private(&["ada@example.org", "bob@example.org"]).await;
+    app.assert_private(&["ada@example.org", "bob@example.org"])
+        .await;
 }
 
 #[tokio::test]

@@ -19,7 +19,9 @@
 //!   help), once per comment, refused to others;
 //! - [`zones`]: `invitebot check` in several time zones;
 //! - [`telemetry`]: text and JSON logs;
-//! - [`issue_form`]: the shipped issue forms parse as join and leave requests;
+//! - [`issue_form`]: the shipped issue forms (and the InnerSource Working Group's own) parse as
+//!   join and leave requests;
+//! - [`rename`]: a repository renamed on GitHub, matched by its id;
 //! - [`properties`]: proptest properties of the parsers and writers of untrusted text;
 //! - [`calendar_python`]: the recurrence as Python's `icalendar` reads it;
 //! - [`calendar_interop`]: every occurrence as ical.js, libical, vobject and
@@ -55,6 +57,7 @@ mod issue_form;
 mod lifecycle;
 mod privacy;
 mod properties;
+mod rename;
 mod telemetry;
 mod webhook_edge;
 mod zones;

@@ -25,7 +25,7 @@ pub(crate) fn sample_series() -> Series {
         id: "ispo-wg".into(),
         uid: default_uid("ispo-wg", &repo),
         repo,
-        repo_id: None,
+        github_repo: None,
         title: "ISPO Working Group".into(),
         description: String::new(),
         location: None,

@@ -124,9 +124,10 @@ pub fn status_reply(statuses: &[SeriesStatus<'_>]) -> String {
         if status.next.is_empty() {
             text.push_str("- no meetings to come\n");
         }
-        let members = status
-            .members
-            .map_or_else(|| "the roster file does not load (run `invitebot check`)".to_string(), |n| n.to_string());
+        let members = status.members.map_or_else(
+            || "the roster file does not load (run `invitebot check`)".to_string(),
+            |n| n.to_string(),
+        );
         text.push_str(&format!(
             "\nMembers: {members}. To send: {}. Calendar mail waiting for a retry: {}; refused for good: {}. Requests in progress: {}.\n\n",
             status.pending, status.mail_waiting, status.mail_refused, status.requests_waiting
