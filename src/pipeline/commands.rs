@@ -131,8 +131,10 @@ impl Pipeline {
                         },
                     )?;
                 }
-                Err(error @ ConfigEditError::Write(_)) => {
-                    return Err(PipelineError::ConfigEdit(error.to_string()));
+                Err(ConfigEditError::Write(error)) => {
+                    tracing::error!(series = %series.id, issue = job.issue, %error, "command not carried out: the config file can't be written (mounted read-only?)");
+                    let why = "I can't write the config file here (it may be mounted read-only); whoever runs the bot can find the reason in its log";
+                    return Ok(texts::command_not_done(series, author, why));
                 }
                 Err(error) => {
                     tracing::warn!(series = %series.id, issue = job.issue, %error, "command not carried out");

@@ -67,9 +67,6 @@ pub enum PipelineError {
     /// A link is needed but `[server] public_url` is not set.
     #[error("the series asks for confirmation but [server] public_url is not set")]
     NoPublicUrl,
-    /// A command's change to the config file could not be written.
-    #[error("changing the config file: {0}")]
-    ConfigEdit(String),
     /// The roster could not be read or written.
     #[error("roster: {0}")]
     Roster(#[from] RosterError),

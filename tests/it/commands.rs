@@ -28,7 +28,7 @@ fn comment_by(login: &str, id: u64, text: &str) -> Vec<u8> {
 }
 
 /// GitHub's answer to the collaborator permission API for `login` on the test repository.
-async fn mount_permission(app: &App, login: &str, permission: &str) {
+async fn mount_permission(github: &GitHubMock, login: &str, permission: &str) {
     Mock::given(method("GET"))
         .and(path(format!(
             "/repos/Codertocat/Hello-World/collaborators/{login}/permission"
@@ -38,14 +38,14 @@ async fn mount_permission(app: &App, login: &str, permission: &str) {
             "role_name": permission,
             "user": { "login": login }
         })))
-        .mount(app.github.server())
+        .mount(github.server())
         .await;
 }
 
 /// A server with Ada and Bob on the roster (both invited), and `maintainer` with admin access.
 async fn start_with_two_members() -> App {
     let app = App::start_with(|o| o.roster = Some(ROSTER_ADA_BOB.to_string())).await;
-    mount_permission(&app, "maintainer", "admin").await;
+    mount_permission(&app.github, "maintainer", "admin").await;
     app.wait_for_mail(2).await;
     app
 }
@@ -221,7 +221,7 @@ async fn move_remove_resend_status_and_help_each_do_their_part_with_one_reply() 
 #[tokio::test]
 async fn a_command_from_someone_without_write_access_is_refused_and_changes_nothing() {
     let app = start_with_two_members().await;
-    mount_permission(&app, "reader", "read").await;
+    mount_permission(&app.github, "reader", "read").await;
     let before = app.server.workspace().config_text();
     for (id, text) in [
         (9201, "/invitebot skip 2026-12-28"),
@@ -248,4 +248,60 @@ async fn a_command_from_someone_without_write_access_is_refused_and_changes_noth
     assert_eq!(status, StatusCode::OK);
     assert_nothing_more_than(&app, ROSTER_ADA_BOB, 3).await;
     assert_eq!(app.github.comments().await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_command_given_while_the_bot_was_away_is_caught_up_once() {
+    let github = GitHubMock::start_with_defaults().await;
+    let comment = serde_json::json!([{
+        "id": 9301,
+        "body": "Happy holidays!\r\n/invitebot skip 2026-12-28",
+        "user": { "login": "maintainer", "type": "User" },
+        "issue_url": format!("{}/repos/Codertocat/Hello-World/issues/1", github.uri()),
+    }]);
+    Mock::given(method("GET"))
+        .and(path("/repos/Codertocat/Hello-World/issues/comments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(comment))
+        .mount(github.server())
+        .await;
+    mount_permission(&github, "maintainer", "maintain").await;
+    let smtp = SmtpSink::start();
+    let mut opts = ServerOptions::new(&github, &smtp);
+    opts.roster = Some(ROSTER_ADA_BOB.to_string());
+    let server = TestServer::start(opts).await;
+    let app = App {
+        github,
+        smtp,
+        server,
+    };
+
+    // Catch-up runs before the first reconciliation: the invitations already leave the
+    // skipped meeting out.
+    app.wait_for_github(GitHubMock::is_comment, 1).await;
+    let mails = app.wait_for_mail(2).await;
+    assert_eq!(recipients(&mails), ["ada@example.org", "bob@example.org"]);
+    for mail in &mails {
+        let ics = mail.expect_calendar();
+        assert!(
+            ics.contains("EXDATE;TZID=America/Los_Angeles:20261228T080000"),
+            "{ics}"
+        );
+    }
+    assert!(
+        app.server
+            .workspace()
+            .config_text()
+            .contains("[[series.exception]]\ndate = \"2026-12-28\"\ncancel = true\n")
+    );
+    // Its webhook, arriving late, runs nothing twice.
+    let (status, _) = app
+        .server
+        .deliver(
+            "issue_comment",
+            &comment_by("maintainer", 9301, "/invitebot skip 2026-12-28"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_nothing_more_than(&app, ROSTER_ADA_BOB, 3).await;
+    assert_eq!(app.github.comments().await.len(), 1);
 }

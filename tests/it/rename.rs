@@ -6,8 +6,6 @@
 
 use crate::common::*;
 use reqwest::StatusCode;
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
 
 /// The vendored payloads' repository: `Codertocat/Hello-World`, id 186853002.
 const REPO_ID: u64 = 186853002;
@@ -16,16 +14,8 @@ const REPO_ID: u64 = 186853002;
 /// `Codertocat/Hello-World`.
 async fn start_after_rename() -> App {
     let github = GitHubMock::start_with_defaults().await;
-    Mock::given(method("GET"))
-        .and(path("/repos/Codertocat/Old-World"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
-            "id": REPO_ID,
-            "name": "Hello-World",
-            "full_name": "Codertocat/Hello-World",
-            "private": false,
-            "owner": { "login": "Codertocat", "type": "User" }
-        })))
-        .mount(github.server())
+    github
+        .mount_repository("Codertocat/Old-World", REPO_ID, "Codertocat/Hello-World")
         .await;
     let smtp = SmtpSink::start();
     let mut opts = ServerOptions::new(&github, &smtp);
