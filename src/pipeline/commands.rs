@@ -11,7 +11,7 @@ use crate::config::ProcessEnv;
 use crate::config::edit::{ConfigEditError, add_exception};
 use crate::core::calendar::{Change, Exception};
 use crate::core::command::{self, Command, CommandRequest};
-use crate::core::identity::{Login, RepoName};
+use crate::core::identity::Login;
 use crate::core::job::{Outcome, Progress};
 use crate::core::reply::Reply;
 use crate::core::series::Series;
@@ -32,15 +32,8 @@ impl Pipeline {
         request: &CommandRequest,
         progress: Progress,
     ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
-        let repo = RepoName::parse(&job.repo)
-            .ok_or_else(|| PipelineError::BadRequest(format!("repository {:?}", job.repo)))?;
         let author = &request.author;
-        let allowed = self
-            .github
-            .is_maintainer(&repo, author.as_str())
-            .await
-            .map_err(PipelineError::Approval)?;
-        if !allowed {
+        if !self.maintains(job, author).await? {
             tracing::warn!(series = %series.id, issue = job.issue, user = %author, "command from someone without write access: refused");
             return Ok((
                 Outcome::CommandRefused,

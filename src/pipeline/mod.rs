@@ -26,7 +26,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 
-use crate::core::identity::Login;
+use crate::core::identity::{Login, RepoName};
 use crate::core::job::{JobKind, Outcome, Progress};
 use crate::core::member::Member;
 use crate::core::reply::Reply;
@@ -489,6 +489,17 @@ impl Pipeline {
         }
         let comment = texts::left_comment(series, login.as_str());
         Ok((Outcome::Left, reply(comment)))
+    }
+
+    /// Whether `login` maintains the job's repository (write, maintain or admin access), as
+    /// GitHub's collaborator permission API says.
+    async fn maintains(&self, job: &JobRecord, login: &Login) -> Result<bool, PipelineError> {
+        let repo = RepoName::parse(&job.repo)
+            .ok_or_else(|| PipelineError::BadRequest(format!("repository {:?}", job.repo)))?;
+        self.github
+            .is_maintainer(&repo, login.as_str())
+            .await
+            .map_err(PipelineError::Approval)
     }
 
     fn save_progress(&self, job_id: i64, progress: Progress) -> Result<(), PipelineError> {

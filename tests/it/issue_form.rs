@@ -40,28 +40,38 @@ fn render(form: &Value, answers: &[(&str, &str)]) -> String {
         .join("\n\n")
 }
 
-/// The `opened` event of an issue made with `form`, by `login`, on the ISPO repository.
+/// The `opened` event of an issue made with `form`, by `ada-l`, on the group's repository.
 fn opened(form: &Value, body: String) -> IssuesEvent {
-    let user = Account {
-        login: "ada-l".into(),
-        kind: "User".into(),
-    };
-    let labels = form["labels"]
+    let labels: Vec<&str> = form["labels"]
         .as_sequence()
         .unwrap()
         .iter()
-        .map(|l| Label {
-            name: l.as_str().unwrap().to_string(),
-        })
+        .map(|l| l.as_str().unwrap())
         .collect();
+    let title = form["title"].as_str().unwrap();
+    opened_issue("ada-l", 12, title, &body, &labels)
+}
+
+/// The `opened` event of issue `number` by `login` on the group's repository, its body with
+/// the CRLF line ends GitHub gives a submitted form.
+fn opened_issue(login: &str, number: u64, title: &str, body: &str, labels: &[&str]) -> IssuesEvent {
+    let user = Account {
+        login: login.into(),
+        kind: "User".into(),
+    };
     IssuesEvent {
         action: IssueAction::Opened,
         issue: invitebot::core::webhook_event::Issue {
-            number: 12,
-            title: form["title"].as_str().unwrap().to_string(),
+            number,
+            title: title.to_string(),
             body: Some(body.replace('\n', "\r\n")),
             user: user.clone(),
-            labels,
+            labels: labels
+                .iter()
+                .map(|name| Label {
+                    name: name.to_string(),
+                })
+                .collect(),
         },
         repository: Repository {
             id: None,
@@ -140,36 +150,17 @@ fn the_leave_form_is_a_request_to_leave() {
     );
 }
 
-/// The body GitHub renders from the group's own join form (in their repository since before
+/// The issue GitHub makes from the group's own join form (in their repository since before
 /// invitebot: title `[join] <your-name>`, label `join-wg`, one input labelled "GitHub User"),
 /// as submitted by `login`.
 fn group_template_issue(login: &str, title: &str, labels: &[&str]) -> IssuesEvent {
-    let user = Account {
-        login: login.into(),
-        kind: "User".into(),
-    };
-    IssuesEvent {
-        action: IssueAction::Opened,
-        issue: invitebot::core::webhook_event::Issue {
-            number: 31,
-            title: title.into(),
-            body: Some(format!("### GitHub User\n\n{login}").replace('\n', "\r\n")),
-            user: user.clone(),
-            labels: labels
-                .iter()
-                .map(|name| Label {
-                    name: name.to_string(),
-                })
-                .collect(),
-        },
-        repository: Repository {
-            id: None,
-            full_name: "InnerSourceCommons/innersource-working-group".into(),
-        },
-        sender: user,
-        installation_id: None,
-        label: None,
-    }
+    opened_issue(
+        login,
+        31,
+        title,
+        &format!("### GitHub User\n\n{login}"),
+        labels,
+    )
 }
 
 #[test]
