@@ -166,6 +166,7 @@ fn start_of_lead_in(text: &str, at: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::testing::no_env;
 
     const TWO_SERIES: &str = r#"[mail]
 from = "WG <wg@example.org>"
@@ -207,10 +208,6 @@ labels = ["join"]
         let path = dir.path().join("invitebot.toml");
         std::fs::write(&path, text).unwrap();
         (dir, path)
-    }
-
-    fn no_env(_: &str) -> Option<String> {
-        None
     }
 
     fn cancel(date: &str, note: Option<&str>) -> Exception {

@@ -5,6 +5,7 @@
 use rusqlite::{Connection, params};
 
 use super::StoreError;
+use super::accepted_bodies::insert_once;
 use super::columns::Stamp;
 
 /// Records `comment_id` for `delivery_id` inside the caller's transaction; `false` when the
@@ -14,11 +15,9 @@ pub(super) fn record(
     comment_id: u64,
     delivery_id: &str,
 ) -> Result<bool, StoreError> {
-    let inserted = c
-        .prepare_cached(
-            "INSERT OR IGNORE INTO commands (comment_id, delivery_id, accepted_at)
-             VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![comment_id, delivery_id, Stamp::now()])?;
-    Ok(inserted > 0)
+    insert_once(
+        c,
+        "INSERT OR IGNORE INTO commands (comment_id, delivery_id, accepted_at) VALUES (?1, ?2, ?3)",
+        params![comment_id, delivery_id, Stamp::now()],
+    )
 }
