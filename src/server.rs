@@ -14,10 +14,11 @@ use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 
 use crate::config::{Config, ConfigError, env};
-use crate::core::series::ConfirmEmail;
+use crate::core::series::{ConfirmEmail, Series};
 use crate::github::client::Client;
 use crate::github::error::GitHubApiError;
 use crate::github::oauth::SignIn;
+use crate::github::repos::{self, RepoLookup};
 use crate::links::LinkMaker;
 use crate::links::pages::{self, PageState};
 use crate::mail::{MailError, Mailer};
@@ -91,10 +92,27 @@ const POLL: Duration = Duration::from_secs(5);
 /// How long shutdown waits for the step in progress before leaving it to the next start.
 const STOP_GRACE: Duration = Duration::from_secs(8);
 
+/// Looks up every configured repository on GitHub (see [`repos`]), logs what it found (a
+/// rename, or no answer: then deliveries are matched by name only), and gives the series their
+/// repositories' ids.
+async fn identify_repositories(github: &Client, series: &mut [Series]) -> Vec<RepoLookup> {
+    let lookups = repos::look_up(github, series).await;
+    for lookup in &lookups {
+        match lookup {
+            RepoLookup::Found { .. } if lookup.renamed_to().is_none() => {
+                tracing::info!("{}", lookup.message())
+            }
+            _ => tracing::warn!("{}", lookup.message()),
+        }
+    }
+    repos::apply(&lookups, series);
+    lookups
+}
+
 /// Runs the webhook receiver until `shutdown` completes; the step in progress is finished, the
 /// rest stays in the store for the next start.
 pub async fn run(
-    config: Config,
+    mut config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let secrets = config
@@ -137,6 +155,7 @@ pub async fn run(
             "no GitHub token (INVITEBOT_GITHUB_TOKEN or GITHUB_TOKEN) or GitHub App (INVITEBOT_GITHUB_APP_ID, INVITEBOT_GITHUB_APP_KEY_FILE): replies on issues will be logged, not sent"
         );
     }
+    let repositories = identify_repositories(&github, &mut config.series).await;
     let listener = bind(config.server.listen).await?;
     let admin_listener = bind(config.server.admin_listen).await?;
 
@@ -163,7 +182,8 @@ pub async fn run(
         config: config_tx,
         series: series_tx,
     };
-    let pipeline = Pipeline::new(published, store.clone(), reconciler, github, links.clone());
+    let pipeline = Pipeline::new(published, store.clone(), reconciler, github, links.clone())
+        .knowing_repositories(repositories);
     let pages = PageState {
         sign_in,
         links,

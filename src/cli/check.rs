@@ -10,6 +10,8 @@ use invitebot::core::plan::{Counts, plan_series};
 use invitebot::core::series::Series;
 use invitebot::core::series_event::SeriesEvent;
 use invitebot::core::texts;
+use invitebot::github::client::Client;
+use invitebot::github::repos;
 use invitebot::roster::{Roster, RosterError};
 use invitebot::store::Store;
 
@@ -25,6 +27,7 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
     let store = Store::open_existing(&config.data_dir).context("reading the state store")?;
     let mut broken = Vec::new();
     println!("{}: {} series", config.path.display(), config.series.len());
+    print_repositories(config)?;
     for series in &config.series {
         print_series(series, now);
         broken.extend(print_roster(store.as_ref(), series)?);
@@ -37,6 +40,23 @@ pub fn run(config: &Config) -> anyhow::Result<()> {
         eprintln!("error: {error}");
     }
     anyhow::bail!("{} roster file(s) need fixing", broken.len())
+}
+
+/// What GitHub says about each configured repository: found, renamed (update the config), or
+/// no answer (deliveries matched by name only).
+fn print_repositories(config: &Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting a runtime for the GitHub lookups")?;
+    let lookups = runtime.block_on(async {
+        let github = Client::new(&config.github).context("setting up the GitHub client")?;
+        anyhow::Ok(repos::look_up(&github, &config.series).await)
+    })?;
+    for lookup in lookups {
+        println!("GitHub: {}", lookup.message());
+    }
+    Ok(())
 }
 
 /// The series' settings, its changed and next meetings and its daylight-saving notes.

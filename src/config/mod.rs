@@ -15,6 +15,7 @@ use crate::meetings::settings::MeetingsConfig;
 use crate::webhook::settings::{ServerConfig, WebhookConfig};
 
 mod checker;
+pub mod edit;
 pub mod env;
 mod error;
 mod links;

@@ -74,6 +74,7 @@ impl Checker<'_> {
         Ok(Series {
             id,
             repo,
+            github_repo: None,
             title: raw.title,
             description: raw.description,
             location: raw.location.filter(|l| !l.trim().is_empty()),

@@ -30,22 +30,18 @@ fn the_shipped_config_loads() {
     assert_eq!(series.id, "ispo-wg");
     assert_eq!(
         series.repo.to_string(),
-        "InnerSourceCommons/ispo-working-group"
+        "InnerSourceCommons/innersource-working-group"
     );
+    assert_eq!(series.title, "InnerSource Working Group");
     assert_eq!(series.schedule.tz_name(), "America/Los_Angeles");
     assert_eq!(series.schedule.first().to_string(), "2024-05-06T08:00:00");
     assert_eq!(series.schedule.interval_weeks(), 2);
     assert_eq!(series.schedule.duration_minutes(), 60);
     assert!(series.roster.ends_with("config/roster/ispo-wg.toml"));
-    assert_eq!(series.matcher.labels, ["meeting-invite"]);
-    assert!(
-        series
-            .matcher
-            .title
-            .as_ref()
-            .unwrap()
-            .is_match("Please JOIN")
-    );
+    assert_eq!(series.matcher.labels, ["meeting-invite", "join-wg"]);
+    let title = series.matcher.title.as_ref().unwrap();
+    assert!(title.is_match("Please JOIN"));
+    assert!(title.is_match("[join] Ada Lovelace"));
     assert_eq!(series.reply.labels, ["invited"]);
     assert!(series.reply.close);
     assert_eq!(

@@ -118,6 +118,15 @@ impl fmt::Debug for Login {
     }
 }
 
+/// A repository as GitHub knows it now: its id (which a rename keeps) and current name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoIdentity {
+    /// GitHub's id of the repository.
+    pub id: u64,
+    /// Its name now.
+    pub name: RepoName,
+}
+
 /// A GitHub repository name, `owner/name`, as written; two names are equal when GitHub would
 /// take them for the same repository (case does not matter).
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::core::command::CommandRequest;
 use crate::core::identity::Login;
 use crate::core::request::{EmailSource, InviteRequest, LeaveRequest};
 use crate::core::texts::NoEmail;
@@ -30,6 +31,8 @@ pub enum JobKind {
         /// The member's login.
         login: Login,
     },
+    /// A maintainer's command in an issue comment (their permission is checked first).
+    Command(CommandRequest),
 }
 
 impl JobKind {
@@ -41,6 +44,7 @@ impl JobKind {
             }
             JobKind::Leave(r) => r.issue_number,
             JobKind::LeaveByLink { .. } => 0,
+            JobKind::Command(c) => c.issue_number,
         }
     }
 }
@@ -58,6 +62,9 @@ pub struct Progress {
     /// Join with confirmation: the confirmation made (so a retry doesn't make a second).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confirmation: Option<i64>,
+    /// Command: whether the config file was changed (`false`: it already said so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written: Option<bool>,
 }
 
 /// Why a request waits for a maintainer.
@@ -146,6 +153,10 @@ pub enum Outcome {
     ApprovalIgnored,
     /// The confirmation mail went out; the invitation waits for the click.
     AwaitingConfirmation,
+    /// A maintainer's command was carried out (or answered why not).
+    CommandDone,
+    /// A command from someone who may not run commands: refused, nothing changed.
+    CommandRefused,
 }
 
 impl Outcome {
@@ -162,6 +173,8 @@ impl Outcome {
             Outcome::NeedsApproval(_) => "needs-approval",
             Outcome::ApprovalIgnored => "approval-ignored",
             Outcome::AwaitingConfirmation => "awaiting-confirmation",
+            Outcome::CommandDone => "command-done",
+            Outcome::CommandRefused => "command-refused",
         }
     }
 
@@ -173,16 +186,18 @@ impl Outcome {
         }
     }
 
-    /// How the issue stands afterwards (`edited` re-handles `needs-email` issues).
-    pub fn issue_state(&self) -> IssueState {
-        match self {
+    /// How the issue stands afterwards (`edited` re-handles `needs-email` issues); `None` for a
+    /// command, which says nothing about the issue it was written on.
+    pub fn issue_state(&self) -> Option<IssueState> {
+        Some(match self {
             Outcome::Invited(_) | Outcome::InvitedAgain => IssueState::Invited,
             Outcome::NeedsEmail(_) => IssueState::NeedsEmail,
             Outcome::Left => IssueState::Left,
             Outcome::NotAMember => IssueState::NotAMember,
             Outcome::NeedsApproval(_) | Outcome::ApprovalIgnored => IssueState::NeedsApproval,
             Outcome::AwaitingConfirmation => IssueState::AwaitingConfirmation,
-        }
+            Outcome::CommandDone | Outcome::CommandRefused => return None,
+        })
     }
 }
 

@@ -7,7 +7,8 @@
 //!   `VTIMEZONE`, the `.ics` text).
 //! - Requests: [`webhook_event`] (GitHub's payload types), [`request`] (which issue asks what of
 //!   which series, with which address), [`job`] (what a job asks and how a request ended),
-//!   [`reply`] (what the bot writes on the issue).
+//!   [`reply`] (what the bot writes on the issue), [`command`] (maintainers' commands in issue
+//!   comments).
 //! - Members: [`member`] (a roster entry), [`sent`] (the record of what calendars were sent),
 //!   [`plan`] (what to send so calendars match the files).
 //! - Rules: [`retry`] (when to try again), [`texts`] (what people read), [`html`] (text made
@@ -15,6 +16,7 @@
 //! - Helpers: [`source_position`] (line and column of a byte offset, for error messages).
 
 pub mod calendar;
+pub mod command;
 pub mod email_address;
 pub mod html;
 pub mod identity;

@@ -9,7 +9,7 @@ use crate::core::calendar::is_hidden_format;
 use crate::core::email_address::EmailAddress;
 use crate::core::identity::Login;
 use crate::core::series::Series;
-use crate::core::webhook_event::IssuesEvent;
+use crate::core::webhook_event::{IssuesEvent, Repository};
 
 /// What an `issues` delivery means for invitebot.
 #[derive(Debug)]
@@ -94,55 +94,81 @@ pub struct LeaveRequest {
     pub issue_number: u64,
 }
 
-/// Decides what an `issues` delivery is. The first series (in config order) that matches wins;
-/// for one series, a request to leave wins over a request to join ("please take me off the
-/// invite list" is both).
+/// Decides what an `issues` delivery is. The first series (in config order) that the issue is
+/// a request for wins. A label decides before a title (see [`request_kind`]).
 pub fn triage<'c>(series: &'c [Series], event: &IssuesEvent) -> Triage<'c> {
-    let leave = series.iter().find(|s| is_leave_request(s, event));
-    let join = series.iter().find(|s| is_join_request(s, event));
-    if leave.is_none() && join.is_none() {
+    let Some((series, kind)) = series
+        .iter()
+        .find_map(|s| request_kind(s, event).map(|kind| (s, kind)))
+    else {
         return Triage::NotAJoinRequest;
-    }
+    };
     if event.sender.is_bot() || event.issue.user.is_bot() {
         return Triage::FromBot;
     }
-    match (leave, join) {
-        (Some(series), _) => Triage::LeaveRequest(
+    match kind {
+        RequestKind::Leave => Triage::LeaveRequest(
             series,
             LeaveRequest {
                 login: Login::new(&event.issue.user.login),
                 issue_number: event.issue.number,
             },
         ),
-        (None, Some(series)) => Triage::JoinRequest(series, read_request(event)),
-        (None, None) => Triage::NotAJoinRequest,
+        RequestKind::Join => Triage::JoinRequest(series, read_request(event)),
     }
 }
 
-/// Whether the issue is on the series' repository and asks to leave it (a leave label or a
-/// title matching `leave_title`).
-pub fn is_leave_request(series: &Series, event: &IssuesEvent) -> bool {
-    series.repo.matches(&event.repository.full_name)
-        && matches_labels_or_title(
-            event,
-            &series.matcher.leave_labels,
-            series.matcher.leave_title.as_ref(),
-        )
+/// Which way an issue asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestKind {
+    /// To join the series.
+    Join,
+    /// To leave it.
+    Leave,
 }
 
-fn matches_labels_or_title(event: &IssuesEvent, labels: &[String], title: Option<&Regex>) -> bool {
-    let labelled = event
-        .issue
-        .labels
-        .iter()
-        .any(|label| labels.iter().any(|m| m.eq_ignore_ascii_case(&label.name)));
-    labelled || title.is_some_and(|re| re.is_match(&event.issue.title))
+/// What the issue asks of the series, if it is on the series' repository and asks anything.
+/// Labels decide first: a leave label makes a leave request, else a join label a join request,
+/// whatever the title says (a login like `leave-ada`, "back from parental leave"). Only an issue
+/// carrying neither is read by its title, a leave title winning over a join title ("please take
+/// me off the invite list" is both).
+pub fn request_kind(series: &Series, event: &IssuesEvent) -> Option<RequestKind> {
+    if !is_on_series_repository(series, &event.repository) {
+        return None;
+    }
+    let matcher = &series.matcher;
+    let labelled = |wanted: &[String]| {
+        event
+            .issue
+            .labels
+            .iter()
+            .any(|label| wanted.iter().any(|m| m.eq_ignore_ascii_case(&label.name)))
+    };
+    let titled = |re: Option<&Regex>| re.is_some_and(|re| re.is_match(&event.issue.title));
+    if labelled(&matcher.leave_labels) {
+        Some(RequestKind::Leave)
+    } else if labelled(&matcher.labels) {
+        Some(RequestKind::Join)
+    } else if titled(matcher.leave_title.as_ref()) {
+        Some(RequestKind::Leave)
+    } else if titled(matcher.title.as_ref()) {
+        Some(RequestKind::Join)
+    } else {
+        None
+    }
 }
 
-/// Whether the issue is on the series' repository and carries a match label or a matching title.
+/// Whether a delivery's repository is the series' one: by its id when GitHub told us the
+/// series' repository id at start (a renamed repository keeps its id), else by name.
+pub fn is_on_series_repository(series: &Series, repository: &Repository) -> bool {
+    let known_id = series.github_repo.as_ref().map(|r| r.id);
+    let same_id = known_id.is_some() && known_id == repository.id;
+    same_id || series.repo.matches(&repository.full_name)
+}
+
+/// Whether the issue is a join request for the series (see [`request_kind`]).
 pub fn is_join_request(series: &Series, event: &IssuesEvent) -> bool {
-    series.repo.matches(&event.repository.full_name)
-        && matches_labels_or_title(event, &series.matcher.labels, series.matcher.title.as_ref())
+    request_kind(series, event) == Some(RequestKind::Join)
 }
 
 /// Reads the requester, name and email from the issue.

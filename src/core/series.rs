@@ -7,7 +7,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use crate::core::calendar::{Person, Schedule};
-use crate::core::identity::{RepoName, TeamName};
+use crate::core::identity::{RepoIdentity, RepoName, TeamName};
 use crate::core::request::EmailSource;
 
 /// One recurring meeting series and how join requests for it are recognised and answered.
@@ -15,8 +15,12 @@ use crate::core::request::EmailSource;
 pub struct Series {
     /// Short, stable identifier (also part of the calendar UID).
     pub id: String,
-    /// The repository whose issues are join requests.
+    /// The repository whose issues are join requests, as the config names it.
     pub repo: RepoName,
+    /// That repository as GitHub knows it now, when it was looked up at start: deliveries are
+    /// matched by its id too, and catch-up uses its current name, so a renamed repository keeps
+    /// working.
+    pub github_repo: Option<RepoIdentity>,
     /// The meeting's title (calendar SUMMARY).
     pub title: String,
     /// The meeting's description.
@@ -127,6 +131,14 @@ impl ConfirmEmail {
             ConfirmEmail::Always => true,
             ConfirmEmail::Never => false,
         }
+    }
+}
+
+impl Series {
+    /// The repository's name as GitHub knows it now (the configured one when it was not looked
+    /// up).
+    pub fn current_repo(&self) -> &RepoName {
+        self.github_repo.as_ref().map_or(&self.repo, |r| &r.name)
     }
 }
 

@@ -30,7 +30,9 @@ pub fn mention(login: &str) -> String {
     }
 }
 
+mod commands;
 mod consent;
+pub use commands::*;
 pub use consent::*;
 
 /// The hidden marker the bot puts in each of its comments, so it can recognise them later.

@@ -14,6 +14,8 @@ use serde_json::value::RawValue;
 pub enum GitHubEvent {
     /// `issues` with an action that can make a join request.
     Issues(IssuesEvent),
+    /// `issue_comment` `created`: a comment that may hold a maintainer's command.
+    IssueComment(IssueCommentEvent),
     /// Anything else: valid JSON that needs no action.
     Ignored {
         /// The `X-GitHub-Event` name.
@@ -68,6 +70,31 @@ pub struct IssuesEvent {
     pub label: Option<Label>,
 }
 
+/// An `issue_comment` delivery with the action `created`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueCommentEvent {
+    /// The comment.
+    pub comment: Comment,
+    /// The issue (or pull request) it is on.
+    pub issue: Issue,
+    /// Its repository.
+    pub repository: Repository,
+    /// Who wrote it.
+    pub sender: Account,
+}
+
+/// The parts of an issue comment the pipeline reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Comment {
+    /// GitHub's id of the comment.
+    pub id: u64,
+    /// The text (Markdown).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The author.
+    pub user: Account,
+}
+
 /// The parts of an issue the pipeline reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Issue {
@@ -112,6 +139,9 @@ pub struct Label {
 /// The parts of a repository the pipeline reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Repository {
+    /// GitHub's id of the repository, which a rename keeps (absent in hand-made payloads).
+    #[serde(default)]
+    pub id: Option<u64>,
     /// `owner/name`.
     pub full_name: String,
 }
@@ -152,6 +182,8 @@ struct Envelope<'a> {
     repository: Option<&'a RawValue>,
     #[serde(default, borrow)]
     sender: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    comment: Option<&'a RawValue>,
     #[serde(default)]
     installation: Option<Installation>,
     /// `labeled`: the label just added.
@@ -193,10 +225,26 @@ pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
         event: event.to_string(),
         action,
     };
-    if event != "issues" {
+    if event != "issues" && event != "issue_comment" {
         return ignored_action(body).map(ignored);
     }
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| classify(event, e))?;
+    let shape = |e: serde_json::Error| EventError::BadShape {
+        event: event.to_string(),
+        line: e.line(),
+        column: e.column(),
+    };
+    if event == "issue_comment" {
+        if envelope.action.as_deref() != Some("created") {
+            return Ok(ignored(envelope.action.map(String::from)));
+        }
+        return Ok(GitHubEvent::IssueComment(IssueCommentEvent {
+            comment: serde_json::from_str(field(envelope.comment)).map_err(shape)?,
+            issue: serde_json::from_str(field(envelope.issue)).map_err(shape)?,
+            repository: serde_json::from_str(field(envelope.repository)).map_err(shape)?,
+            sender: serde_json::from_str(field(envelope.sender)).map_err(shape)?,
+        }));
+    }
     let action = match envelope.action.as_deref() {
         Some("opened") => IssueAction::Opened,
         Some("reopened") => IssueAction::Reopened,
@@ -204,11 +252,6 @@ pub fn parse(event: &str, body: &[u8]) -> Result<GitHubEvent, EventError> {
         Some("edited") => IssueAction::Edited,
         Some("closed") => IssueAction::Closed,
         other => return Ok(ignored(other.map(String::from))),
-    };
-    let shape = |e: serde_json::Error| EventError::BadShape {
-        event: event.to_string(),
-        line: e.line(),
-        column: e.column(),
     };
     Ok(GitHubEvent::Issues(IssuesEvent {
         action,
@@ -306,11 +349,6 @@ mod tests {
             ("ping", "ping.json", None),
             ("ping", "ping.with-app_id.json", None),
             ("installation", "installation.created.json", Some("created")),
-            (
-                "issue_comment",
-                "issue_comment.created.json",
-                Some("created"),
-            ),
         ];
         for (event, file, action) in cases {
             assert_eq!(
@@ -322,6 +360,27 @@ mod tests {
                 "{file}"
             );
         }
+    }
+
+    #[test]
+    fn a_created_comment_is_read_and_other_comment_actions_are_ignored() {
+        let GitHubEvent::IssueComment(event) =
+            parse("issue_comment", &fixture("issue_comment.created.json")).unwrap()
+        else {
+            panic!("expected an issue_comment event");
+        };
+        assert_eq!(event.comment.id, 492700400);
+        assert_eq!(event.comment.user.login, "Codertocat");
+        assert_eq!(event.issue.number, 1);
+        assert_eq!(event.repository.id, Some(186853002));
+        let edited = br#"{"action":"edited","comment":{"id":1}}"#;
+        assert_eq!(
+            parse("issue_comment", edited).unwrap(),
+            GitHubEvent::Ignored {
+                event: "issue_comment".into(),
+                action: Some("edited".into())
+            }
+        );
     }
 
     #[test]

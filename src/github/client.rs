@@ -21,6 +21,7 @@ use super::error::GitHubApiError;
 use super::error::{api_error, error_chain};
 
 mod permission;
+mod repository;
 use crate::core::identity::{RepoName, TeamName};
 use crate::github::settings::GitHubConfig;
 
@@ -42,6 +43,32 @@ pub struct ListedIssue {
     /// Present on pull requests (the issues API lists them too).
     #[serde(default)]
     pub pull_request: Option<serde::de::IgnoredAny>,
+}
+
+/// `since` as GitHub's lists take it.
+fn since_param(since: jiff::Timestamp) -> String {
+    since.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A comment on one of a repository's issues, as catch-up reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListedIssueComment {
+    /// GitHub's id of the comment.
+    pub id: u64,
+    /// The text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// The author.
+    pub user: crate::core::webhook_event::Account,
+    /// The API URL of its issue (`.../issues/12`).
+    pub issue_url: String,
+}
+
+impl ListedIssueComment {
+    /// The number of its issue, from `issue_url`.
+    pub fn issue_number(&self) -> Option<u64> {
+        self.issue_url.rsplit('/').next()?.parse().ok()
+    }
 }
 
 /// A comment, as far as the marker check needs it.
@@ -219,24 +246,50 @@ impl Client {
         repo: &RepoName,
         since: jiff::Timestamp,
     ) -> Result<Vec<ListedIssue>, GitHubApiError> {
-        let since = since.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let route = format!(
+            "/repos/{repo}/issues?state=open&since={}",
+            since_param(since)
+        );
+        let listed: Vec<ListedIssue> = self.every_page(repo, &route).await?;
+        Ok(listed
+            .into_iter()
+            .filter(|i| i.pull_request.is_none())
+            .collect())
+    }
+
+    /// The comments on the issues of a repository updated at or after `since`, every page.
+    pub async fn issue_comments_since(
+        &self,
+        repo: &RepoName,
+        since: jiff::Timestamp,
+    ) -> Result<Vec<ListedIssueComment>, GitHubApiError> {
+        let route = format!("/repos/{repo}/issues/comments?since={}", since_param(since));
+        self.every_page(repo, &route).await
+    }
+
+    /// Every page of a list on a repository, oldest update first (`route` has its query
+    /// started), up to [`MAX_PAGES`].
+    async fn every_page<T: serde::de::DeserializeOwned>(
+        &self,
+        repo: &RepoName,
+        route: &str,
+    ) -> Result<Vec<T>, GitHubApiError> {
         self.with_crab(Target::Repo(repo), async |crab| {
-            let mut issues = Vec::new();
+            let mut items = Vec::new();
             for page in 1..=MAX_PAGES {
-                let route = format!(
-                    "/repos/{repo}/issues?state=open&since={since}&sort=updated&direction=asc&per_page={PER_PAGE}&page={page}"
-                );
-                let listed: Vec<ListedIssue> = crab
+                let route =
+                    format!("{route}&sort=updated&direction=asc&per_page={PER_PAGE}&page={page}");
+                let listed: Vec<T> = crab
                     .get(&route, None::<&()>)
                     .await
                     .map_err(|e| api_error(format!("GET {route}"), e))?;
                 let full = listed.len() == PER_PAGE;
-                issues.extend(listed.into_iter().filter(|i| i.pull_request.is_none()));
+                items.extend(listed);
                 if !full {
                     break;
                 }
             }
-            Ok(issues)
+            Ok(items)
         })
         .await
     }

@@ -6,4 +6,5 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod oauth;
+pub mod repos;
 pub mod settings;

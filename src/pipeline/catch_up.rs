@@ -8,7 +8,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{Pipeline, PipelineError};
 
-use crate::core::identity::RepoName;
+use crate::core::command::{self, CommandRequest};
+use crate::core::identity::{Login, RepoName};
 use crate::core::job::{IssueState, JobKind};
 use crate::core::request::{Triage, triage};
 use crate::core::webhook_event::{IssueAction, IssuesEvent, Repository};
@@ -25,9 +26,10 @@ impl Pipeline {
     pub async fn catch_up(&mut self) -> usize {
         let config = self.current();
         let mut repos: Vec<RepoName> = Vec::new();
+        // Under the name GitHub gives the repository now (it may have been renamed).
         for series in &config.series {
-            if !repos.contains(&series.repo) {
-                repos.push(series.repo.clone());
+            if !repos.contains(series.current_repo()) {
+                repos.push(series.current_repo().clone());
             }
         }
         let mut queued = 0;
@@ -72,6 +74,11 @@ impl Pipeline {
             let event = IssuesEvent {
                 action: IssueAction::Opened,
                 repository: Repository {
+                    id: config
+                        .series
+                        .iter()
+                        .find(|s| s.current_repo() == repo)
+                        .and_then(|s| s.github_repo.as_ref().map(|r| r.id)),
                     full_name: repo.to_string(),
                 },
                 sender: listed.user.clone(),
@@ -122,8 +129,70 @@ impl Pipeline {
             tracing::info!(repo = %repo, issue = listed.number, series = %series.id, "catch-up: queued a request that arrived while the bot was away");
             queued += 1;
         }
+        queued += self.catch_up_commands(repo, since).await?;
         self.store
             .set_catch_up_position(&repo.to_string(), started - OVERLAP)?;
+        Ok(queued)
+    }
+
+    /// Queues the maintainers' commands in the repository's comments since `since` that were
+    /// never accepted (a comment's command runs once: its id is kept with the job).
+    async fn catch_up_commands(
+        &mut self,
+        repo: &RepoName,
+        since: Timestamp,
+    ) -> Result<usize, PipelineError> {
+        let comments = self
+            .github
+            .issue_comments_since(repo, since)
+            .await
+            .map_err(PipelineError::Profile)?;
+        let config = self.current();
+        let on_repository: Vec<&str> = config
+            .series
+            .iter()
+            .filter(|s| s.current_repo() == repo)
+            .map(|s| s.id.as_str())
+            .collect();
+        let Some(first) = on_repository.first() else {
+            return Ok(0);
+        };
+        let mut queued = 0;
+        for listed in comments {
+            let (Some(line), Some(issue)) = (
+                command::command_line(listed.body.as_deref().unwrap_or("")),
+                listed.issue_number(),
+            ) else {
+                continue;
+            };
+            if listed.user.is_bot() {
+                continue;
+            }
+            let series_id = command::parse(line, &on_repository)
+                .series
+                .unwrap_or_else(|| first.to_string());
+            let kind = JobKind::Command(CommandRequest {
+                comment_id: listed.id,
+                issue_number: issue,
+                author: Login::new(&listed.user.login),
+                line: line.to_string(),
+            });
+            let delivery = format!("catch-up:{repo}#{issue}:comment:{}", listed.id);
+            let added = self.store.add_job(&NewJob {
+                delivery_id: &delivery,
+                action: "catch-up",
+                series_id: &series_id,
+                repo: &repo.to_string(),
+                issue,
+                kind: &kind,
+                once_per_issue: false,
+                body: None,
+            })?;
+            if added.is_some() {
+                tracing::info!(repo = %repo, issue, series = %series_id, "catch-up: queued a command given while the bot was away");
+                queued += 1;
+            }
+        }
         Ok(queued)
     }
 }

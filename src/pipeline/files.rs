@@ -92,7 +92,8 @@ impl Pipeline {
             return current;
         }
         match Config::load(&current.path) {
-            Ok(config) => {
+            Ok(mut config) => {
+                crate::github::repos::apply(&self.repositories, &mut config.series);
                 warn_about_restart_only_changes(&current, &config);
                 let config = Arc::new(config);
                 self.published.replace(config.clone());

@@ -19,7 +19,7 @@ use super::{Clearance, LazyProfile, Pipeline, PipelineError, Progress, Reply, re
 
 use crate::core::calendar::Person;
 use crate::core::email_address::EmailAddress;
-use crate::core::identity::{Login, RepoName};
+use crate::core::identity::Login;
 use crate::core::job::{Hold, Outcome};
 use crate::core::request::{EmailFinding, EmailSource, InviteRequest};
 use crate::core::series::Series;
@@ -263,14 +263,7 @@ impl Pipeline {
         maintainer: &Login,
         progress: Progress,
     ) -> Result<(Outcome, Vec<Reply>), PipelineError> {
-        let repo = RepoName::parse(&job.repo)
-            .ok_or_else(|| PipelineError::BadRequest(format!("repository {:?}", job.repo)))?;
-        let allowed = self
-            .github
-            .is_maintainer(&repo, maintainer.as_str())
-            .await
-            .map_err(PipelineError::Approval)?;
-        if !allowed {
+        if !self.maintains(job, maintainer).await? {
             tracing::warn!(series = %series.id, issue = job.issue, user = %maintainer, "approval label added by someone without write access: ignored");
             return Ok((Outcome::ApprovalIgnored, Vec::new()));
         }

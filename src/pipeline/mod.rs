@@ -12,6 +12,7 @@
 //! twice).
 
 mod catch_up;
+mod commands;
 mod files;
 mod guard;
 mod outbox;
@@ -25,7 +26,7 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 
-use crate::core::identity::Login;
+use crate::core::identity::{Login, RepoName};
 use crate::core::job::{JobKind, Outcome, Progress};
 use crate::core::member::Member;
 use crate::core::reply::Reply;
@@ -34,6 +35,7 @@ use crate::core::series::{Series, SeriesList};
 use crate::core::texts::{self, NoEmail};
 use crate::github::client::{Client, Profile};
 use crate::github::error::GitHubApiError;
+use crate::github::repos::RepoLookup;
 use crate::links::LinkMaker;
 use crate::reconcile::{MemberSync, ReconcileError, Reconciler, RunReport};
 use crate::roster::{self, AddOutcome, RemoveOutcome, Roster, RosterError};
@@ -153,6 +155,8 @@ pub struct Pipeline {
     links: LinkMaker,
     /// Content digests of the config and rosters at the last reconciliation.
     seen: HashMap<PathBuf, [u8; 32]>,
+    /// What GitHub said about the configured repositories at start (given to reloaded configs).
+    repositories: Vec<RepoLookup>,
 }
 
 impl Pipeline {
@@ -171,7 +175,15 @@ impl Pipeline {
             github,
             links,
             seen: HashMap::new(),
+            repositories: Vec::new(),
         }
+    }
+
+    /// Keeps what GitHub said about the configured repositories at start, so a reloaded
+    /// config's series keep their repositories' ids.
+    pub fn knowing_repositories(mut self, repositories: Vec<RepoLookup>) -> Self {
+        self.repositories = repositories;
+        self
     }
 
     fn current(&self) -> Arc<Config> {
@@ -241,6 +253,7 @@ impl Pipeline {
             JobKind::LeaveByLink { login } => {
                 self.leave(job.id, series, login, false, progress).await
             }
+            JobKind::Command(request) => self.command(job, series, request, progress).await,
         }
     }
 
@@ -479,6 +492,17 @@ impl Pipeline {
         }
         let comment = texts::left_comment(series, login.as_str());
         Ok((Outcome::Left, reply(comment)))
+    }
+
+    /// Whether `login` maintains the job's repository (write, maintain or admin access), as
+    /// GitHub's collaborator permission API says.
+    async fn maintains(&self, job: &JobRecord, login: &Login) -> Result<bool, PipelineError> {
+        let repo = RepoName::parse(&job.repo)
+            .ok_or_else(|| PipelineError::BadRequest(format!("repository {:?}", job.repo)))?;
+        self.github
+            .is_maintainer(&repo, login.as_str())
+            .await
+            .map_err(PipelineError::Approval)
     }
 
     fn save_progress(&self, job_id: i64, progress: Progress) -> Result<(), PipelineError> {

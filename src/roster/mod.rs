@@ -41,3 +41,4 @@ pub use edit::{AddOutcome, RemoveOutcome, add, remove};
 pub use error::RosterError;
 pub use model::{Roster, is_valid_github_login};
 pub use problems::{Location, Problem};
+pub use write::write_atomically;

@@ -10,7 +10,7 @@ use super::error::RosterError;
 /// Replaces the file at `path` (following a symlink to its target) with `contents`: a temporary
 /// file in the same directory, written, given the original's permissions and owner, synced,
 /// renamed over the original; then the directory is synced.
-pub(super) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), RosterError> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), RosterError> {
     let failed = |step, error| RosterError::Write {
         path: path.to_owned(),
         step,

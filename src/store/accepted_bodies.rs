@@ -26,11 +26,20 @@ pub(super) fn record(
     digest: BodyDigest,
     delivery_id: &str,
 ) -> Result<bool, StoreError> {
-    let inserted = c
-        .prepare_cached(
-            "INSERT OR IGNORE INTO accepted_bodies (sha256, delivery_id, accepted_at)
-             VALUES (?1, ?2, ?3)",
-        )?
-        .execute(params![hex::encode(digest.0), delivery_id, Stamp::now()])?;
-    Ok(inserted > 0)
+    insert_once(
+        c,
+        "INSERT OR IGNORE INTO accepted_bodies (sha256, delivery_id, accepted_at)
+         VALUES (?1, ?2, ?3)",
+        params![hex::encode(digest.0), delivery_id, Stamp::now()],
+    )
+}
+
+/// Runs an `INSERT OR IGNORE` keyed on what must be recorded once; `false` when the row was
+/// there already.
+pub(super) fn insert_once(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<bool, StoreError> {
+    Ok(c.prepare_cached(sql)?.execute(params)? > 0)
 }

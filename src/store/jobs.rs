@@ -160,9 +160,9 @@ impl Store {
             )?;
             set_outcome(tx, &job.delivery_id, outcome.as_str())?;
             // Issue 0: a request from a link (leave), not from an issue.
-            if job.issue != 0 {
+            if let Some(state) = outcome.issue_state().filter(|_| job.issue != 0) {
                 let issue = (job.repo.as_str(), job.issue);
-                record_handled(tx, issue, &job.series_id, outcome.issue_state(), now)?;
+                record_handled(tx, issue, &job.series_id, state, now)?;
             }
             replies.iter().try_for_each(|reply| enqueue(tx, reply, now))
         })
@@ -200,9 +200,15 @@ impl Store {
 }
 
 /// Inserts a job (inside the caller's transaction, so the check and the insert are one step);
-/// `None` when `once_per_issue` finds the issue taken.
+/// `None` when `once_per_issue` finds the issue taken, or a command's comment was accepted
+/// before.
 pub(super) fn insert_job(c: &Connection, job: &NewJob<'_>) -> Result<Option<i64>, StoreError> {
     if job.once_per_issue && issue_taken(c, job.repo, job.issue)? {
+        return Ok(None);
+    }
+    if let JobKind::Command(command) = job.kind
+        && !super::commands::record(c, command.comment_id, job.delivery_id)?
+    {
         return Ok(None);
     }
     let request = to_json(TABLE, "request", job.kind)?;

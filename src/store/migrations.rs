@@ -119,6 +119,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;",
     // 5: why a request waits for a maintainer (`needs-approval`), for `invitebot status`.
     "ALTER TABLE jobs ADD COLUMN hold TEXT;",
+    // 6: the issue comments whose command was accepted, so each runs once.
+    "CREATE TABLE commands (
+        comment_id  INTEGER PRIMARY KEY,
+        delivery_id TEXT NOT NULL,
+        accepted_at TEXT NOT NULL
+    );",
 ];
 
 /// Applies the migrations `connection` lacks, each in its own transaction.

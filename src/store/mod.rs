@@ -34,6 +34,7 @@ mod accepted_bodies;
 mod approvals;
 mod catch_up;
 mod columns;
+mod commands;
 mod confirmations;
 mod daily_counts;
 mod deliveries;

@@ -8,6 +8,7 @@
 //! and what is turned away is counted and summarised by [`rejections`].
 
 pub mod budget;
+mod commands;
 pub mod connections;
 pub mod delivery;
 pub mod delivery_log;
@@ -158,6 +159,9 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
             closed(&state, issues).await
         }
         GitHubEvent::Issues(issues) => decide(&state, issues, &delivery.body).await,
+        GitHubEvent::IssueComment(comment) => {
+            commands::decide(&state.series.borrow().clone(), comment, &delivery.body)
+        }
     };
     let record = delivery_record(id, &event, decision.outcome());
     match decision {
@@ -180,6 +184,12 @@ fn delivery_record(id: String, event: &GitHubEvent, outcome: &str) -> DeliveryRe
             issues.action.as_str().into(),
             Some(issues.repository.full_name.clone()),
             Some(issues.issue.number),
+        ),
+        GitHubEvent::IssueComment(comment) => (
+            "issue_comment".into(),
+            "created".into(),
+            Some(comment.repository.full_name.clone()),
+            Some(comment.issue.number),
         ),
     };
     DeliveryRecord {

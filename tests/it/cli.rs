@@ -54,7 +54,9 @@ async fn check_accepts_the_config_from_the_environment_and_the_shipped_config_is
         run_cli(&["check"], &[("INVITEBOT_CONFIG", &shipped_config())]).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("ispo-wg — ISPO Working Group (InnerSourceCommons/ispo-working-group)"),
+        stdout.contains(
+            "ispo-wg — InnerSource Working Group (InnerSourceCommons/innersource-working-group)"
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("0 member(s)"), "{stdout}");

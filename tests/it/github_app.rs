@@ -77,6 +77,8 @@ async fn mock_with_app(expires_at: &str) -> GitHubMock {
     github
         .mount_installation_token(INSTALLATION, INSTALLATION_TOKEN, expires_at)
         .await;
+    // The lookup of the configured repository at start, with the installation's token.
+    github.mount_repository(REPO, 186853002, REPO).await;
     github
 }
 

@@ -1,6 +1,6 @@
 //! The issue forms in `contrib/github/ISSUE_TEMPLATE/` produce what the bot parses: a body
 //! rendered the way GitHub renders a submitted form (`### Label`, blank line, the answer or
-//! `_No response_`) is recognised as a join (or leave) request for the shipped ISPO series, with
+//! `_No response_`) is recognised as a join (or leave) request for the shipped InnerSource Working Group series, with
 //! the name and address read from the right fields.
 
 use std::path::Path;
@@ -40,31 +40,42 @@ fn render(form: &Value, answers: &[(&str, &str)]) -> String {
         .join("\n\n")
 }
 
-/// The `opened` event of an issue made with `form`, by `login`, on the ISPO repository.
+/// The `opened` event of an issue made with `form`, by `ada-l`, on the group's repository.
 fn opened(form: &Value, body: String) -> IssuesEvent {
-    let user = Account {
-        login: "ada-l".into(),
-        kind: "User".into(),
-    };
-    let labels = form["labels"]
+    let labels: Vec<&str> = form["labels"]
         .as_sequence()
         .unwrap()
         .iter()
-        .map(|l| Label {
-            name: l.as_str().unwrap().to_string(),
-        })
+        .map(|l| l.as_str().unwrap())
         .collect();
+    let title = form["title"].as_str().unwrap();
+    opened_issue("ada-l", 12, title, &body, &labels)
+}
+
+/// The `opened` event of issue `number` by `login` on the group's repository, its body with
+/// the CRLF line ends GitHub gives a submitted form.
+fn opened_issue(login: &str, number: u64, title: &str, body: &str, labels: &[&str]) -> IssuesEvent {
+    let user = Account {
+        login: login.into(),
+        kind: "User".into(),
+    };
     IssuesEvent {
         action: IssueAction::Opened,
         issue: invitebot::core::webhook_event::Issue {
-            number: 12,
-            title: form["title"].as_str().unwrap().to_string(),
+            number,
+            title: title.to_string(),
             body: Some(body.replace('\n', "\r\n")),
             user: user.clone(),
-            labels,
+            labels: labels
+                .iter()
+                .map(|name| Label {
+                    name: name.to_string(),
+                })
+                .collect(),
         },
         repository: Repository {
-            full_name: "InnerSourceCommons/ispo-working-group".into(),
+            id: None,
+            full_name: "InnerSourceCommons/innersource-working-group".into(),
         },
         sender: user,
         installation_id: None,
@@ -137,4 +148,40 @@ fn the_leave_form_is_a_request_to_leave() {
         ),
         ("ispo-wg", "ada-l", 12)
     );
+}
+
+/// The issue GitHub makes from the group's own join form (in their repository since before
+/// invitebot: title `[join] <your-name>`, label `join-wg`, one input labelled "GitHub User"),
+/// as submitted by `login`.
+fn group_template_issue(login: &str, title: &str, labels: &[&str]) -> IssuesEvent {
+    opened_issue(
+        login,
+        31,
+        title,
+        &format!("### GitHub User\n\n{login}"),
+        labels,
+    )
+}
+
+#[test]
+fn the_groups_current_template_is_a_join_request() {
+    let config = shipped_config();
+    let cases = [
+        // As filed: the label the form applies, the name in the title.
+        ("[join] Ada Lovelace", vec!["join-wg"]),
+        // The label alone decides, even with a title that mentions leaving.
+        ("[join] back from parental leave", vec!["join-wg"]),
+        // A maintainer removed the label: the title's `[join]` still says it.
+        ("[join] Ada Lovelace", vec![]),
+    ];
+    for (title, labels) in cases {
+        let event = group_template_issue("leave-ada", title, &labels);
+        let Triage::JoinRequest(series, request) = triage(&config.series, &event) else {
+            panic!("{title:?} {labels:?}: not a join request");
+        };
+        assert_eq!(series.id, "ispo-wg");
+        assert_eq!(request.login.as_str(), "leave-ada");
+        // The template asks for no address: the profile (or the private form) gives it.
+        assert_eq!(request.email, EmailFinding::Missing, "{title:?}");
+    }
 }

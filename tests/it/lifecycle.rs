@@ -353,6 +353,7 @@ async fn leaving_by_issue_removes_cancels_and_answers() {
     // Someone not on the roster gets a polite answer and nothing else.
     let stranger = fixture_with("issues.opened.join-request.json", |v| {
         v["issue"]["title"] = Value::from("Leave");
+        v["issue"]["labels"] = Value::Array(vec![]);
         v["issue"]["number"] = Value::from(3);
         v["issue"]["user"]["login"] = Value::from("stranger");
     });
@@ -416,6 +417,7 @@ async fn the_github_team_follows_the_roster() {
 
     let leave = fixture_with("issues.opened.join-request.json", |v| {
         v["issue"]["title"] = Value::from("Leave");
+        v["issue"]["labels"] = Value::Array(vec![]);
         v["issue"]["number"] = Value::from(5);
     });
     let (status, _) = app.server.deliver("issues", &leave).await;

@@ -19,9 +19,13 @@
 //!   errors, CSP violations, links, the visitor's own time zone), with the README's screenshots;
 //! - [`github_app`]: GitHub App authentication;
 //! - [`cli`]: the commands (`check`, `ics`, `roster`, `healthcheck`, ...);
+//! - [`commands`]: maintainers' commands in issue comments (skip, move, remove, resend, status,
+//!   help), once per comment, refused to others;
 //! - [`zones`]: `invitebot check` in several time zones;
 //! - [`telemetry`]: text and JSON logs;
-//! - [`issue_form`]: the shipped issue forms parse as join and leave requests;
+//! - [`issue_form`]: the shipped issue forms (and the InnerSource Working Group's own) parse as
+//!   join and leave requests;
+//! - [`rename`]: a repository renamed on GitHub, matched by its id;
 //! - [`properties`]: proptest properties of the parsers and writers of untrusted text;
 //! - [`calendar_python`]: the recurrence as Python's `icalendar` reads it;
 //! - [`calendar_interop`]: every occurrence as ical.js, libical, vobject and
@@ -46,6 +50,7 @@ mod architecture;
 mod calendar_interop;
 mod calendar_python;
 mod cli;
+mod commands;
 mod consent;
 mod consent_proof;
 mod data_at_rest;
@@ -61,6 +66,7 @@ mod meetings_browser;
 mod privacy;
 mod private_form;
 mod properties;
+mod rename;
 mod telemetry;
 mod webhook_edge;
 mod zones;

@@ -569,7 +569,7 @@ impl Delivery {
         let lenient = serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).is_ok();
         match (event, strict, lenient) {
             ("", _, _) | (_, _, false) => Expect::Exactly(400),
-            ("issues", _, _) => Expect::AnyOf(&[200, 202, 400]),
+            ("issues" | "issue_comment", _, _) => Expect::AnyOf(&[200, 202, 400]),
             (_, true, _) => Expect::Exactly(200),
             (_, false, true) => Expect::AnyOf(&[200, 400]),
         }

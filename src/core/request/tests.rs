@@ -37,6 +37,7 @@ fn event(repo: &str, title: &str, labels: &[&str], body: Option<&str>) -> Issues
                 .collect(),
         },
         repository: Repository {
+            id: None,
             full_name: repo.into(),
         },
         sender: user,
@@ -362,4 +363,77 @@ fn the_form_name_is_cleaned_and_the_title_is_never_read() {
         request.email,
         EmailFinding::Found(email("eve@example.org"), EmailSource::Form)
     );
+}
+
+#[test]
+fn a_label_decides_before_a_title() {
+    let series = series();
+    let repo = "Codertocat/Hello-World";
+    let cases = [
+        // A join label wins over a title that mentions leaving.
+        (
+            "[join] leave-ada",
+            vec!["meeting-invite"],
+            Some(RequestKind::Join),
+        ),
+        (
+            "Back from parental leave: please invite me",
+            vec!["meeting-invite"],
+            Some(RequestKind::Join),
+        ),
+        // A leave label wins whatever the title.
+        (
+            "Join the calls",
+            vec!["leave-meeting"],
+            Some(RequestKind::Leave),
+        ),
+        (
+            "Invite me",
+            vec!["meeting-invite", "leave-meeting"],
+            Some(RequestKind::Leave),
+        ),
+        // Without a label the title decides, leaving before joining.
+        (
+            "Please leave me out of the invite",
+            vec![],
+            Some(RequestKind::Leave),
+        ),
+        ("Join please", vec![], Some(RequestKind::Join)),
+        ("Spelling error", vec!["bug"], None),
+    ];
+    for (title, labels, expected) in cases {
+        let e = event(repo, title, &labels, Some(JOIN_FORM));
+        assert_eq!(
+            request_kind(&series[0], &e),
+            expected,
+            "{title:?} {labels:?}"
+        );
+        let triaged = match triage(&series, &e) {
+            Triage::JoinRequest(..) => Some(RequestKind::Join),
+            Triage::LeaveRequest(..) => Some(RequestKind::Leave),
+            _ => None,
+        };
+        assert_eq!(triaged, expected, "{title:?} {labels:?}");
+    }
+}
+
+#[test]
+fn a_renamed_repository_matches_by_its_id() {
+    let mut series = series();
+    series[0].github_repo = Some(crate::core::identity::RepoIdentity {
+        id: 1296269,
+        name: RepoName::parse("Codertocat/Renamed-World").unwrap(),
+    });
+    let mut e = event(
+        "Codertocat/Renamed-World",
+        "Join",
+        &["meeting-invite"],
+        Some(JOIN_FORM),
+    );
+    assert!(matches!(triage(&series, &e), Triage::NotAJoinRequest));
+    e.repository.id = Some(1296269);
+    assert!(matches!(triage(&series, &e), Triage::JoinRequest(..)));
+    e.repository.id = Some(7);
+    e.repository.full_name = "Codertocat/Hello-World".into();
+    assert!(matches!(triage(&series, &e), Triage::JoinRequest(..)));
 }

@@ -25,6 +25,7 @@ pub(crate) fn sample_series() -> Series {
         id: "ispo-wg".into(),
         uid: default_uid("ispo-wg", &repo),
         repo,
+        github_repo: None,
         title: "ISPO Working Group".into(),
         description: String::new(),
         location: None,

@@ -176,6 +176,13 @@ impl GitHubMock {
             .named("default GET issues (catch-up: none open)")
             .mount(&self.server)
             .await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/repos/[^/]+/[^/]+/issues/comments$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .with_priority(DEFAULT_PRIORITY)
+            .named("default GET issue comments (catch-up: no commands)")
+            .mount(&self.server)
+            .await;
         Mock::given(method("POST"))
             .and(path_regex(LABELS_PATH))
             .respond_with(LabelsResponder { api })
@@ -769,6 +776,25 @@ impl GitHubMock {
             .respond_with(ResponseTemplate::new(201).set_body_json(body))
             .with_priority(OVERRIDE_PRIORITY)
             .named(format!("POST /app/installations/{id}/access_tokens"))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Answers `GET /repos/{asked}` as GitHub does: with the repository's id and its current
+    /// name `full_name` (another name than `asked` after a rename).
+    pub async fn mount_repository(&self, asked: &str, id: u64, full_name: &str) {
+        let (owner, name) = full_name.split_once('/').expect("owner/name");
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/{asked}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": id,
+                "name": name,
+                "full_name": full_name,
+                "private": false,
+                "owner": { "login": owner, "type": "User" }
+            })))
+            .with_priority(OVERRIDE_PRIORITY)
+            .named(format!("GET /repos/{asked}"))
             .mount(&self.server)
             .await;
     }
