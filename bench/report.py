@@ -20,7 +20,7 @@ from statistics import median
 SCENARIOS = {
     "ping": "(a) ignored event (`ping`, 7.6 KB, signed)",
     "bad": "(b) bad signature (`ping` body, wrong `X-Hub-Signature-256`)",
-    "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id)",
+    "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id, the same body: a replay after the first)",
 }
 SERVERS = ["invitebot", "peer", "minimal", "ceiling"]
 # What each server must answer for the run to count (wrk counts non-2xx answers).
@@ -132,6 +132,10 @@ def main():
       "batches; join requests are committed to SQLite "
       "before the `202` and then worked on by the single worker on the same CPU, during the runs. "
       "Every request carries a new `X-GitHub-Delivery` (invitebot answers a seen id with `200` and does nothing). "
+      "The join body is the same in every request, and invitebot recognises a body it accepted before "
+      "under another id as a replay (answered `200`, nothing queued; see `invitebot_deliveries_total` "
+      "below): after the first request, (c) measures that check, a store round-trip, not the commit of a "
+      "new request, which part 2 (`delivery_to_smtp`) measures end to end. "
       "The Node peer is `@octokit/webhooks`' `createNodeMiddleware` (verify + parse; `202` for `issues`, "
       "`401` for a bad signature, by rewriting the library's `200`/`400`); it stores nothing and does not "
       "deduplicate. The minimal receiver is the least a correct receiver does on invitebot's stack "

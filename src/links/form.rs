@@ -17,9 +17,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 
-use super::pages::{
-    Page, PageState, bad_link, blocking, cross_site, same_origin, unavailable,
-};
+use super::pages::{Page, PageState, bad_link, blocking, cross_site, same_origin, unavailable};
 use super::token::{Purpose, TokenError, link_digest};
 use super::{EmailFormSubject, SIGN_IN_VALID, SIGNED_IN_VALID};
 use crate::core::email_address::EmailAddress;

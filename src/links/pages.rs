@@ -18,8 +18,8 @@ use tokio::sync::Notify;
 use super::LinkMaker;
 use super::form;
 use super::token::{LeaveSubject, Purpose, TokenError};
-use crate::core::job::JobKind;
 use crate::core::html::escape;
+use crate::core::job::JobKind;
 use crate::core::series::series_by_id;
 use crate::github::oauth::SignIn;
 use crate::roster::Roster;
@@ -363,4 +363,3 @@ async fn leave(
         "A cancellation that removes the meetings from your calendar is on its way. You're welcome back any time.",
     )
 }
-

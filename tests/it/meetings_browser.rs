@@ -41,7 +41,10 @@ fn strings(value: &Value) -> Vec<String> {
 async fn a_newcomer_sees_the_next_meetings_in_their_own_time_and_the_right_links() {
     let app = App::start_with(|opts| {
         with_changes(opts);
-        opts.repo = "InnerSourceCommons/ispo-working-group".into();
+        // As the shipped config has it (the README shows the screenshot).
+        opts.repo = "InnerSourceCommons/innersource-working-group".into();
+        opts.title = "InnerSource Working Group".into();
+        opts.description = "Biweekly call of the InnerSource Commons working group.".into();
     })
     .await;
     let screenshots = match std::env::var_os("INVITEBOT_SCREENSHOTS") {
@@ -59,7 +62,7 @@ async fn a_newcomer_sees_the_next_meetings_in_their_own_time_and_the_right_links
     println!("browser: {}", report["version"]);
 
     let feed = "/calendar/ispo-wg.ics";
-    let join = "https://github.com/InnerSourceCommons/ispo-working-group/issues/new?template=join-meeting.yml";
+    let join = "https://github.com/InnerSourceCommons/innersource-working-group/issues/new?template=join-meeting.yml";
     let webcal = format!("webcal://{}{feed}", app.server.addr());
     // The next meeting (the first upcoming date, 08:00 in Los Angeles) in the visitor's zone.
     let next = upcoming_dates(1)[0]
