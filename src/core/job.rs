@@ -88,8 +88,8 @@ pub enum Hold {
 }
 
 impl Hold {
-    /// Every reason, for reading a stored word back.
-    const ALL: [Hold; 6] = [
+    /// Every reason (for reading a stored word back).
+    pub const ALL: [Hold; 6] = [
         Hold::SeriesLimit,
         Hold::PersonLimit,
         Hold::NewAccount,

@@ -78,30 +78,12 @@ fn held_request(r: &StoredRow<'_, '_>) -> Result<HeldRequest, StoreError> {
 mod tests {
     use super::*;
     use crate::core::job::Outcome;
-    use crate::store::NewJob;
     use crate::store::confirmations::tests::join;
-    use crate::store::testing::store;
+    use crate::store::testing::{finished_job, store};
 
     /// Adds and finishes a join job for issue 2 asking for `email`, ending with `outcome`.
     fn finished(store: &Store, delivery_id: &str, email: &str, outcome: Outcome) {
-        let kind = join("ada", email);
-        let job = NewJob {
-            delivery_id,
-            action: "opened",
-            series_id: "s",
-            repo: "A/B",
-            issue: 2,
-            kind: &kind,
-            once_per_issue: false,
-            body: None,
-        };
-        store.add_job(&job).unwrap();
-        let record = store
-            .jobs_of_delivery(delivery_id)
-            .unwrap()
-            .remove(0)
-            .record;
-        store.finish_job(&record, &outcome, &[]).unwrap();
+        finished_job(store, delivery_id, &join("ada", email), &outcome);
     }
 
     #[test]

@@ -62,9 +62,8 @@ mod tests {
     use super::*;
     use crate::core::job::{JobKind, Outcome};
     use crate::core::request::EmailSource;
-    use crate::store::NewJob;
     use crate::store::confirmations::tests::join;
-    use crate::store::testing::store;
+    use crate::store::testing::{finished_job, store};
 
     #[test]
     fn mailed_requests_are_counted_per_person() {
@@ -82,23 +81,7 @@ mod tests {
                 Outcome::Left,
             ),
         ] {
-            let job = NewJob {
-                delivery_id,
-                action: "opened",
-                series_id: "s",
-                repo: "a/b",
-                issue: 2,
-                kind: &kind,
-                once_per_issue: false,
-                body: None,
-            };
-            store.add_job(&job).unwrap();
-            let record = store
-                .jobs_of_delivery(delivery_id)
-                .unwrap()
-                .remove(0)
-                .record;
-            store.finish_job(&record, &outcome, &[]).unwrap();
+            finished_job(&store, delivery_id, &kind, &outcome);
         }
         assert_eq!(store.mailed_requests_since("s", "ada", since).unwrap(), 1);
         assert_eq!(store.new_members_since("s", since).unwrap(), 2);

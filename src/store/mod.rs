@@ -229,6 +229,27 @@ pub(crate) mod testing {
         (dir, store)
     }
 
+    /// Adds a job for issue 2 of `A/B` in series `s` (delivery `delivery_id`, action `opened`)
+    /// and finishes it with `outcome`.
+    pub(crate) fn finished_job(
+        store: &Store,
+        delivery_id: &str,
+        kind: &crate::core::job::JobKind,
+        outcome: &crate::core::job::Outcome,
+    ) {
+        let job = super::NewJob {
+            once_per_issue: false,
+            ..super::group_commit::tests::job_for(delivery_id, kind)
+        };
+        store.add_job(&job).unwrap();
+        let record = store
+            .jobs_of_delivery(delivery_id)
+            .unwrap()
+            .remove(0)
+            .record;
+        store.finish_job(&record, outcome, &[]).unwrap();
+    }
+
     /// Overwrites one value of the store's file behind its back, as damage or a hand edit would.
     pub(crate) fn corrupt(store: &Store, sql: &str) {
         store

@@ -43,6 +43,30 @@ async fn comment_without(app: &App, index: usize, login: &str) -> String {
     }
 }
 
+/// Delivers `delivery` (a request by `second`), which must be accepted, and checks that its
+/// reply (the second comment) reads exactly like `first`'s (the first comment).
+async fn second_reply_reads_like_the_first(app: &App, delivery: &[u8], first: &str, second: &str) {
+    let (status, _) = app.server.deliver("issues", delivery).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    app.wait_for_github(GitHubMock::is_comment, 2).await;
+    assert_eq!(
+        comment_without(app, 1, second).await,
+        comment_without(app, 0, first).await
+    );
+}
+
+/// Grace's public profile shows her address; her request names none: the request.
+async fn grace_with_a_public_profile_address(app: &App) -> Vec<u8> {
+    app.github
+        .mount_user("grace", Some("Grace Hopper"), Some(GRACE))
+        .await;
+    fixture_with(JOIN, |v| {
+        v["issue"]["user"]["login"] = json!("grace");
+        v["sender"]["login"] = json!("grace");
+        v["issue"]["body"] = json!("Please add me to the calls.");
+    })
+}
+
 /// Whether any label call on issue `number` added `label`.
 async fn labelled(app: &App, number: u64, label: &str) -> bool {
     app.github
@@ -99,14 +123,7 @@ async fn a_typed_address_gets_one_confirmation_that_carries_no_words_of_the_requ
 #[tokio::test]
 async fn a_profile_address_is_proven_and_invited_at_once() {
     let app = start_confirming(None, "").await;
-    app.github
-        .mount_user("grace", Some("Grace Hopper"), Some(GRACE))
-        .await;
-    let request = fixture_with(JOIN, |v| {
-        v["issue"]["user"]["login"] = json!("grace");
-        v["sender"]["login"] = json!("grace");
-        v["issue"]["body"] = json!("Please add me to the calls.");
-    });
+    let request = grace_with_a_public_profile_address(&app).await;
     app.server.deliver("issues", &request).await;
     let mails = app.wait_for_mail(1).await;
     assert_eq!(mails[0].rcpt_to, [GRACE]);
@@ -127,16 +144,7 @@ async fn one_confirmation_per_address_a_day_whoever_asks() {
 
     // A second account asks for the same address: nothing new is sent, and its reply reads
     // like the first one's.
-    let (status, _) = app
-        .server
-        .deliver("issues", &lure_by("eve", 5, VICTIM))
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    app.wait_for_github(GitHubMock::is_comment, 2).await;
-    assert_eq!(
-        comment_without(&app, 1, "eve").await,
-        comment_without(&app, 0, "mallory").await
-    );
+    second_reply_reads_like_the_first(&app, &lure_by("eve", 5, VICTIM), "mallory", "eve").await;
     // The first requester asking again gets nothing sent either.
     app.server
         .deliver("issues", &lure_by("mallory", 6, VICTIM))
@@ -199,16 +207,7 @@ async fn a_members_address_from_another_account_reveals_nothing_and_mails_nobody
     app.wait_for_github(GitHubMock::is_comment, 1).await;
 
     // Another account with Ada's address: the same reply, no label, and Ada gets nothing.
-    let (status, _) = app
-        .server
-        .deliver("issues", &join_by("mallory", 8, ADA))
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED);
-    app.wait_for_github(GitHubMock::is_comment, 2).await;
-    assert_eq!(
-        comment_without(&app, 1, "mallory").await,
-        comment_without(&app, 0, "grace").await
-    );
+    second_reply_reads_like_the_first(&app, &join_by("mallory", 8, ADA), "grace", "mallory").await;
     assert_mail_count_stays(&app, 2).await;
     assert!(!labelled(&app, 8, "needs-approval").await);
     let roster = app.server.roster_text();
@@ -286,14 +285,7 @@ async fn without_a_public_url_a_typed_address_waits_and_approval_sends_the_store
 async fn with_always_the_profile_address_is_confirmed_too_and_the_private_form_by_default() {
     // "always": even the profile's address gets a confirmation first.
     let app = start_confirming(Some("always"), "").await;
-    app.github
-        .mount_user("grace", Some("Grace Hopper"), Some(GRACE))
-        .await;
-    let request = fixture_with(JOIN, |v| {
-        v["issue"]["user"]["login"] = json!("grace");
-        v["sender"]["login"] = json!("grace");
-        v["issue"]["body"] = json!("Please add me to the calls.");
-    });
+    let request = grace_with_a_public_profile_address(&app).await;
     app.server.deliver("issues", &request).await;
     let mails = app.wait_for_mail(1).await;
     assert_eq!(mails[0].rcpt_to, [GRACE]);

@@ -81,14 +81,7 @@ mod tests {
     #[test]
     fn comments_mention_only_the_requester_and_carry_the_marker() {
         let series = &sample_series();
-        for hold in [
-            Hold::SeriesLimit,
-            Hold::PersonLimit,
-            Hold::NewAccount,
-            Hold::UnprovenAddress,
-            Hold::AddressOfMember,
-            Hold::AddressLimit,
-        ] {
+        for hold in Hold::ALL {
             let text = needs_approval_comment(series, "ada", hold);
             assert!(text.contains("@ada"));
             assert_eq!(text.matches('@').count(), 1, "{text}");
