@@ -54,7 +54,7 @@ impl Pipeline {
             .github
             .open_issues_since(repo, since)
             .await
-            .map_err(PipelineError::Profile)?;
+            .map_err(PipelineError::CatchUp)?;
         let config = self.current();
         let mut queued = 0;
         let mut seen = HashSet::new();
@@ -101,7 +101,7 @@ impl Pipeline {
                 .github
                 .has_comment_containing(repo, listed.number, MARKER_PREFIX)
                 .await
-                .map_err(PipelineError::Profile)?
+                .map_err(PipelineError::CatchUp)?
             {
                 self.store.mark_issue_handled(
                     &repo.to_string(),
@@ -146,7 +146,7 @@ impl Pipeline {
             .github
             .issue_comments_since(repo, since)
             .await
-            .map_err(PipelineError::Profile)?;
+            .map_err(PipelineError::CatchUp)?;
         let config = self.current();
         let on_repository: Vec<&str> = config
             .series

@@ -61,6 +61,9 @@ pub enum PipelineError {
     /// Checking the approver's permission failed.
     #[error("checking who approved the request: {0}")]
     Approval(GitHubApiError),
+    /// Listing the repository's issues and comments for catch-up failed.
+    #[error("listing the repository's issues and comments: {0}")]
+    CatchUp(GitHubApiError),
     /// A mail to the requester (confirmation) was refused for good.
     #[error("the mail server refused the confirmation mail for good: {0}")]
     NoticeRejected(String),
@@ -106,7 +109,9 @@ impl PipelineError {
             | PipelineError::BadRequest(_)
             | PipelineError::Erased
             | PipelineError::NoSuchSeries(_) => true,
-            PipelineError::Profile(e) | PipelineError::Approval(e) => e.is_permanent(),
+            PipelineError::Profile(e) | PipelineError::Approval(e) | PipelineError::CatchUp(e) => {
+                e.is_permanent()
+            }
             _ => false,
         }
     }
@@ -114,7 +119,9 @@ impl PipelineError {
     /// How long the other side asked us to wait.
     fn asked_wait(&self) -> Option<Duration> {
         match self {
-            PipelineError::Profile(e) | PipelineError::Approval(e) => e.retry_after(),
+            PipelineError::Profile(e) | PipelineError::Approval(e) | PipelineError::CatchUp(e) => {
+                e.retry_after()
+            }
             _ => None,
         }
     }
