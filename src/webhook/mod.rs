@@ -160,7 +160,7 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         }
         GitHubEvent::Issues(issues) => decide(&state, issues, &delivery.body).await,
         GitHubEvent::IssueComment(comment) => {
-            commands::decide(&state.series.borrow().clone(), comment, &delivery.body)
+            commands::decide(&state.series.borrow(), comment, &delivery.body)
         }
     };
     let record = delivery_record(id, &event, decision.outcome());
@@ -227,6 +227,10 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
         Err(_) => "refused",
     };
     telemetry::delivery(&event_name, metric_outcome);
+    if accepted.is_ok() {
+        // The delivery is in the store now, whatever it came to.
+        state.recent.insert(&id);
+    }
     match accepted {
         Err(error) => {
             tracing::error!(delivery = %id, event = %event_name, action, repo, outcome = "refused", %error, "cannot record the delivery; GitHub shows it as failed, redeliver it later");
@@ -237,21 +241,15 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
                 .into_response()
         }
         Ok(Accepted::AlreadyHandled) => {
-            state.recent.insert(&id);
             tracing::info!(delivery = %id, event = %event_name, action, repo, issue, outcome = "already-handled", "webhook received; the issue is handled already");
             (StatusCode::OK, "ignored: this issue is handled already\n").into_response()
         }
-        Ok(Accepted::Duplicate) => {
-            state.recent.insert(&id);
-            already_received(&id, &event_name)
-        }
+        Ok(Accepted::Duplicate) => already_received(&id, &event_name),
         Ok(Accepted::Replayed) => {
-            state.recent.insert(&id);
             tracing::warn!(delivery = %id, event = %event_name, action, repo, issue, outcome = "replayed", "a body accepted before came again under a new delivery id; nothing to do");
             (StatusCode::OK, "already received\n").into_response()
         }
         Ok(Accepted::New) => {
-            state.recent.insert(&id);
             tracing::info!(delivery = %id, event = %event_name, action, repo, issue, series = %series_id, outcome = "queued", "webhook received");
             state.wake.notify_one();
             (StatusCode::ACCEPTED, "accepted: request queued\n").into_response()
@@ -326,29 +324,16 @@ async fn closed(state: &AppState, issues: &IssuesEvent) -> Decision {
         issues.issue.number,
     );
     match tokio::task::spawn_blocking(move || store.close_issue(&repo, number)).await {
-        Ok(Ok(true)) => Decision::Ignore(
-            "closed-form-void",
-            "ok: the issue's email form is closed
-",
-        ),
-        Ok(Ok(false)) => Decision::Ignore(
-            "closed",
-            "ignored: nothing waits on this issue
-",
-        ),
-        Ok(Err(error)) => {
-            tracing::error!(repo = %issues.repository.full_name, issue = issues.issue.number, %error, "cannot record a closed issue; its email form link still works");
-            Decision::Ignore(
-                "closed",
-                "ignored: nothing recorded
-",
-            )
+        Ok(Ok(true)) => {
+            Decision::Ignore("closed-form-void", "ok: the issue's email form is closed\n")
         }
-        Err(_) => Decision::Ignore(
-            "closed",
-            "ignored: nothing recorded
-",
-        ),
+        Ok(Ok(false)) => Decision::Ignore("closed", "ignored: nothing waits on this issue\n"),
+        failed => {
+            if let Ok(Err(error)) = failed {
+                tracing::error!(repo = %issues.repository.full_name, issue = issues.issue.number, %error, "cannot record a closed issue; its email form link still works");
+            }
+            Decision::Ignore("closed", "ignored: nothing recorded\n")
+        }
     }
 }
 
