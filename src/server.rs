@@ -33,9 +33,10 @@ use crate::webhook::budget::RequestBudget;
 use crate::webhook::connections::{self, ConnectionLimits};
 use crate::webhook::delivery_log::DeliveryLog;
 use crate::webhook::failed_signatures::FailedSignatureLimiter;
+use crate::webhook::recent_deliveries::RecentDeliveries;
 use crate::webhook::rejections::Rejections;
 use crate::webhook::settings::ServerConfig;
-use crate::webhook::{self, AdminState, AppState};
+use crate::webhook::{self, AdminState, AppParts, AppState};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -211,11 +212,15 @@ pub async fn run(
         store: store.clone(),
         metrics,
     };
-    let state = AppState {
-        secrets: Arc::new(secrets),
+    let state = AppState::new(AppParts {
+        secrets,
         max_body_bytes: edge.max_body_bytes,
         request_timeout: edge.request_timeout,
-        budget: RequestBudget::new(&edge, rejections.clone(), limiter.clone()),
+        budget: Arc::new(RequestBudget::new(
+            &edge,
+            rejections.clone(),
+            limiter.clone(),
+        )),
         limiter,
         rejections: rejections.clone(),
         series: series_rx,
@@ -223,8 +228,8 @@ pub async fn run(
         wake: wake.work.clone(),
         delivery_log,
         accepts,
-        recent: Arc::default(),
-    };
+        recent: RecentDeliveries::default(),
+    });
     let listeners = Listeners {
         public: listener,
         admin: admin_listener,

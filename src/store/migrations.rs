@@ -125,6 +125,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         delivery_id TEXT NOT NULL,
         accepted_at TEXT NOT NULL
     );",
+    // 7: indexes for the queries that scanned every row kept, so that each request cost more
+    // with every job or reply in the store. An issue's jobs (compared case-blind on
+    // `lower(repo)`, which the index on `repo` could not serve) and a delivery's jobs are looked
+    // up while a request is accepted; a series' jobs finished since a time are counted for its
+    // daily limits before each invitation; an issue's earlier pending replies are checked
+    // before each reply is sent (one at a time per issue, in order).
+    "DROP INDEX jobs_by_issue;
+    CREATE INDEX jobs_by_issue ON jobs (lower(repo), issue);
+    CREATE INDEX jobs_by_delivery ON jobs (delivery_id);
+    CREATE INDEX jobs_finished ON jobs (series_id, finished_at);
+    CREATE INDEX outbox_by_issue ON outbox (repo, issue, status);",
 ];
 
 /// Applies the migrations `connection` lacks, each in its own transaction.
@@ -168,5 +179,39 @@ fn too_new(path: &Path, found: i64) -> StoreError {
         path: path.to_path_buf(),
         found,
         known: MIGRATIONS.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::testing::store;
+
+    /// The plan SQLite makes for `sql`, one step a line.
+    fn plan(store: &crate::store::Store, sql: &str) -> String {
+        store
+            .with(|c| {
+                let mut statement = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let steps = statement
+                    .query_map([], |row| row.get::<_, String>(3))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(steps.join("\n"))
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn the_lookups_made_per_request_use_an_index() {
+        let (_dir, store) = store();
+        // The shapes of the store's own queries (see jobs.rs, daily_counts.rs, replies.rs).
+        for sql in [
+            "SELECT 1 FROM jobs WHERE lower(repo) = lower('A/B') AND issue = 2",
+            "SELECT 1 FROM jobs WHERE delivery_id = 'd'",
+            "SELECT count(*) FROM jobs WHERE series_id = 's' AND outcome = 'invited' AND finished_at >= 't'",
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND repo = 'A/B' AND issue = 2 AND id < 9",
+        ] {
+            let plan = plan(&store, sql);
+            assert!(plan.contains("USING"), "{sql}: {plan}");
+            assert!(!plan.contains("SCAN"), "{sql}: {plan}");
+        }
     }
 }

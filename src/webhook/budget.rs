@@ -3,16 +3,15 @@
 //! either, a request gets `503` with `Retry-After` before its body is read, so memory stays
 //! bounded whatever the traffic, and one source can't take what another's delivery needs.
 //!
-//! The [`limit`] middleware takes a slot for every request but `/healthz`, and also answers for
-//! the requests that end in `408`: those, like `413` and unreadable bodies, count against the
+//! The edge's limits ([`super::limits`]) take a slot for every request but `/healthz`
+//! ([`RequestBudget::admit`]) and count what the answer says about its source
+//! ([`RequestBudget::account`]): a `408`, like `413` and unreadable bodies, counts against the
 //! source's failed-signature allowance.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::failed_signatures::FailedSignatureLimiter;
@@ -81,42 +80,48 @@ pub fn busy(what: &str) -> Response {
         .into_response()
 }
 
-/// Takes a request slot for the request's source (or answers `503`), runs the request, and
-/// counts a `408` against the source.
-pub async fn limit(State(budget): State<RequestBudget>, request: Request, next: Next) -> Response {
-    let source = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
-    let slot = match budget.slots.take(source, 1) {
-        Ok(slot) => slot,
-        Err(exhausted) => {
-            budget.rejections.count(Reason::Busy, source);
-            return busy(match exhausted {
-                Exhausted::Total => "too many requests at once",
-                Exhausted::Source => "too many requests at once from this address",
-            });
-        }
-    };
-    let link = LINK_PATHS
-        .iter()
-        .any(|p| request.uri().path().starts_with(p));
-    let response = next.run(request).await;
-    drop(slot);
-    match response.status() {
-        StatusCode::REQUEST_TIMEOUT => {
-            budget.rejections.count(Reason::Timeout, source);
-            if let Some(ip) = source {
-                budget.limiter.record_failure(ip);
-            }
-        }
-        StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::FORBIDDEN if link => {
-            budget.rejections.count(Reason::BadLink, source);
-        }
-        _ => {}
+/// A request slot, given back when dropped.
+#[derive(Debug)]
+pub struct RequestSlot(#[allow(dead_code)] Taken);
+
+impl RequestBudget {
+    /// Takes a request slot for `source`, or says why there is none (answer it with [`busy`]).
+    pub fn admit(&self, source: Option<IpAddr>) -> Result<RequestSlot, &'static str> {
+        self.slots
+            .take(source, 1)
+            .map(RequestSlot)
+            .map_err(|exhausted| {
+                self.rejections.count(Reason::Busy, source);
+                match exhausted {
+                    Exhausted::Total => "too many requests at once",
+                    Exhausted::Source => "too many requests at once from this address",
+                }
+            })
     }
-    response
+
+    /// Counts what an answer to `source` says about it: a `408` against its failed-signature
+    /// allowance, a link page's (`link`, see [`is_link_page`]) `404`, `410` or `403` as a
+    /// refused link.
+    pub fn account(&self, status: StatusCode, source: Option<IpAddr>, link: bool) {
+        match status {
+            StatusCode::REQUEST_TIMEOUT => {
+                self.rejections.count(Reason::Timeout, source);
+                if let Some(ip) = source {
+                    self.limiter.record_failure(ip);
+                }
+            }
+            StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::FORBIDDEN if link => {
+                self.rejections.count(Reason::BadLink, source);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The link pages' paths: a `404`, `410` or `403` there is a link refused.
 const LINK_PATHS: [&str; 3] = ["/confirm/", "/leave/", "/join/"];
+
+/// Whether `path` is a link page's.
+pub fn is_link_page(path: &str) -> bool {
+    LINK_PATHS.iter().any(|p| path.starts_with(p))
+}

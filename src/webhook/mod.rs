@@ -46,20 +46,38 @@ use delivery::VerifiedDelivery;
 use delivery_log::DeliveryLog;
 use recent_deliveries::RecentDeliveries;
 
-/// What the handlers share.
+/// What the handlers share, behind one [`Arc`]: axum clones the state for every request (more
+/// than once), and a clone is then one counter increment instead of one per part.
 #[derive(Clone)]
-pub struct AppState {
-    /// The webhook secrets a delivery may be signed with (shared: the state is cloned for every
-    /// request).
-    pub secrets: Arc<WebhookSecrets>,
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    /// Shares `parts` with every request.
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppParts {
+    /// The webhook secrets a delivery may be signed with.
+    pub secrets: WebhookSecrets,
     /// The body limit.
     pub max_body_bytes: usize,
     /// The time one request may take (then `408`).
     pub request_timeout: Duration,
     /// Failed signatures per source address.
     pub limiter: Arc<failed_signatures::FailedSignatureLimiter>,
-    /// Request slots and body bytes.
-    pub budget: budget::RequestBudget,
+    /// Request slots and body bytes (shared with the limits' middleware).
+    pub budget: Arc<budget::RequestBudget>,
     /// What the edge turned away.
     pub rejections: Arc<rejections::Rejections>,
     /// The series (replaced by the pipeline when the config file changes).
@@ -73,7 +91,7 @@ pub struct AppState {
     /// Commits requests to act on, with their jobs, before the answer.
     pub accepts: GroupCommit,
     /// The delivery ids committed lately: a delivery sent again is answered from memory.
-    pub recent: Arc<RecentDeliveries>,
+    pub recent: RecentDeliveries,
 }
 
 /// The public router: `POST /webhook` and `pages` (the link pages, with their own body limit)
@@ -140,10 +158,6 @@ async fn metrics(State(state): State<AdminState>) -> Response {
 
 async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> Response {
     let id = delivery.delivery_id.clone();
-    if state.recent.contains(&id) {
-        telemetry::delivery(&delivery.event, "duplicate");
-        return already_received(&id, telemetry::event_label(&delivery.event));
-    }
     let event = match webhook_event::parse(&delivery.event, &delivery.body) {
         Ok(event) => event,
         Err(error) => {
@@ -151,6 +165,11 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
             return (StatusCode::BAD_REQUEST, format!("{error}\n")).into_response();
         }
     };
+    // After the parse: a body that is not a delivery gets `400` whatever its id.
+    if state.recent.contains(&id) {
+        telemetry::delivery(&delivery.event, "duplicate");
+        return already_received(&id, telemetry::event_label(&delivery.event));
+    }
     let decision = match &event {
         GitHubEvent::Ignored { .. } => {
             Decision::Ignore("ignored", "ignored: not an event invitebot acts on\n")
@@ -165,7 +184,7 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
     };
     let record = delivery_record(id, &event, decision.outcome());
     match decision {
-        Decision::Ignore(_, answer) => ignore(&state, record, answer),
+        Decision::Ignore(outcome, answer) => ignore(&state, record, outcome, answer),
         Decision::Queue(job) => queue(&state, record, job).await,
     }
 }
@@ -205,9 +224,16 @@ fn delivery_record(id: String, event: &GitHubEvent, outcome: &str) -> DeliveryRe
 
 /// A delivery that needs nothing: answered at once, recorded after the answer by the
 /// [`DeliveryLog`] (no store round-trip; a redelivered one is simply ignored again).
-fn ignore(state: &AppState, record: DeliveryRecord, answer: &'static str) -> Response {
-    telemetry::delivery(&record.event, &record.outcome);
-    tracing::info!(delivery = %record.id, event = %record.event, action = record.action.as_deref(), repo = record.repo.as_deref().unwrap_or("-"), issue = record.issue, outcome = %record.outcome, "webhook received");
+fn ignore(
+    state: &AppState,
+    record: DeliveryRecord,
+    outcome: &'static str,
+    answer: &'static str,
+) -> Response {
+    telemetry::delivery(&record.event, outcome);
+    // Fields a delivery lacks (a ping's action, repository and issue) are left out of the line.
+    let action = record.action.as_deref().filter(|action| *action != "-");
+    tracing::info!(delivery = %record.id, event = %record.event, action, repo = record.repo.as_deref(), issue = record.issue, outcome = %outcome, "webhook received");
     state.delivery_log.record(record);
     (StatusCode::OK, answer).into_response()
 }

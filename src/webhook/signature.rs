@@ -63,8 +63,7 @@ fn parse(header: Option<&[u8]>) -> Result<Vec<u8>, SignatureError> {
 
 /// The HMAC of `body` keyed with `secret`, ready to finalise or verify.
 fn mac(secret: &WebhookSecret, body: &[u8]) -> HmacSha256 {
-    let mut mac =
-        HmacSha256::new_from_slice(secret.expose_bytes()).expect("HMAC accepts keys of any length");
+    let mut mac = secret.hmac();
     mac.update(body);
     mac
 }
