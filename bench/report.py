@@ -3,8 +3,8 @@
 
     report.py WORK > docs/benchmarks.md
 
-Reads WORK/results.tsv (one wrk run per line), WORK/cells.tsv (invitebot's peak RSS and
-delivery counters per cell), WORK/footprint.tsv and WORK/cargo-benches.txt; the settings come
+Reads WORK/results.tsv (one load run, wrk or oha, per line), WORK/cells.tsv (invitebot's peak
+RSS and delivery counters per cell and log level), WORK/footprint.tsv and WORK/cargo-benches.txt; the settings come
 from BENCH_* environment variables set by scripts/bench.
 """
 import csv
@@ -18,13 +18,16 @@ from datetime import datetime, timezone
 from statistics import median
 
 SCENARIOS = {
-    "ping": "(a) ignored event (`ping`, 7.6 KB, signed)",
+    "ping": "(a) ignored event (`ping`, 7.6 KB, signed, a new delivery id each with wrk, one fixed id with oha)",
+    "repeat": "(a') the same `ping` under one delivery id (GitHub's \"Redeliver\")",
     "bad": "(b) bad signature (`ping` body, wrong `X-Hub-Signature-256`)",
-    "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id, the same body: a replay after the first)",
+    "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id, the same body: a replay after the first; wrk only)",
 }
-SERVERS = ["invitebot", "peer", "minimal", "ceiling"]
+SERVERS = ["invitebot", "invitebot-warn", "peer", "minimal", "ceiling"]
+LABELS = {"invitebot": "invitebot (default log level)", "invitebot-warn": "invitebot (`RUST_LOG=warn`)"}
+TOOLS = ["wrk", "oha"]
 # What each server must answer for the run to count (wrk counts non-2xx answers).
-EXPECT_NON2XX = {("bad", "invitebot"): "all", ("bad", "peer"): "all", ("bad", "minimal"): "all"}
+EXPECT_NON2XX = {("bad", srv): "all" for srv in ("invitebot", "invitebot-warn", "peer", "minimal")}
 
 
 def sh(command):
@@ -53,27 +56,31 @@ def main():
     work = sys.argv[1]
     env = os.environ
     runs = read_tsv(os.path.join(work, "results.tsv"))
-    cells = {(c["scenario"], c["conns"]): c for c in read_tsv(os.path.join(work, "cells.tsv"))}
+    cells = {(c["scenario"], c["conns"], c["server"]): c for c in read_tsv(os.path.join(work, "cells.tsv"))}
     foot = read_tsv(os.path.join(work, "footprint.tsv"))
     cargo_lines = []
     if os.path.exists(os.path.join(work, "cargo-benches.txt")):
         with open(os.path.join(work, "cargo-benches.txt")) as f:
             cargo_lines = [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
 
-    by = defaultdict(list)  # (scenario, conns, server) -> runs
+    by = defaultdict(list)  # (scenario, conns, tool, server) -> runs
     for r in runs:
-        by[(r["scenario"], int(r["conns"]), r["server"])].append(r)
+        by[(r["scenario"], int(r["conns"]), r.get("tool", "wrk"), r["server"])].append(r)
     scenarios = [s for s in SCENARIOS if any(k[0] == s for k in by)]
     conns_list = sorted({k[1] for k in by})
+    tools = [t for t in TOOLS if any(k[2] == t for k in by)]
 
-    def med(scenario, conns, server, field):
-        values = [float(r[field]) for r in by[(scenario, conns, server)]]
+    def med(scenario, conns, server, field, tool="wrk"):
+        values = [float(r[field]) for r in by[(scenario, conns, tool, server)]]
         return median(values) if values else float("nan")
 
-    def ratios(scenario, conns, other):
-        mine = {r["run"]: float(r["rps"]) for r in by[(scenario, conns, "invitebot")]}
-        theirs = {r["run"]: float(r["rps"]) for r in by[(scenario, conns, other)]}
+    def ratios(scenario, conns, other, tool="wrk", mine_server="invitebot"):
+        mine = {r["run"]: float(r["rps"]) for r in by[(scenario, conns, tool, mine_server)]}
+        theirs = {r["run"]: float(r["rps"]) for r in by[(scenario, conns, tool, other)]}
         return [mine[k] / theirs[k] for k in sorted(mine) if k in theirs and theirs[k] > 0]
+
+    def spread(rs):
+        return f"{median(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})" if rs else "–"
 
     def valid(scenario, server, r):
         non2xx, requests, errors = int(r["non2xx"]), int(r["requests"]), int(r["errors"])
@@ -98,7 +105,8 @@ def main():
     w(f"- Memory (`free -h`): {mem}")
     w(f"- Kernel: {platform.release()}; {sh('rustc --version')}; node {sh('node --version')}; "
       f"{sh('wrk -v 2>&1 | head -1').split(' [')[0]}; @octokit/webhooks {env.get('BENCH_PEER_VERSION', '?')}")
-    w(f"- Servers pinned to CPU {env.get('BENCH_SERVER_CPU', '0')}, wrk to CPU {env.get('BENCH_LOAD_CPU', '1')} "
+    w(f"- Load generators: {sh('wrk -v 2>&1 | head -1').split(' [')[0]}; {sh('oha --version')}")
+    w(f"- Servers pinned to CPU {env.get('BENCH_SERVER_CPU', '0')}, the load generator to CPU {env.get('BENCH_LOAD_CPU', '1')} "
       "(`taskset -c`); loopback (127.0.0.1) only")
     w("")
     w("## Commands")
@@ -113,12 +121,15 @@ def main():
     w("")
     w("```sh")
     w("cargo build --release --locked --bin invitebot --example ceiling --example minimal_receiver")
-    w("RUST_LOG=warn INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/invitebot --config $CELL/invitebot.toml serve  # fresh data dir per cell")
+    w("INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/invitebot --config $CELL/invitebot.toml serve  # default log level; fresh data dir per cell")
+    w("RUST_LOG=warn INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/invitebot --config $CELL-warn/invitebot.toml serve  # the same at warn")
     w("INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 node bench/node-peer/server.mjs 18082")
     w("INVITEBOT_WEBHOOK_SECRET=$SECRET taskset -c 0 target/release/examples/minimal_receiver 127.0.0.1:18086")
     w("taskset -c 0 target/release/examples/ceiling 127.0.0.1:18083")
     w("taskset -c 1 wrk -t1 -c$CONNS -d${SECONDS}s --timeout 10s --latency -s bench/webhook.lua \\")
-    w("    http://127.0.0.1:$PORT/webhook -- $BODY_FILE $EVENT $SIGNATURE $RUN_TAG")
+    w("    http://127.0.0.1:$PORT/webhook -- $BODY_FILE $EVENT $SIGNATURE $RUN_TAG [repeat]")
+    w("taskset -c 1 oha --no-tui --output-format json -z ${SECONDS}s -c $CONNS -t 10s -m POST -H 'X-GitHub-Event: $EVENT' \\")
+    w("    -H 'X-GitHub-Delivery: $RUN_TAG' -H 'X-Hub-Signature-256: $SIGNATURE' -D $BODY_FILE http://127.0.0.1:$PORT/webhook | bench/oha_result.py")
     w(f"BENCH_ROUNDS={env.get('BENCH_ROUNDS', '200')} cargo bench --bench delivery_to_smtp")
     w(f"BENCH_MEMBERS={env.get('BENCH_MEMBERS', '10000')} cargo bench --bench series_update")
     w("cargo bench --bench invitation   # criterion: CPU time of building one invitation")
@@ -131,7 +142,11 @@ def main():
       "rather than the check); ignored events (ping) are recorded in the store after the answer, in "
       "batches; join requests are committed to SQLite "
       "before the `202` and then worked on by the single worker on the same CPU, during the runs. "
-      "Every request carries a new `X-GitHub-Delivery` (invitebot answers a seen id with `200` and does nothing). "
+      "With wrk every request carries a new `X-GitHub-Delivery` (invitebot answers a seen id with `200` and does nothing), "
+      "but in (a') all carry the same one; oha sends one fixed id per run, so its (a) is (a') and it does not run (c). "
+      "invitebot runs at its default log level (`info`: a line per delivery), as deployed, and at `RUST_LOG=warn` beside it. "
+      "Ignored deliveries are recorded in the store's history up to 1,000 a second; more are counted "
+      "(`delivery_log_dropped_total` below), not written. "
       "The join body is the same in every request, and invitebot recognises a body it accepted before "
       "under another id as a replay (answered `200`, nothing queued; see `invitebot_deliveries_total` "
       "below): after the first request, (c) measures that check, a store round-trip, not the commit of a "
@@ -147,49 +162,54 @@ def main():
     # --- part 1
     w("## 1. Webhook ack")
     w("")
-    w("Medians over the runs; latency from wrk's `--latency` (p50, p99), in ms. "
+    w("Medians over the runs; latency (p50, p99) in ms as the load generator measured it. "
       "\"ok\" is how many runs got the expected answers (2xx; 401 for (b) from invitebot and the peer) "
       "with no socket errors.")
+    w("")
+    w("### Ratios (the headline)")
+    w("")
+    w("invitebot's throughput divided by the other server's, per run (same run, back to back); "
+      "median and range over the runs. The target is invitebot at its default log level ≥ 0.85 of the "
+      "minimal receiver in (a), (a') and (b).")
+    w("")
+    w("| scenario | conns | tool | invitebot ÷ minimal receiver | invitebot (warn) ÷ minimal receiver | invitebot ÷ peer | invitebot ÷ ceiling | invitebot p99 ms | minimal p99 ms |")
+    w("|---|---:|---|---:|---:|---:|---:|---:|---:|")
+    for s in scenarios:
+        for c in conns_list:
+            for t in tools:
+                if not by[(s, c, t, "invitebot")]:
+                    continue
+                cols = [spread(ratios(s, c, "minimal", t)), spread(ratios(s, c, "minimal", t, "invitebot-warn"))]
+                cols += [spread(ratios(s, c, other, t)) for other in ("peer", "ceiling")]
+                w(f"| {s} | {c} | {t} | {' | '.join(cols)} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms', t))} "
+                  f"| {fmt_ms(med(s, c, 'minimal', 'p99_ms', t))} |")
     w("")
     for s in scenarios:
         w(f"### {SCENARIOS[s]}")
         w("")
-        w("| conns | server | req/s | p50 ms | p99 ms | ok |")
-        w("|---:|---|---:|---:|---:|---:|")
+        w("| conns | tool | server | req/s | p50 ms | p99 ms | ok |")
+        w("|---:|---|---|---:|---:|---:|---:|")
         for c in conns_list:
-            for srv in SERVERS:
-                rs = by[(s, c, srv)]
-                if not rs:
-                    continue
-                ok = sum(valid(s, srv, r) for r in rs)
-                w(f"| {c} | {srv} | {fmt_rps(med(s, c, srv, 'rps'))} | {fmt_ms(med(s, c, srv, 'p50_ms'))} "
-                  f"| {fmt_ms(med(s, c, srv, 'p99_ms'))} | {ok}/{len(rs)} |")
+            for t in tools:
+                for srv in SERVERS:
+                    rs = by[(s, c, t, srv)]
+                    if not rs:
+                        continue
+                    ok = sum(valid(s, srv, r) for r in rs)
+                    w(f"| {c} | {t} | {LABELS.get(srv, srv)} | {fmt_rps(med(s, c, srv, 'rps', t))} "
+                      f"| {fmt_ms(med(s, c, srv, 'p50_ms', t))} | {fmt_ms(med(s, c, srv, 'p99_ms', t))} | {ok}/{len(rs)} |")
         w("")
-    w("### Ratios")
-    w("")
-    w("invitebot's throughput divided by the other server's, per run (same run, back to back); "
-      "median and range over the runs.")
-    w("")
-    w("| scenario | conns | invitebot ÷ minimal receiver | invitebot ÷ peer | invitebot ÷ ceiling | invitebot p99 ms |")
-    w("|---|---:|---:|---:|---:|---:|")
-    for s in scenarios:
-        for c in conns_list:
-            cols = []
-            for other in ("minimal", "peer", "ceiling"):
-                rs = ratios(s, c, other)
-                cols.append(f"{median(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})" if rs else "–")
-            w(f"| {s} | {c} | {cols[0]} | {cols[1]} | {cols[2]} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms'))} |")
-    w("")
     if cells:
-        w("invitebot per cell (its own counters, read from `/metrics` after the runs, warm-up included; "
-          "peak RSS = `VmHWM`):")
+        w("invitebot per cell (its own counters, read from `/metrics` after the runs, warm-up and both "
+          "load generators included; peak RSS = `VmHWM`):")
         w("")
-        w("| scenario | conns | peak RSS | deliveries (`invitebot_deliveries_total`) |")
-        w("|---|---:|---:|---|")
-        for (s, c), cell in sorted(cells.items(), key=lambda kv: (list(SCENARIOS).index(kv[0][0]), int(kv[0][1]))):
+        w("| scenario | conns | invitebot | peak RSS | counters |")
+        w("|---|---:|---|---:|---|")
+        order = lambda kv: (list(SCENARIOS).index(kv[0][0]), int(kv[0][1]), SERVERS.index(kv[0][2]))
+        for (s, c, srv), cell in sorted(cells.items(), key=order):
             peak = cell["peak_rss_kib"]
             peak = f"{int(peak) / 1024:.1f} MiB" if peak.isdigit() else peak
-            w(f"| {s} | {c} | {peak} | {cell['deliveries'].replace('|', '/')} |")
+            w(f"| {s} | {c} | {LABELS.get(srv, srv)} | {peak} | {cell['deliveries'].replace('|', '/')} |")
         w("")
 
     # --- parts 2 and 3
@@ -259,13 +279,17 @@ def main():
     # --- targets
     w("## Targets")
     w("")
-    w("The throughput targets are for (a) and (b); (c) has none (its ratios are above). A missed "
-      "target says why.")
+    w("The throughput targets are for (a), (a') and (b), at invitebot's default log level; (c) has none "
+      "(its ratios are above). A missed target says why.")
     w("")
     w("| target | measured | met |")
     w("|---|---|---|")
-    for s in [x for x in scenarios if x in ("ping", "bad")]:
+    for s in [x for x in scenarios if x in ("ping", "repeat", "bad")]:
         for c in conns_list:
+            for t in [t for t in tools if t != "wrk"]:
+                rm = ratios(s, c, "minimal", t)
+                if rm:
+                    w(f"| {s} at {c} ({t}): ≥ 0.85 of the minimal receiver | {median(rm):.2f} | {'yes' if median(rm) >= 0.85 else 'no'} |")
             rp = ratios(s, c, "peer")
             rc = ratios(s, c, "ceiling")
             if rp:
@@ -281,14 +305,16 @@ def main():
                 w(f"| {s} at {c}: ≥ 4× the peer's throughput | {median(rp):.2f}× | {met} |")
             rm = ratios(s, c, "minimal")
             if rm:
-                w(f"| {s} at {c}: ≥ 0.85 of the minimal receiver | {median(rm):.2f} | {'yes' if median(rm) >= 0.85 else 'no'} |")
+                w(f"| {s} at {c} (wrk): ≥ 0.85 of the minimal receiver | {median(rm):.2f} | {'yes' if median(rm) >= 0.85 else 'no'} |")
             if rc:
                 w(f"| {s} at {c}: ≥ 50% of the ceiling | {median(rc) * 100:.0f}% | {'yes' if median(rc) >= 0.5 else 'no'} |")
     top = max(conns_list) if conns_list else None
-    for s in ("ping", "bad"):
-        if top == 64 and by[(s, 64, "invitebot")]:
-            p99 = med(s, 64, "invitebot", "p99_ms")
-            w(f"| {s} at 64: p99 < 5 ms | {fmt_ms(p99)} ms | {'yes' if p99 < 5 else 'no'} |")
+    for s in ("ping", "repeat", "bad"):
+        for t in tools:
+            if top == 64 and by[(s, 64, t, "invitebot")]:
+                p99 = med(s, 64, "invitebot", "p99_ms", t)
+                floor = med(s, 64, "minimal", "p99_ms", t)
+                w(f"| {s} at 64 ({t}): p99 < 5 ms | {fmt_ms(p99)} ms (minimal receiver {fmt_ms(floor)} ms) | {'yes' if p99 < 5 else 'no'} |")
     for name, line in cargo_lines:
         if name == "delivery_to_smtp":
             m = re.search(r"median ([\d.]+) ms", line)
