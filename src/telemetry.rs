@@ -354,6 +354,29 @@ impl std::fmt::Debug for LogGuard {
 /// Log lines the writer thread may hold before a logging call waits for it (never dropped).
 const LOG_QUEUE_LINES: usize = 128 * 1024;
 
+/// Each line's time as tracing's default timer writes it (RFC 3339 in UTC with microseconds,
+/// `2026-12-04T02:01:19.444717Z`), with the part up to the second formatted once a second per
+/// thread instead of for every line (a line is written for every delivery).
+struct UtcMicros;
+
+impl tracing_subscriber::fmt::time::FormatTime for UtcMicros {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        use std::cell::RefCell;
+        thread_local! {
+            /// The second last formatted, and its text up to the seconds.
+            static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+        }
+        let now = jiff::Timestamp::now();
+        SECOND.with_borrow_mut(|(second, text)| {
+            if *second != now.as_second() {
+                *second = now.as_second();
+                *text = now.strftime("%Y-%m-%dT%H:%M:%S").to_string();
+            }
+            write!(w, "{text}.{:06}Z", now.subsec_microsecond())
+        })
+    }
+}
+
 /// Bytes of log lines gathered into one write to stderr (fewer when the queue runs empty first).
 const LOG_WRITE_BUFFER: usize = 64 * 1024;
 /// How long the log writer thread rests after writing a batch of lines.
@@ -427,6 +450,7 @@ pub fn init_logging(default_filter: &str) -> LogGuard {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
+        .with_timer(UtcMicros)
         .with_writer(writer);
     let installed = match format {
         LogFormat::Text => builder.try_init(),
@@ -446,6 +470,27 @@ pub fn init_logging(default_filter: &str) -> LogGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_times_read_as_the_default_timer_writes_them() {
+        use tracing_subscriber::fmt::time::FormatTime;
+        // Lines show whole microseconds.
+        let before = jiff::Timestamp::now() - jiff::SignedDuration::from_micros(1);
+        let mut lines = Vec::new();
+        for _ in 0..3 {
+            let mut text = String::new();
+            UtcMicros
+                .format_time(&mut tracing_subscriber::fmt::format::Writer::new(&mut text))
+                .unwrap();
+            lines.push(text);
+        }
+        let after = jiff::Timestamp::now();
+        for text in &lines {
+            assert_eq!(text.len(), "2026-12-04T02:01:19.444717Z".len(), "{text}");
+            let time: jiff::Timestamp = text.parse().unwrap();
+            assert!(before <= time && time <= after, "{text}");
+        }
+    }
 
     /// The value of the sample `name{labels}` in a rendered page (`labels` exactly as rendered,
     /// without braces; empty for none).

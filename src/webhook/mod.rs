@@ -182,59 +182,77 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
             commands::decide(&state.series.borrow(), comment, &delivery.body)
         }
     };
-    let record = delivery_record(id, &event, decision.outcome());
     match decision {
-        Decision::Ignore(outcome, answer) => ignore(&state, record, outcome, answer),
-        Decision::Queue(job) => queue(&state, record, job).await,
+        Decision::Ignore(outcome, answer) => ignore(&state, id, &event, outcome, answer),
+        Decision::Queue(job) => {
+            let record = Described::of(&event).record(id, "queued");
+            queue(&state, record, job).await
+        }
     }
 }
 
-/// The record of a delivery: which event, action, repository and issue, and the outcome.
-fn delivery_record(id: String, event: &GitHubEvent, outcome: &str) -> DeliveryRecord {
-    let (event_name, action, repo, issue) = match event {
-        GitHubEvent::Ignored { event, action } => (
-            event.clone(),
-            action.clone().unwrap_or_else(|| "-".into()),
-            None,
-            None,
-        ),
-        GitHubEvent::Issues(issues) => (
-            "issues".into(),
-            issues.action.as_str().into(),
-            Some(issues.repository.full_name.clone()),
-            Some(issues.issue.number),
-        ),
-        GitHubEvent::IssueComment(comment) => (
-            "issue_comment".into(),
-            "created".into(),
-            Some(comment.repository.full_name.clone()),
-            Some(comment.issue.number),
-        ),
-    };
-    DeliveryRecord {
-        id,
-        event: event_name,
-        action: Some(action),
-        repo,
-        issue,
-        received_at: jiff::Timestamp::now(),
-        outcome: outcome.to_string(),
+/// Which event, action, repository and issue a delivery is, borrowed from it.
+struct Described<'a> {
+    event: &'a str,
+    action: Option<&'a str>,
+    repo: Option<&'a str>,
+    issue: Option<u64>,
+}
+
+impl<'a> Described<'a> {
+    fn of(event: &'a GitHubEvent) -> Self {
+        match event {
+            GitHubEvent::Ignored { event, action } => Self {
+                event,
+                action: action.as_deref(),
+                repo: None,
+                issue: None,
+            },
+            GitHubEvent::Issues(issues) => Self {
+                event: "issues",
+                action: Some(issues.action.as_str()),
+                repo: Some(&issues.repository.full_name),
+                issue: Some(issues.issue.number),
+            },
+            GitHubEvent::IssueComment(comment) => Self {
+                event: "issue_comment",
+                action: Some("created"),
+                repo: Some(&comment.repository.full_name),
+                issue: Some(comment.issue.number),
+            },
+        }
+    }
+
+    /// The store's record of the delivery `id`, with its outcome.
+    fn record(&self, id: String, outcome: &str) -> DeliveryRecord {
+        DeliveryRecord {
+            id,
+            event: self.event.to_string(),
+            action: Some(self.action.unwrap_or("-").to_string()),
+            repo: self.repo.map(String::from),
+            issue: self.issue,
+            received_at: jiff::Timestamp::now(),
+            outcome: outcome.to_string(),
+        }
     }
 }
 
 /// A delivery that needs nothing: answered at once, recorded after the answer by the
-/// [`DeliveryLog`] (no store round-trip; a redelivered one is simply ignored again).
+/// [`DeliveryLog`] (no store round-trip; a redelivered one is simply ignored again) while the
+/// history has room.
 fn ignore(
     state: &AppState,
-    record: DeliveryRecord,
+    id: String,
+    event: &GitHubEvent,
     outcome: &'static str,
     answer: &'static str,
 ) -> Response {
-    telemetry::delivery(&record.event, outcome);
-    // Fields a delivery lacks (a ping's action, repository and issue) are left out of the line.
-    let action = record.action.as_deref().filter(|action| *action != "-");
-    tracing::info!(delivery = %record.id, event = %record.event, action, repo = record.repo.as_deref(), issue = record.issue, outcome = %outcome, "webhook received");
-    state.delivery_log.record(record);
+    let described = Described::of(event);
+    telemetry::delivery(described.event, outcome);
+    tracing::info!(delivery = %id, event = %described.event, action = described.action, repo = described.repo, issue = described.issue, outcome = %outcome, "webhook received");
+    if state.delivery_log.has_room() {
+        state.delivery_log.record(described.record(id, outcome));
+    }
     (StatusCode::OK, answer).into_response()
 }
 
@@ -295,16 +313,6 @@ enum Decision {
     Ignore(&'static str, &'static str),
     /// Queue this job (`once_per_issue`: only if the issue was never handled).
     Queue(DeliveryJob),
-}
-
-impl Decision {
-    /// The outcome word recorded for the delivery.
-    fn outcome(&self) -> &'static str {
-        match self {
-            Decision::Ignore(outcome, _) => outcome,
-            Decision::Queue(_) => "queued",
-        }
-    }
 }
 
 /// `body` is the delivery's, whose digest a queued request keeps (replays are recognised by it).
