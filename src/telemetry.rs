@@ -14,6 +14,8 @@
 
 use std::sync::OnceLock;
 
+mod log_queue;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
@@ -342,7 +344,7 @@ impl LogFormat {
 /// process ends.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+    _writer: Option<log_queue::WriterGuard>,
 }
 
 impl std::fmt::Debug for LogGuard {
@@ -350,9 +352,6 @@ impl std::fmt::Debug for LogGuard {
         f.debug_struct("LogGuard").finish_non_exhaustive()
     }
 }
-
-/// Log lines the writer thread may hold before a logging call waits for it (never dropped).
-const LOG_QUEUE_LINES: usize = 128 * 1024;
 
 /// Sets up `tracing` for the process, writing to stderr.
 ///
@@ -363,8 +362,9 @@ const LOG_QUEUE_LINES: usize = 128 * 1024;
 /// Colour codes only when stderr is a terminal and `NO_COLOR` is unset.
 ///
 /// Lines are written by a thread of their own, so a request never waits for the disk or the
-/// pipe behind stderr (only if that falls behind by [`LOG_QUEUE_LINES`] lines; none is
-/// dropped). Does nothing if a global subscriber is already set.
+/// pipe behind stderr (only if that falls behind by 128 Ki lines; none is dropped; the queue
+/// takes memory only for the lines waiting: see `log_queue`). Does nothing if a global
+/// subscriber is already set.
 pub fn init_logging(default_filter: &str) -> LogGuard {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
@@ -385,27 +385,46 @@ pub fn init_logging(default_filter: &str) -> LogGuard {
         f
     });
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .lossy(false)
-        .thread_name("invitebot-log")
-        .finish(std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(colour)
-        .with_writer(writer);
-    let installed = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+    let (installed, guard) = match log_queue::start(std::io::stderr(), "invitebot-log") {
+        Ok((writer, guard)) => (
+            install_subscriber(filter, colour, format, writer),
+            Some(guard),
+        ),
+        Err(error) => {
+            // No thread for it: each logging call writes its line itself.
+            warnings.push(format!(
+                "cannot start the log writer thread ({error}); log lines are written directly"
+            ));
+            let installed = install_subscriber(filter, colour, format, std::io::stderr);
+            (installed, None)
+        }
     };
-    if installed.is_err() {
+    if !installed {
         return LogGuard { _writer: None };
     }
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    LogGuard {
-        _writer: Some(guard),
+    LogGuard { _writer: guard }
+}
+
+/// Sets the global subscriber writing to `writer`; false if one is set already.
+fn install_subscriber<W>(
+    filter: tracing_subscriber::EnvFilter,
+    colour: bool,
+    format: LogFormat,
+    writer: W,
+) -> bool
+where
+    W: for<'a> tracing_subscriber::fmt::MakeWriter<'a> + Send + Sync + 'static,
+{
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => builder.try_init().is_ok(),
+        LogFormat::Json => builder.json().try_init().is_ok(),
     }
 }
 
