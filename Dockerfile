@@ -9,8 +9,8 @@
 # Base images from a local mirror:
 #   --build-arg BUILDER_IMAGE=mirror.example/library/rust:1-bookworm
 #   --build-arg RUNTIME_IMAGE=mirror.example/distroless/static-debian12:nonroot
-# The builder must be Debian based with rustup (it adds the musl target and musl-tools); the
-# binary is static, so the runtime needs no libc: only CA certificates and the nonroot user.
+# The builder must be Debian based: it installs musl-tools (apt) and the musl target (rustup)
+# unless it has them. The binary is static, so the runtime needs no libc, only the nonroot user.
 # `--format docker` keeps the HEALTHCHECK (podman's default OCI format has none).
 
 ARG BUILDER_IMAGE=docker.io/library/rust:1-bookworm
