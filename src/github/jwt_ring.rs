@@ -1,7 +1,7 @@
 //! The GitHub App's JWT (RS256) signed with `ring`, the crypto library rustls already links.
 //!
 //! octocrab signs the App's JWT through jsonwebtoken, whose signatures come from a process-wide
-//! [`CryptoProvider`]. Its built-in providers are aws-lc-rs (a second C crypto library, ~1 MB
+//! [`CryptoProvider`]. Its built-in providers are aws-lc-rs (a second C crypto library, 2 MB
 //! of binary and a slow C build, linked only for this one signature) and RustCrypto's `rsa`
 //! (advisory RUSTSEC-2023-0071, timing side channels in private-key operations). octocrab needs
 //! one of them enabled to compile, so the `rsa` one is (see deny.toml), but [`install`] puts this
