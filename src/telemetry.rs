@@ -352,7 +352,9 @@ impl std::fmt::Debug for LogGuard {
 }
 
 /// Log lines the writer thread may hold before a logging call waits for it (never dropped).
-const LOG_QUEUE_LINES: usize = 128 * 1024;
+/// The queue's slots are allocated at start (32 bytes each: 256 KiB); the writer drains it
+/// every [`LOG_LINGER`], so a request waits only if stderr stops taking lines.
+const LOG_QUEUE_LINES: usize = 8 * 1024;
 
 /// Each line's time as tracing's default timer writes it (RFC 3339 in UTC with microseconds,
 /// `2026-12-04T02:01:19.444717Z`), with the part up to the second formatted once a second per

@@ -65,6 +65,7 @@ impl AppCredentials {
         if !pem.windows(11).any(|w| w == b"-----BEGIN ") {
             return Err(AppKeyError::NotPem);
         }
+        super::jwt_ring::install();
         let key = EncodingKey::from_rsa_pem(pem).map_err(|_| AppKeyError::NotRsaPrivateKey)?;
         octocrab::auth::create_jwt(AppId(id), &key).map_err(|_| AppKeyError::NotRsaPrivateKey)?;
         Ok(Self { id, key })

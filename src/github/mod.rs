@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod client;
 pub mod error;
+mod jwt_ring;
 pub mod oauth;
 pub mod repos;
 pub mod settings;

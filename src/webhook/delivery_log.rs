@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use crate::store::{DeliveryRecord, Store};
 
 /// Records waiting for the writer; more are dropped (and counted) rather than held in memory.
-const CAPACITY: usize = 8192;
+/// Ten windows' places; the channel's slots are allocated at start.
+const CAPACITY: usize = 1024;
 /// The history's places per [`WINDOW`].
 const PLACES: u32 = 100;
 /// The span of time [`PLACES`] are counted over.
