@@ -12,8 +12,8 @@ mod cli;
 
 use cli::{Cli, Command};
 
-/// The static (musl) build allocates with mimalloc: musl's own malloc serialises every
-/// allocation of every thread on one lock.
+/// A musl build allocates with mimalloc: musl's own malloc serialises every allocation of every
+/// thread on one lock. (The image's static build links glibc: see the Dockerfile.)
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
