@@ -21,7 +21,7 @@ SCENARIOS = {
     "ping": "(a) ignored event (`ping`, 7.6 KB, signed, a new delivery id each with wrk, one fixed id with oha)",
     "repeat": "(a') the same `ping` under one delivery id (GitHub's \"Redeliver\")",
     "bad": "(b) bad signature (`ping` body, wrong `X-Hub-Signature-256`)",
-    "join": "(c) join request (`issues` opened, 13.6 KB, signed, unique delivery id, the same body: a replay after the first; wrk only)",
+    "join": "(c) join request (`issues` opened, 13.6 KB, each a new issue signed by the load generator, unique delivery id; wrk only)",
 }
 SERVERS = ["invitebot", "invitebot-warn", "peer", "minimal", "ceiling"]
 LABELS = {"invitebot": "invitebot (default log level)", "invitebot-warn": "invitebot (`RUST_LOG=warn`)"}
@@ -147,10 +147,10 @@ def main():
       "invitebot runs at its default log level (`info`: a line per delivery), as deployed, and at `RUST_LOG=warn` beside it. "
       "Ignored deliveries are recorded in the store's history up to 1,000 a second; more are counted "
       "(`delivery_log_dropped_total` below), not written. "
-      "The join body is the same in every request, and invitebot recognises a body it accepted before "
-      "under another id as a replay (answered `200`, nothing queued; see `invitebot_deliveries_total` "
-      "below): after the first request, (c) measures that check, a store round-trip, not the commit of a "
-      "new request, which part 2 (`delivery_to_smtp`) measures end to end. "
+      "In (c) every request is a new issue (`bench/webhook.lua vary`: its own `issue.number`, signed "
+      "in the load generator), so each is committed with its job before the `202` (the durable path; "
+      "a body accepted before would be a replay, answered `200`), and the worker works through them "
+      "on the same CPU meanwhile. "
       "The Node peer is `@octokit/webhooks`' `createNodeMiddleware` (verify + parse; `202` for `issues`, "
       "`401` for a bad signature, by rewriting the library's `200`/`400`); it stores nothing and does not "
       "deduplicate. The minimal receiver is the least a correct receiver does on invitebot's stack "
