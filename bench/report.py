@@ -174,15 +174,13 @@ def main():
     w("")
     w("| scenario | conns | tool | invitebot ÷ minimal receiver | invitebot (warn) ÷ minimal receiver | invitebot ÷ peer | invitebot ÷ ceiling | invitebot p99 ms | minimal p99 ms |")
     w("|---|---:|---|---:|---:|---:|---:|---:|---:|")
-    for s in scenarios:
-        for c in conns_list:
-            for t in tools:
-                if not by[(s, c, t, "invitebot")]:
-                    continue
-                cols = [spread(ratios(s, c, "minimal", t)), spread(ratios(s, c, "minimal", t, "invitebot-warn"))]
-                cols += [spread(ratios(s, c, other, t)) for other in ("peer", "ceiling")]
-                w(f"| {s} | {c} | {t} | {' | '.join(cols)} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms', t))} "
-                  f"| {fmt_ms(med(s, c, 'minimal', 'p99_ms', t))} |")
+    for s, c, t in ((s, c, t) for s in scenarios for c in conns_list for t in tools):
+        if not by[(s, c, t, "invitebot")]:
+            continue
+        cols = [spread(ratios(s, c, "minimal", t)), spread(ratios(s, c, "minimal", t, "invitebot-warn"))]
+        cols += [spread(ratios(s, c, other, t)) for other in ("peer", "ceiling")]
+        w(f"| {s} | {c} | {t} | {' | '.join(cols)} | {fmt_ms(med(s, c, 'invitebot', 'p99_ms', t))} "
+          f"| {fmt_ms(med(s, c, 'minimal', 'p99_ms', t))} |")
     w("")
     for s in scenarios:
         w(f"### {SCENARIOS[s]}")
