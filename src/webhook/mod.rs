@@ -76,7 +76,7 @@ pub struct AppParts {
     pub request_timeout: Duration,
     /// Failed signatures per source address.
     pub limiter: Arc<failed_signatures::FailedSignatureLimiter>,
-    /// Request slots and body bytes (shared with the limits' middleware).
+    /// Request slots and body bytes (shared with the limits' service, see [`limits`]).
     pub budget: Arc<budget::RequestBudget>,
     /// What the edge turned away.
     pub rejections: Arc<rejections::Rejections>,
