@@ -251,12 +251,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    const TEST_KEY: &[u8] =
+    /// The test App's key pair (also for `jwt_ring`'s tests).
+    pub(in crate::github) const TEST_KEY: &[u8] =
         include_bytes!("../../tests/fixtures/github-app/TEST-ONLY-app-private-key.pem");
-    const TEST_PUBLIC_KEY: &[u8] =
+    pub(in crate::github) const TEST_PUBLIC_KEY: &[u8] =
         include_bytes!("../../tests/fixtures/github-app/TEST-ONLY-app-public-key.pem");
 
     #[test]

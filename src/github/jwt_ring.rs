@@ -75,11 +75,7 @@ impl JwtSigner for Rs256Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const KEY: &[u8] =
-        include_bytes!("../../tests/fixtures/github-app/TEST-ONLY-app-private-key.pem");
-    const PUBLIC_KEY: &[u8] =
-        include_bytes!("../../tests/fixtures/github-app/TEST-ONLY-app-public-key.pem");
+    use crate::github::auth::tests::{TEST_KEY as KEY, TEST_PUBLIC_KEY as PUBLIC_KEY};
 
     #[test]
     fn an_rs256_jwt_signed_with_ring_verifies_with_the_public_key() {

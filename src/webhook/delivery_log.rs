@@ -110,7 +110,7 @@ fn write(store: &Store, receiver: &mpsc::Receiver<DeliveryRecord>, room: &Room) 
 #[derive(Default)]
 struct Unwritten {
     count: u64,
-    reported_at: Option<std::time::Instant>,
+    reported_at: Option<Instant>,
 }
 
 impl Unwritten {
@@ -136,7 +136,7 @@ impl Unwritten {
                 "ignored deliveries came faster than the history takes (1,000 a second): these were counted, not recorded (a replayed signed body?)"
             );
             self.count = 0;
-            self.reported_at = Some(std::time::Instant::now());
+            self.reported_at = Some(Instant::now());
         }
     }
 }

@@ -184,10 +184,7 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
     };
     match decision {
         Decision::Ignore(outcome, answer) => ignore(&state, id, &event, outcome, answer),
-        Decision::Queue(job) => {
-            let record = Described::of(&event).record(id, "queued");
-            queue(&state, record, job).await
-        }
+        Decision::Queue(job) => queue(&state, id, &Described::of(&event), job).await,
     }
 }
 
@@ -257,12 +254,20 @@ fn ignore(
 }
 
 /// A request to act on: committed with its job before the answer.
-async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Response {
-    let (id, event_name, issue) = (record.id.clone(), record.event.clone(), record.issue);
-    let action = record.action.clone().unwrap_or_default();
-    let repo = record.repo.clone().unwrap_or_else(|| "-".into());
+async fn queue(
+    state: &AppState,
+    id: String,
+    described: &Described<'_>,
+    job: DeliveryJob,
+) -> Response {
+    let (event_name, action, repo, issue) = (
+        described.event,
+        described.action,
+        described.repo,
+        described.issue,
+    );
     let series_id = job.series_id.clone();
-    let accepted = accept(state, record, job).await;
+    let accepted = accept(state, described.record(id.clone(), "queued"), job).await;
     let metric_outcome = match &accepted {
         Ok(Accepted::Duplicate) => "duplicate",
         Ok(Accepted::Replayed) => "replayed",
@@ -270,7 +275,7 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
         Ok(Accepted::New) => "queued",
         Err(_) => "refused",
     };
-    telemetry::delivery(&event_name, metric_outcome);
+    telemetry::delivery(event_name, metric_outcome);
     if accepted.is_ok() {
         // The delivery is in the store now, whatever it came to.
         state.recent.insert(&id);
@@ -288,7 +293,7 @@ async fn queue(state: &AppState, record: DeliveryRecord, job: DeliveryJob) -> Re
             tracing::info!(delivery = %id, event = %event_name, action, repo, issue, outcome = "already-handled", "webhook received; the issue is handled already");
             (StatusCode::OK, "ignored: this issue is handled already\n").into_response()
         }
-        Ok(Accepted::Duplicate) => already_received(&id, &event_name),
+        Ok(Accepted::Duplicate) => already_received(&id, event_name),
         Ok(Accepted::Replayed) => {
             tracing::warn!(delivery = %id, event = %event_name, action, repo, issue, outcome = "replayed", "a body accepted before came again under a new delivery id; nothing to do");
             (StatusCode::OK, "already received\n").into_response()

@@ -101,11 +101,10 @@ impl WebhookSecret {
     /// Wraps a secret; surrounding white space (a trailing newline in a file) is not part of it.
     pub fn new(secret: &str) -> Option<Self> {
         let secret = secret.trim();
-        let keyed = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .expect("HMAC accepts keys of any length");
         (!secret.is_empty()).then(|| Self {
             secret: SecretString::from(secret.to_string()),
-            keyed,
+            keyed: Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+                .expect("HMAC accepts keys of any length"),
         })
     }
 
