@@ -12,6 +12,8 @@
 //! untrusted, so [`delivery`] maps unknown event names to `other` (see [`event_label`]) and the
 //! number of time series stays bounded.
 
+mod text_line;
+
 use std::sync::OnceLock;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -152,12 +154,34 @@ pub fn event_label(event: &str) -> &'static str {
 /// raw header (capped with [`event_label`]); `outcome` must come from our own code (a short
 /// fixed word such as `ignored`, `accepted`, `rejected`, `busy`).
 pub fn delivery(event: &str, outcome: &'static str) {
-    metrics::counter!(
-        DELIVERIES_TOTAL,
-        "event" => event_label(event),
-        "outcome" => outcome
-    )
-    .increment(1);
+    let event = event_label(event);
+    if HANDLE.get().is_none() {
+        // No recorder of ours yet: nothing to keep a handle to.
+        return delivery_counter(event, outcome).increment(1);
+    }
+    let mut counters = DELIVERY_COUNTERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, _, counter)) = counters
+        .iter()
+        .find(|(e, o, _)| *e == event && *o == outcome)
+    {
+        return counter.increment(1);
+    }
+    let counter = delivery_counter(event, outcome);
+    counter.increment(1);
+    counters.push((event, outcome, counter));
+}
+
+/// The delivery counters registered so far, by event label and outcome (a few dozen at most:
+/// both come from fixed sets). A delivery is counted on every request, and registering its
+/// counter (building the labelled key, hashing it, looking it up) costs more than counting.
+static DELIVERY_COUNTERS: std::sync::Mutex<Vec<(&str, &str, metrics::Counter)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// `invitebot_deliveries_total{event,outcome}` from the recorder.
+fn delivery_counter(event: &'static str, outcome: &'static str) -> metrics::Counter {
+    metrics::counter!(DELIVERIES_TOTAL, "event" => event, "outcome" => outcome)
 }
 
 /// Counts ignored deliveries whose records were not written (the writer was behind, or they
@@ -312,7 +336,8 @@ pub async fn metrics_response(metrics: Metrics) -> Response {
 /// How log lines look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
-    /// tracing-subscriber's human format (the default).
+    /// One human-readable line an event (the default), laid out as tracing-subscriber's full
+    /// format with every control character escaped (see `text_line`).
     Text,
     /// One JSON object a line: `timestamp`, `level`, `fields` (with `message`), `target`, spans.
     Json,
@@ -418,7 +443,7 @@ impl std::io::Write for BatchedStderr {
 /// `default_filter` when it is unset or invalid (then with a warning). The format is
 /// `INVITEBOT_LOG_FORMAT`: `json` for one JSON object a line, `text` or unset for the human
 /// format; any other value gives the human format and one warning naming the known values.
-/// Colour codes only when stderr is a terminal and `NO_COLOR` is unset.
+/// The level is coloured only when stderr is a terminal and `NO_COLOR` is unset.
 ///
 /// Lines are written by a thread of their own, so a request never waits for the disk or the
 /// pipe behind stderr (only if that falls behind by [`LOG_QUEUE_LINES`] lines; none is
@@ -452,11 +477,13 @@ pub fn init_logging(default_filter: &str) -> LogGuard {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
-        .with_timer(UtcMicros)
         .with_writer(writer);
     let installed = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder
+            .fmt_fields(text_line::LineFields)
+            .event_format(text_line::TextLine::new(UtcMicros))
+            .try_init(),
+        LogFormat::Json => builder.with_timer(UtcMicros).json().try_init(),
     };
     if installed.is_err() {
         return LogGuard { _writer: None };

@@ -50,15 +50,14 @@ pub fn check_form(header: Option<&[u8]>) -> Result<(), SignatureError> {
 }
 
 /// The digest in a header of the form `sha256=<64 hex digits>`.
-fn parse(header: Option<&[u8]>) -> Result<Vec<u8>, SignatureError> {
+fn parse(header: Option<&[u8]>) -> Result<[u8; 32], SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let hex_digest = header
         .strip_prefix(b"sha256=")
         .ok_or(SignatureError::Malformed)?;
-    if hex_digest.len() != 64 {
-        return Err(SignatureError::Malformed);
-    }
-    hex::decode(hex_digest).map_err(|_| SignatureError::Malformed)
+    let mut digest = [0; 32];
+    hex::decode_to_slice(hex_digest, &mut digest).map_err(|_| SignatureError::Malformed)?;
+    Ok(digest)
 }
 
 /// The HMAC of `body` keyed with `secret`, ready to finalise or verify.
