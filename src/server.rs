@@ -127,6 +127,7 @@ pub async fn run(
     }
     let metrics = crate::telemetry::Metrics::install();
     let store = Arc::new(Store::open(&config.data_dir)?);
+    let _checkpoints = store.checkpoint_in_background()?;
     let mailer = Arc::new(Mailer::new(&config.mail)?);
     let link_key = crate::links::key::load_or_create(&config.links, &config.data_dir)?;
     if config.links.public_url.is_none() {

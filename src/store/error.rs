@@ -70,4 +70,7 @@ pub enum StoreError {
     /// A query failed.
     #[error("state store query failed: {0}")]
     Query(#[from] rusqlite::Error),
+    /// The thread that checkpoints the store could not be started.
+    #[error("cannot start the state store's checkpoint thread: {0}")]
+    Thread(#[source] std::io::Error),
 }

@@ -14,6 +14,7 @@
 //! - consent and limits: [`confirmations`] (addresses waiting for their owner's click) and the
 //!   [`daily_counts`] the guard checks;
 //! - [`group_commit`] (the writer thread that commits accepted requests in groups),
+//!   [`checkpoints`] (the thread that copies the write-ahead log back, off the request path),
 //!   [`erase`] (forgetting a person, `roster forget`) and [`retention`] (erasing finished
 //!   requests' personal data after `[storage] retention_days`).
 //!
@@ -33,6 +34,7 @@ use rusqlite::{Connection, Params, Transaction};
 mod accepted_bodies;
 mod approvals;
 mod catch_up;
+mod checkpoints;
 mod columns;
 mod commands;
 mod confirmations;
@@ -56,6 +58,7 @@ mod work;
 
 pub use accepted_bodies::BodyDigest;
 pub use approvals::HeldRequest;
+pub use checkpoints::Checkpoints;
 pub use confirmations::{Confirmed, NewConfirmation};
 pub use deliveries::{Accepted, DeliveryRecord};
 pub use erase::{ERASED, Erasure, ErasureTarget, HeldInvitation};
