@@ -11,7 +11,8 @@
 -- With `vary SECRET`, every request is a new issue: the body's `issue.number` is replaced by a
 -- number of its own and the body signed with SECRET here (HMAC-SHA256 from the system's
 -- libcrypto through LuaJIT's FFI), so a server that recognises a body it saw before (a replay)
--- has to take each one as a new request.
+-- has to take each one as a new request. bench/webhook-paced.lua sends the same requests at a
+-- set pace instead of as fast as the server answers.
 -- done() prints one machine-readable line:
 --   RESULT requests=N seconds=S rps=R p50_ms=A p90_ms=B p99_ms=C max_ms=D non2xx=E errors=F
 
