@@ -448,7 +448,8 @@ impl std::io::Write for BatchedStderr {
 /// Lines are written by a thread of their own, so a request never waits for the disk or the
 /// pipe behind stderr (only if that falls behind by [`LOG_QUEUE_LINES`] lines; none is
 /// dropped). The thread writes lines in batches and flushes each batch as soon as no more
-/// lines are waiting, so a line is never held back while the process is idle. Does nothing if a global subscriber is already set.
+/// lines are waiting, so a line is never held back while the process is idle. Does nothing if
+/// a global subscriber is already set.
 pub fn init_logging(default_filter: &str) -> LogGuard {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
