@@ -27,6 +27,12 @@ pub(super) const TABLE: &str = "jobs";
 /// The columns of a [`JobRecord`].
 const RECORD_COLUMNS: &str = "id, delivery_id, action, series_id, repo, issue, status, attempts, next_attempt_at, last_error, created_at";
 
+/// Where [`Store::next_due_job`] finds the lowest pending id that is due at `?1`: in the partial
+/// index of pending jobs, in id order (SQLite would otherwise choose `jobs_due` and sort every
+/// due job for the first; see migration 9).
+pub(super) const NEXT_DUE: &str = "FROM jobs INDEXED BY jobs_pending
+    WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT 1";
+
 /// What a stored job asks.
 #[derive(Debug, Clone)]
 pub enum JobRequest {
@@ -55,7 +61,7 @@ pub struct NewJob<'a> {
     /// Add it only if the issue has no job and was never handled (`opened`, `labeled`,
     /// catch-up: each issue is handled once); `false` for `reopened`, `edited`, replays.
     pub once_per_issue: bool,
-    /// The SHA-256 of the webhook body that asked for it: a body accepted before adds no job
+    /// What identifies the webhook body that asked for it: a body accepted before adds no job
     /// (see [`super::accepted_bodies`]). `None` for work that came another way.
     pub body: Option<BodyDigest>,
 }
@@ -99,10 +105,7 @@ impl Store {
 
     /// The earliest pending job that is due at `at`.
     pub fn next_due_job(&self, at: Timestamp) -> Result<Option<StoredJob>, StoreError> {
-        let sql = format!(
-            "SELECT {RECORD_COLUMNS}, request, progress FROM jobs
-             WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY id LIMIT 1"
-        );
+        let sql = format!("SELECT {RECORD_COLUMNS}, request, progress {NEXT_DUE}");
         self.with(|c| first_row(c, TABLE, &sql, [Stamp(at)], stored_job))
     }
 
@@ -273,7 +276,7 @@ mod tests {
     use crate::core::job::IssueState;
     use crate::core::reply::Reply;
     use crate::core::request::EmailSource;
-    use crate::store::group_commit::tests::accept_one;
+    use crate::store::group_commit::tests::{accept_one, job_for};
     use crate::store::testing::{corrupt, store};
     use crate::store::{UnreadableWork, WorkStatus};
 
@@ -289,6 +292,33 @@ mod tests {
             repo: "A/B",
             issue: 2,
         }
+    }
+
+    #[test]
+    fn the_next_due_job_is_the_lowest_id_among_the_due_ones() {
+        let (_dir, store) = store();
+        let kind = JobKind::LeaveByLink {
+            login: "ada".into(),
+        };
+        let ids: Vec<i64> = ["d1", "d2", "d3"]
+            .into_iter()
+            .map(|id| {
+                let job = NewJob {
+                    once_per_issue: false,
+                    ..job_for(id, &kind)
+                };
+                store.add_job(&job).unwrap().unwrap()
+            })
+            .collect();
+        let next = |at| store.next_due_job(at).unwrap().map(|job| job.record.id);
+        assert_eq!(next(Timestamp::now()), Some(ids[0]));
+        // The first waits for a retry: the next due one is the second, until the retry is due.
+        let later = in_a_minute();
+        store.retry_job(ids[0], later, "smtp down").unwrap();
+        assert_eq!(next(Timestamp::now()), Some(ids[1]));
+        assert_eq!(next(later), Some(ids[0]));
+        store.fail_job(ids[1], "given up").unwrap();
+        assert_eq!(next(Timestamp::now()), Some(ids[2]));
     }
 
     #[test]

@@ -156,6 +156,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         confirmation_address!(),
         ", created_at);"
     ),
+    // 9: the worker's next job and next reply are the lowest id among the pending ones that are
+    // due. Through `jobs_due` / `outbox_due` (status, time) SQLite read every pending row that
+    // was due and sorted them for the first: with a backlog (a burst of requests, or an outage
+    // of the mail server or GitHub) each step cost more the longer the queue, and the worker
+    // fell further behind. These partial indexes hold the pending rows in id order, with the
+    // time to check, so the first due one is near the start (see jobs.rs, replies.rs).
+    // An accepted body is known by its verified signature, no longer by a second hash of the
+    // body on the request path (see accepted_bodies.rs).
+    "CREATE INDEX jobs_pending ON jobs (id, next_attempt_at) WHERE status = 'pending';
+    CREATE INDEX outbox_pending ON outbox (id, next_attempt_at) WHERE status = 'pending';
+    ALTER TABLE accepted_bodies RENAME COLUMN sha256 TO signature;",
 ];
 
 /// Applies the migrations `connection` lacks, each in its own transaction.
@@ -243,6 +254,19 @@ mod tests {
                 .lines()
                 .filter(|step| step.starts_with("SCAN") && *step != "SCAN CONSTANT ROW");
             assert_eq!(scans.count(), 0, "{sql}: {plan}");
+        }
+    }
+
+    #[test]
+    fn the_next_due_job_and_reply_are_found_without_sorting_the_queue() {
+        let (_dir, store) = store();
+        for (from, index) in [
+            (crate::store::jobs::NEXT_DUE, "jobs_pending"),
+            (crate::store::replies::NEXT_DUE, "outbox_pending"),
+        ] {
+            let plan = plan(&store, &format!("SELECT 1 {from}"));
+            assert!(plan.contains(&format!("INDEX {index}")), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         }
     }
 }

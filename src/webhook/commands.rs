@@ -12,8 +12,13 @@ use crate::store::{BodyDigest, DeliveryJob};
 
 use super::Decision;
 
-/// What to do with a created comment. `body` is the delivery's (its digest recognises replays).
-pub(super) fn decide(all_series: &[Series], event: &IssueCommentEvent, body: &[u8]) -> Decision {
+/// What to do with a created comment. `body` identifies the delivery's body (it recognises
+/// replays).
+pub(super) fn decide(
+    all_series: &[Series],
+    event: &IssueCommentEvent,
+    body: BodyDigest,
+) -> Decision {
     let on_repository: Vec<&Series> = all_series
         .iter()
         .filter(|s| is_on_series_repository(s, &event.repository))
@@ -43,6 +48,6 @@ pub(super) fn decide(all_series: &[Series], event: &IssueCommentEvent, body: &[u
             line: line.to_string(),
         }),
         once_per_issue: false,
-        body: BodyDigest::of(body),
+        body,
     })
 }

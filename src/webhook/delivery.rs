@@ -20,6 +20,7 @@ use super::AppState;
 use super::budget::{self, BodyBytes};
 use super::rejections::Reason;
 use super::signature::{self, SignatureError};
+use crate::store::BodyDigest;
 
 /// A webhook delivery whose body is GitHub's, byte for byte.
 #[derive(Debug)]
@@ -30,6 +31,9 @@ pub struct VerifiedDelivery {
     pub delivery_id: String,
     /// The raw body.
     pub body: Bytes,
+    /// Its verified signature, which recognises the same body sent again (see
+    /// [`signature::verify`]).
+    pub body_id: BodyDigest,
     /// The memory budget the body holds while the delivery lives.
     _held: BodyBytes,
 }
@@ -201,15 +205,17 @@ async fn verify(
             StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
             _ => Rejection::Unreadable,
         })?;
-    signature::verify(&state.secrets, &body, signature).map_err(|error| match limited {
-        Some(retry_after) => Rejection::Blocked { retry_after },
-        None => Rejection::Signature(error),
-    })?;
+    let signature =
+        signature::verify(&state.secrets, &body, signature).map_err(|error| match limited {
+            Some(retry_after) => Rejection::Blocked { retry_after },
+            None => Rejection::Signature(error),
+        })?;
     let event = header_text(headers.event.as_ref()).ok_or(Rejection::NoEvent)?;
     Ok(VerifiedDelivery {
         event: event.to_string(),
         delivery_id: delivery_id(headers.delivery.as_ref()),
         body,
+        body_id: BodyDigest(signature),
         _held: held,
     })
 }

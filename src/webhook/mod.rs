@@ -177,9 +177,9 @@ async fn receive(State(state): State<AppState>, delivery: VerifiedDelivery) -> R
         GitHubEvent::Issues(issues) if issues.action == IssueAction::Closed => {
             closed(&state, issues).await
         }
-        GitHubEvent::Issues(issues) => decide(&state, issues, &delivery.body).await,
+        GitHubEvent::Issues(issues) => decide(&state, issues, delivery.body_id).await,
         GitHubEvent::IssueComment(comment) => {
-            commands::decide(&state.series.borrow(), comment, &delivery.body)
+            commands::decide(&state.series.borrow(), comment, delivery.body_id)
         }
     };
     match decision {
@@ -320,8 +320,9 @@ enum Decision {
     Queue(DeliveryJob),
 }
 
-/// `body` is the delivery's, whose digest a queued request keeps (replays are recognised by it).
-async fn decide(state: &AppState, issues: &IssuesEvent, body: &[u8]) -> Decision {
+/// `body` identifies the delivery's body; a queued request keeps it (replays are recognised by
+/// it).
+async fn decide(state: &AppState, issues: &IssuesEvent, body: BodyDigest) -> Decision {
     let all_series = state.series.borrow().clone();
     let (series, kind) = match triage(&all_series, issues) {
         Triage::NotAJoinRequest => {
@@ -350,7 +351,7 @@ async fn decide(state: &AppState, issues: &IssuesEvent, body: &[u8]) -> Decision
         series_id: series.id.clone(),
         kind,
         once_per_issue: matches!(issues.action, IssueAction::Opened | IssueAction::Labeled),
-        body: BodyDigest::of(body),
+        body,
     })
 }
 
@@ -392,7 +393,7 @@ async fn approval(
     state: &AppState,
     issues: &IssuesEvent,
     series: &Series,
-    body: &[u8],
+    body: BodyDigest,
 ) -> Decision {
     let (store, repo, number) = (
         state.store.clone(),
@@ -415,7 +416,7 @@ async fn approval(
         series_id: series.id.clone(),
         kind,
         once_per_issue: false,
-        body: BodyDigest::of(body),
+        body,
     })
 }
 

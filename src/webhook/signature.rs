@@ -22,7 +22,10 @@ pub enum SignatureError {
     Mismatch,
 }
 
-/// Checks `header` (the `X-Hub-Signature-256` value) against `body` and each of `secrets`.
+/// Checks `header` (the `X-Hub-Signature-256` value) against `body` and each of `secrets`, and
+/// returns the signature it verified: the HMAC-SHA256 of `body` under one of the secrets, which
+/// identifies the body as well as a digest of it would (a replay carries the same bytes and the
+/// same signature) without hashing it again.
 ///
 /// Each comparison runs in constant time, and every secret is tried whatever the outcome of
 /// the others, so the time taken says nothing about which secret matched or how close a
@@ -31,14 +34,14 @@ pub fn verify(
     secrets: &WebhookSecrets,
     body: &[u8],
     header: Option<&[u8]>,
-) -> Result<(), SignatureError> {
+) -> Result<[u8; 32], SignatureError> {
     let expected = parse(header)?;
     let matched = secrets
         .iter()
         .map(|secret| mac(secret, body).verify_slice(&expected).is_ok())
         .fold(false, |any, this| any | this);
     if matched {
-        Ok(())
+        Ok(expected)
     } else {
         Err(SignatureError::Mismatch)
     }
@@ -83,6 +86,13 @@ mod tests {
     const VECTOR: &str = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
     const VECTOR_SECRET: &str = "It's a Secret to Everybody";
 
+    /// The test vector's signature, as bytes.
+    fn vector() -> [u8; 32] {
+        let mut bytes = [0; 32];
+        hex::decode_to_slice(&VECTOR[7..], &mut bytes).unwrap();
+        bytes
+    }
+
     fn secret(text: &str) -> WebhookSecret {
         WebhookSecret::new(text).unwrap()
     }
@@ -99,7 +109,7 @@ mod tests {
                 b"Hello, World!",
                 Some(VECTOR.as_bytes())
             ),
-            Ok(())
+            Ok(vector())
         );
         assert_eq!(sign(&secret(VECTOR_SECRET), b"Hello, World!"), VECTOR);
     }
@@ -113,7 +123,7 @@ mod tests {
                 b"Hello, World!",
                 Some(upper.as_bytes())
             ),
-            Ok(())
+            Ok(vector())
         );
     }
 
@@ -124,8 +134,8 @@ mod tests {
         for key in ["old-secret", "new-secret"] {
             let header = sign(&secret(key), body);
             assert_eq!(
-                verify(&both, body, Some(header.as_bytes())),
-                Ok(()),
+                verify(&both, body, Some(header.as_bytes())).map(hex::encode),
+                Ok(header[7..].to_string()),
                 "{key}"
             );
         }
@@ -212,7 +222,7 @@ mod tests {
         let padded = only("  It's a Secret to Everybody\n");
         assert_eq!(
             verify(&padded, b"Hello, World!", Some(VECTOR.as_bytes())),
-            Ok(())
+            Ok(vector())
         );
         assert!(WebhookSecret::new(" \n").is_none());
         assert_eq!(
