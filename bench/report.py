@@ -118,7 +118,8 @@ def main():
     w("")
     w("What it runs, per cell (scenario x connections), after a "
       f"{env.get('BENCH_WARMUP', '2')} s warm-up of each server, {env.get('BENCH_RUNS', '5')} runs of "
-      f"{env.get('BENCH_SECONDS', '10')} s, the servers back to back within each run:")
+      f"{env.get('BENCH_SECONDS', '10')} s ({env.get('BENCH_PACED_SECONDS', '10')} s for the paced join), "
+      "the servers back to back within each run:")
     w("")
     w("```sh")
     w("cargo build --release --locked --bin invitebot --example ceiling --example minimal_receiver")
