@@ -6,12 +6,13 @@
 //!   can be called from anywhere; before [`Metrics::install`] they do nothing.
 //! - [`healthz`] and [`readyz_response`] answer the liveness and readiness probes.
 //! - [`init_logging`] sets up `tracing` on stderr: human text, or one JSON object a line with
-//!   `INVITEBOT_LOG_FORMAT=json`.
+//!   `INVITEBOT_LOG_FORMAT=json`, written by a thread of its own ([`log_writer`]).
 //!
 //! Every label value comes from a fixed set or from our own code: the `X-GitHub-Event` header is
 //! untrusted, so [`delivery`] maps unknown event names to `other` (see [`event_label`]) and the
 //! number of time series stays bounded.
 
+mod log_writer;
 mod text_line;
 
 use std::sync::OnceLock;
@@ -367,7 +368,7 @@ impl LogFormat {
 /// process ends.
 #[must_use = "dropping the guard stops the log writer"]
 pub struct LogGuard {
-    _writer: Option<tracing_appender::non_blocking::WorkerGuard>,
+    _writer: Option<log_writer::WriterGuard>,
 }
 
 impl std::fmt::Debug for LogGuard {
@@ -375,11 +376,6 @@ impl std::fmt::Debug for LogGuard {
         f.debug_struct("LogGuard").finish_non_exhaustive()
     }
 }
-
-/// Log lines the writer thread may hold before a logging call waits for it (never dropped).
-/// The queue's slots are allocated at start (32 bytes each: 256 KiB); the writer drains it
-/// every [`LOG_LINGER`], so a request waits only if stderr stops taking lines.
-const LOG_QUEUE_LINES: usize = 8 * 1024;
 
 /// Each line's time as tracing's default timer writes it (RFC 3339 in UTC with microseconds,
 /// `2026-12-04T02:01:19.444717Z`), with the part up to the second formatted once a second per
@@ -404,39 +400,6 @@ impl tracing_subscriber::fmt::time::FormatTime for UtcMicros {
     }
 }
 
-/// Bytes of log lines gathered into one write to stderr (fewer when the queue runs empty first).
-const LOG_WRITE_BUFFER: usize = 64 * 1024;
-/// How long the log writer thread rests after writing a batch of lines.
-const LOG_LINGER: std::time::Duration = std::time::Duration::from_millis(5);
-
-/// stderr as the log writer thread writes it. The thread writes the lines waiting in its queue,
-/// then flushes; the buffer makes that one `write` per batch instead of one per line, and the
-/// rest after each flush lets lines gather, so under load the thread wakes (and takes the CPU
-/// from the requests) once per [`LOG_LINGER`], not once per line. An idle process writes a line
-/// at once: the rest comes after the write.
-struct BatchedStderr(std::io::BufWriter<std::io::Stderr>);
-
-impl Default for BatchedStderr {
-    fn default() -> Self {
-        Self(std::io::BufWriter::with_capacity(
-            LOG_WRITE_BUFFER,
-            std::io::stderr(),
-        ))
-    }
-}
-
-impl std::io::Write for BatchedStderr {
-    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        self.0.write(line)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let flushed = self.0.flush();
-        std::thread::sleep(LOG_LINGER);
-        flushed
-    }
-}
-
 /// Sets up `tracing` for the process, writing to stderr.
 ///
 /// The filter is `RUST_LOG` (an `EnvFilter` directive such as `info,invitebot=debug`), or
@@ -445,11 +408,12 @@ impl std::io::Write for BatchedStderr {
 /// format; any other value gives the human format and one warning naming the known values.
 /// The level is coloured only when stderr is a terminal and `NO_COLOR` is unset.
 ///
-/// Lines are written by a thread of their own, so a request never waits for the disk or the
-/// pipe behind stderr (only if that falls behind by [`LOG_QUEUE_LINES`] lines; none is
-/// dropped). The thread writes lines in batches and flushes each batch as soon as no more
-/// lines are waiting, so a line is never held back while the process is idle. Does nothing if
-/// a global subscriber is already set.
+/// Lines are written by a thread of their own ([`log_writer`]), so a request never waits for
+/// the disk or the pipe behind stderr (only if that falls behind by
+/// [`log_writer::MAX_WAITING`] bytes; no line is dropped). Under load the thread writes a
+/// batch every [`log_writer::LINGER`]; a line logged while the process is idle is written at
+/// once. If the thread can't start, lines are written to stderr directly. Does nothing if a
+/// global subscriber is already set.
 pub fn init_logging(default_filter: &str) -> LogGuard {
     use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
@@ -470,11 +434,15 @@ pub fn init_logging(default_filter: &str) -> LogGuard {
         f
     });
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .buffered_lines_limit(LOG_QUEUE_LINES)
-        .lossy(false)
-        .thread_name("invitebot-log")
-        .finish(BatchedStderr::default());
+    let (writer, guard) = match log_writer::start(std::io::stderr(), "invitebot-log") {
+        Ok((writer, guard)) => (writer, Some(guard)),
+        Err(error) => {
+            warnings.push(format!(
+                "cannot start the log writer thread ({error}); writing log lines directly"
+            ));
+            (log_writer::LogWriter::direct(), None)
+        }
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(colour)
@@ -492,9 +460,7 @@ pub fn init_logging(default_filter: &str) -> LogGuard {
     for warning in warnings {
         tracing::warn!("{warning}");
     }
-    LogGuard {
-        _writer: Some(guard),
-    }
+    LogGuard { _writer: guard }
 }
 
 #[cfg(test)]

@@ -201,6 +201,11 @@ struct Escaping<'a, 'w>(&'a mut Writer<'w>);
 
 impl fmt::Write for Escaping<'_, '_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
+        // Controls are C0 and DEL (one byte each) and C1 (U+0080..=U+009F, encoded 0xC2
+        // 0x80..=0x9F): text without those bytes has none, and a scan of bytes is cheap.
+        if !text.bytes().any(|b| b < 0x20 || b == 0x7f || b == 0xc2) {
+            return self.0.write_str(text);
+        }
         let mut rest = text;
         while let Some(at) = rest.find(char::is_control) {
             self.0.write_str(&rest[..at])?;
