@@ -10,8 +10,8 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{Pin, pin};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -177,7 +177,7 @@ struct Connection {
 impl Connection {
     async fn run(self, stream: TcpStream, mut stopping: watch::Receiver<bool>) {
         let _ = stream.set_nodelay(true);
-        let activity = Arc::new(Activity::now());
+        let activity = Arc::new(Activity::default());
         let io = TokioIo::new(Tracked {
             inner: stream,
             activity: activity.clone(),
@@ -198,6 +198,7 @@ impl Connection {
             .max_header_size(ServerConfig::MAX_HEAD_BYTES);
         let mut conn = pin!(builder.serve_connection(io, TowerToHyperService::new(service)));
         let idle = self.limits.idle_timeout;
+        let mut idle_watch = IdleWatch::default();
         let mut closing_since: Option<Instant> = None;
         loop {
             tokio::select! {
@@ -211,13 +212,13 @@ impl Connection {
                     conn.as_mut().graceful_shutdown();
                     closing_since = Some(Instant::now());
                 }
-                () = tokio::time::sleep(idle / 4) => {
+                () = tokio::time::sleep(idle / IdleWatch::LOOKS) => {
                     if let Some(since) = closing_since {
                         // A client that reads no answer can't hold the connection past this.
                         if since.elapsed() >= idle {
                             return;
                         }
-                    } else if activity.idle_for() >= idle {
+                    } else if idle_watch.look(activity.moves()) {
                         conn.as_mut().graceful_shutdown();
                         closing_since = Some(Instant::now());
                     }
@@ -235,29 +236,46 @@ impl Connection {
     }
 }
 
-/// When a connection last moved a byte, in milliseconds since the process's first connection.
+/// How many times a connection moved bytes: a count, not a time (reading the clock at every
+/// read and write cost more than the rest of a connection's bookkeeping).
+#[derive(Default)]
 struct Activity(AtomicU64);
 
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
+impl Activity {
+    fn touch(&self) {
+        // Only the connection's own task writes it: a load and a store, no locked instruction.
+        let moves = self.0.load(Ordering::Relaxed);
+        self.0.store(moves.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    fn moves(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
-impl Activity {
-    fn now() -> Self {
-        Self(AtomicU64::new(Self::stamp()))
-    }
+/// Looks at a connection's [`Activity`] every `idle_timeout /` [`IdleWatch::LOOKS`]: a
+/// connection is idle once that many looks in a row saw no move. Bytes moved just after a
+/// look are seen by the next one, so an idle connection moved nothing for at least the idle
+/// timeout, and is closed at most a look's interval later.
+#[derive(Debug, Default)]
+struct IdleWatch {
+    last_moves: u64,
+    quiet_looks: u32,
+}
 
-    fn stamp() -> u64 {
-        epoch().elapsed().as_millis() as u64
-    }
+impl IdleWatch {
+    /// Looks per idle timeout.
+    const LOOKS: u32 = 4;
 
-    fn touch(&self) {
-        self.0.store(Self::stamp(), Ordering::Relaxed);
-    }
-
-    fn idle_for(&self) -> Duration {
-        Duration::from_millis(Self::stamp().saturating_sub(self.0.load(Ordering::Relaxed)))
+    /// Whether the connection is idle, given its activity's count now.
+    fn look(&mut self, moves: u64) -> bool {
+        if moves == self.last_moves {
+            self.quiet_looks += 1;
+        } else {
+            self.last_moves = moves;
+            self.quiet_looks = 0;
+        }
+        self.quiet_looks >= Self::LOOKS
     }
 }
 
@@ -320,5 +338,37 @@ impl AsyncWrite for Tracked {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_is_idle_after_a_whole_timeout_of_quiet_looks() {
+        let activity = Activity::default();
+        let mut watch = IdleWatch::default();
+        activity.touch();
+        // The look just after the move sees it; the idle timeout counts from there.
+        assert!(!watch.look(activity.moves()));
+        for _ in 1..IdleWatch::LOOKS {
+            assert!(!watch.look(activity.moves()));
+        }
+        assert!(watch.look(activity.moves()));
+    }
+
+    #[test]
+    fn a_move_between_looks_starts_the_count_again() {
+        let activity = Activity::default();
+        let mut watch = IdleWatch::default();
+        for _ in 1..IdleWatch::LOOKS {
+            assert!(!watch.look(activity.moves()));
+        }
+        activity.touch();
+        for _ in 0..IdleWatch::LOOKS {
+            assert!(!watch.look(activity.moves()));
+        }
+        assert!(watch.look(activity.moves()));
     }
 }

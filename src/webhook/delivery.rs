@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use super::AppState;
 use super::budget::{self, BodyBytes};
@@ -144,10 +145,12 @@ fn header_text(value: Option<&HeaderValue>) -> Option<&str> {
 fn delivery_id(value: Option<&HeaderValue>) -> String {
     header_text(value)
         .map(|id| {
-            id.chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .take(64)
-                .collect()
+            let safe = |c: char| c.is_ascii_alphanumeric() || c == '-';
+            if id.len() <= 64 && id.chars().all(safe) {
+                // A GitHub id, copied as it is.
+                return id.to_string();
+            }
+            id.chars().filter(|c| safe(*c)).take(64).collect()
         })
         // GitHub always sends one; without it a delivery can't be recognised when sent again,
         // so it gets an id of its own.
@@ -198,13 +201,17 @@ async fn verify(
         .budget
         .hold_body(source, size)
         .ok_or(Rejection::NoRoom)?;
-    // The router's `DefaultBodyLimit` bounds the read, also for chunked bodies.
-    let body = Bytes::from_request(request, state)
+    // The limit bounds the read, also for a chunked body. (Read here rather than through
+    // axum's `DefaultBodyLimit` layer and `Bytes` extractor, which cost the route a layer of
+    // its own and each request an extension and a boxed body.)
+    let body = Limited::new(request.into_body(), state.max_body_bytes)
+        .collect()
         .await
-        .map_err(|e| match e.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => Rejection::TooLarge,
-            _ => Rejection::Unreadable,
-        })?;
+        .map_err(|error| match error.is::<LengthLimitError>() {
+            true => Rejection::TooLarge,
+            false => Rejection::Unreadable,
+        })?
+        .to_bytes();
     let signature =
         signature::verify(&state.secrets, &body, signature).map_err(|error| match limited {
             Some(retry_after) => Rejection::Blocked { retry_after },
@@ -218,4 +225,31 @@ async fn verify(
         body_id: BodyDigest(signature),
         _held: held,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id_of(header: &str) -> String {
+        delivery_id(Some(&HeaderValue::from_str(header).unwrap()))
+    }
+
+    #[test]
+    fn a_delivery_id_is_kept_when_safe_and_cleaned_and_cut_otherwise() {
+        let github = "72d3162e-cc78-11e3-81ab-4c9367dc0958";
+        assert_eq!(id_of(github), github);
+        assert_eq!(id_of("  d-1  "), "d-1");
+        assert_eq!(id_of("a b;c\\d/e"), "abcde");
+        let long = "0123456789abcdef".repeat(5);
+        assert_eq!(id_of(&long), long[..64]);
+        assert_eq!(
+            id_of(&format!("{}-x;", &long[..63])),
+            format!("{}-", &long[..63])
+        );
+        assert!(delivery_id(None).starts_with("no-id-"));
+        // Not visible ASCII: as if absent.
+        let binary = HeaderValue::from_bytes(b"d\xff").unwrap();
+        assert!(delivery_id(Some(&binary)).starts_with("no-id-"));
+    }
 }

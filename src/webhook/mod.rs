@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -103,7 +103,6 @@ pub fn router(state: AppState, pages: Router) -> Router {
     let limited = Router::new()
         .route("/webhook", post(receive))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .with_state(state)
         .merge(pages);
     Router::new()
