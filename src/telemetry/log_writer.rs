@@ -2,8 +2,8 @@
 //! of its own, which writes what gathered to the output in one `write` and rests a moment
 //! before the next batch. A request therefore never waits for the disk or the pipe behind
 //! stderr, and a line costs it one uncontended lock and a copy: no allocation, no channel, and
-//! no memory handed to another thread to free (tracing-appender's queue did all three per line;
-//! it was the largest cost a delivery's log line had, see docs/benchmarks.md).
+//! no memory handed to another thread to free (tracing-appender's queue did all three per line).
+//! Formatting the line stays the larger part of its cost.
 //!
 //! No line is dropped: when the output stops taking lines and [`MAX_WAITING`] bytes wait,
 //! logging calls wait for room. An idle process writes a line at once.

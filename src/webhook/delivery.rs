@@ -207,9 +207,12 @@ async fn verify(
     let body = Limited::new(request.into_body(), state.max_body_bytes)
         .collect()
         .await
-        .map_err(|error| match error.is::<LengthLimitError>() {
-            true => Rejection::TooLarge,
-            false => Rejection::Unreadable,
+        .map_err(|error| {
+            if error.is::<LengthLimitError>() {
+                Rejection::TooLarge
+            } else {
+                Rejection::Unreadable
+            }
         })?
         .to_bytes();
     let signature =
