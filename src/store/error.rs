@@ -73,4 +73,13 @@ pub enum StoreError {
     /// The thread that checkpoints the store could not be started.
     #[error("cannot start the state store's checkpoint thread: {0}")]
     Thread(#[source] std::io::Error),
+    /// A store file could not be flushed to disk.
+    #[error("cannot flush {path} to disk: {source}")]
+    Sync {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
