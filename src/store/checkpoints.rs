@@ -20,18 +20,19 @@
 //! syncing the database file, which flushes every page the unlocked passes copied since the last
 //! sync (megabytes at a few thousand joins a second). So before taking the lock the thread
 //! flushes both files itself, while commits go on, and the locked pass syncs only what came in
-//! between: measured with join requests at 3,000 a second, the lock was held 8.5 ms (median)
-//! and 12.8 ms (p90) with the flush inside it, and 0.02 ms (median) with it before; at
-//! saturation, where the thread shares the CPU with the requests, 11.9 ms and 6.6 ms. A log
-//! that no commit touched since the last pass is neither flushed nor checkpointed again, so an
-//! idle server makes no disk access.
+//! between. A log that no commit touched since the last pass is neither flushed nor
+//! checkpointed again, so an idle server makes no disk access.
+//!
 //! Measured side by side with join requests at 1,000 a second on one CPU: p90 0.9 ms instead of
 //! 2.8 ms with SQLite's own checkpoints; a checkpoint every second made p99 five times worse. A
 //! checkpoint with nothing to copy costs no disk access. Starting the log over past 1,000 pages
 //! (rather than at the backstop) took p99 at that rate from 3.3–5.4 ms, worse with every run, to
 //! 2.7–3.0 ms, and at saturation from 27.5 to 18 ms (64 connections, 3 runs each; past 4,000
-//! pages: 2.3–3.3 and 20.7 ms). Flushing before the locked pass took the saturated p99 from
-//! 16.4–21.2 ms to 12.6–14.5 ms, and throughput up by 5–9% (3 runs each).
+//! pages: 2.3–3.3 and 20.7 ms). With join requests at 3,000 a second, the locked pass held the
+//! lock 8.5 ms (median) and 12.8 ms (p90) with the flush inside it, and 0.02 ms (median) with
+//! the flush before it; at saturation, where the thread shares the CPU with the requests,
+//! 11.9 ms and 6.6 ms. Flushing before the locked pass took the saturated p99 from 16.4–21.2 ms
+//! to 12.6–14.5 ms, and throughput up by 5–9% (3 runs each).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
